@@ -1,0 +1,130 @@
+/**
+ * Runs the RISC-V test programs (test/riscv/build) on QEMU's `spike` machine
+ * to confirm that their expected values are the real machine's: every isa/
+ * program and the sv39-loop benchmark must exit 0 (HTIF tohost = 1), and the
+ * self-test program must report exactly the test it fails, so this harness
+ * cannot pass vacuously. QEMU's exit status is tohost >> 1 (8 bits).
+ *
+ * Skips, with the reason printed, when qemu-system-riscv64 is not on PATH.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const QEMU = 'qemu-system-riscv64';
+const riscvDir = fileURLToPath(new URL('./riscv/', import.meta.url));
+const buildDir = join(riscvDir, 'build');
+
+/**
+ * The hart our programs target is rv64imac + Zicsr/Zifencei with S and U
+ * modes: QEMU's default rv64 also has F, D, bit-manipulation and Sstc, which
+ * would change misa, FP-opcode and CSR-existence results, so they are off.
+ */
+const QEMU_CPU =
+  'rv64,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false,' +
+  'sstc=false,svpbmt=false,svinval=false,svnapot=false';
+
+/** Wall-clock limit per program; a program that never writes tohost fails. */
+const TIMEOUT_MS = 20_000;
+
+const qemuProbe = spawnSync(QEMU, ['--version'], { encoding: 'utf8' });
+const qemuMissing = qemuProbe.error !== undefined || qemuProbe.status !== 0;
+if (qemuMissing) {
+  console.warn(`riscv-qemu: skipping, ${QEMU} is not on PATH (${qemuProbe.error?.message ?? `exit ${qemuProbe.status}`})`);
+}
+
+interface QemuRun {
+  /** Exit status (tohost >> 1 on HTIF exit), or null when killed. */
+  status: number | null;
+  timedOut: boolean;
+  output: string;
+}
+
+function runOnQemu(elf: string): Promise<QemuRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      QEMU,
+      ['-machine', 'spike', '-cpu', QEMU_CPU, '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('latin1')));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, timedOut, output });
+    });
+  });
+}
+
+/** Runs every ELF, at most `parallel` QEMU processes at a time. */
+async function runAll(elfs: string[], parallel: number): Promise<Map<string, QemuRun>> {
+  const results = new Map<string, QemuRun>();
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < elfs.length) {
+      const elf = elfs[next++]!;
+      results.set(elf, await runOnQemu(elf));
+    }
+  }
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return results;
+}
+
+function elfsIn(folder: string): string[] {
+  return readdirSync(join(buildDir, folder))
+    .filter((name) => name.endsWith('.elf'))
+    .sort()
+    .map((name) => join(buildDir, folder, name));
+}
+
+function describeRun(run: QemuRun): string {
+  const how = run.timedOut ? `timed out after ${TIMEOUT_MS} ms` : `exit ${run.status}`;
+  return `${how}; output:\n${run.output}`;
+}
+
+const isaSources = readdirSync(join(riscvDir, 'isa')).filter((name) => name.endsWith('.S')).sort();
+const isaElfs = elfsIn('isa');
+const benchElf = join(buildDir, 'bench', 'sv39-loop.elf');
+const selfTestElf = join(buildDir, 'selftest', 'fail-test-3.elf');
+
+describe('RISC-V test programs are built', () => {
+  it('has one committed ELF per isa/ source', () => {
+    expect(isaElfs.map((elf) => basename(elf, '.elf'))).toEqual(isaSources.map((src) => basename(src, '.S')));
+    expect(isaElfs.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe.skipIf(qemuMissing)('RISC-V test programs on QEMU spike', () => {
+  let results = new Map<string, QemuRun>();
+
+  beforeAll(async () => {
+    results = await runAll([...isaElfs, benchElf, selfTestElf], 4);
+  }, 120_000);
+
+  it.each(isaElfs.map((elf) => [basename(elf), elf]))('%s passes (exit 0)', (_name, elf) => {
+    const run = results.get(elf)!;
+    expect(run.timedOut, describeRun(run)).toBe(false);
+    expect(run.status, `${basename(elf)} failed test ${run.status}: ${describeRun(run)}`).toBe(0);
+  });
+
+  it('sv39-loop.elf computes the expected checksum', () => {
+    const run = results.get(benchElf)!;
+    expect(run.status, describeRun(run)).toBe(0);
+    expect(run.output).toMatch(/^[0-9a-f]{16}\n/);
+  });
+
+  it('the harness detects a failing program and its test number', () => {
+    const run = results.get(selfTestElf)!;
+    expect(run.timedOut, describeRun(run)).toBe(false);
+    expect(run.status, describeRun(run)).toBe(3);
+  });
+});
