@@ -26,6 +26,22 @@ const QEMU_CPU =
   'rv64,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false,' +
   'sstc=false,svpbmt=false,svinval=false,svnapot=false';
 
+/**
+ * Where QEMU 7.2 itself departs from the manuals, the program still expects
+ * the manual's answer; QEMU must then fail exactly at the first such case,
+ * with the FAIL line (test, cause, tval, epc; see lib/runtime.S) showing the
+ * known deviation, and every case before it must pass. Each program places
+ * these cases last.
+ */
+const KNOWN_QEMU_DEVIATIONS: Record<string, { test: number; failLine: RegExp; why: string }> = {
+  'rv64ua.elf': {
+    test: 41,
+    // test 0x29 = 41, mcause 4 (load address misaligned) instead of 6.
+    failLine: /^FAIL 0000000000000029 0000000000000004 /m,
+    why: 'QEMU 7.2 reports a misaligned AMO as a load address-misaligned (cause 4), not store/AMO (cause 6)',
+  },
+};
+
 /** Wall-clock limit per program; a program that never writes tohost fails. */
 const TIMEOUT_MS = 20_000;
 
@@ -110,10 +126,16 @@ describe.skipIf(qemuMissing)('RISC-V test programs on QEMU spike', () => {
     results = await runAll([...isaElfs, benchElf, selfTestElf], 4);
   }, 120_000);
 
-  it.each(isaElfs.map((elf) => [basename(elf), elf]))('%s passes (exit 0)', (_name, elf) => {
+  it.each(isaElfs.map((elf) => [basename(elf), elf]))('%s passes (exit 0)', (name, elf) => {
     const run = results.get(elf)!;
     expect(run.timedOut, describeRun(run)).toBe(false);
-    expect(run.status, `${basename(elf)} failed test ${run.status}: ${describeRun(run)}`).toBe(0);
+    const deviation = KNOWN_QEMU_DEVIATIONS[name];
+    if (deviation === undefined) {
+      expect(run.status, `${name} failed test ${run.status}: ${describeRun(run)}`).toBe(0);
+    } else {
+      expect(run.status, `${name}: expected QEMU's known deviation at test ${deviation.test} (${deviation.why}); ${describeRun(run)}`).toBe(deviation.test);
+      expect(run.output).toMatch(deviation.failLine);
+    }
   });
 
   it('sv39-loop.elf computes the expected checksum', () => {

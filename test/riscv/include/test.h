@@ -115,21 +115,36 @@
   li gp, \n
 .endm
 
+/* Fails the current test unless a == b (registers). A conditional branch
+ * reaches only +-4 KiB, so the jump to `fail` is a JAL. */
+.macro FAIL_IF_NE a, b
+  beq \a, \b, 8993f
+  j fail
+8993:
+.endm
+
 /* Fails the current test unless reg == imm. */
 .macro EXPECT_EQ reg, imm
   li s11, \imm
-  bne \reg, s11, fail
+  FAIL_IF_NE \reg, s11
 .endm
 
 /* Fails the current test unless reg == the address of sym. */
 .macro EXPECT_ADDR reg, sym
   la s11, \sym
-  bne \reg, s11, fail
+  FAIL_IF_NE \reg, s11
+.endm
+
+/* Fails the current test unless reg != 0. */
+.macro EXPECT_NONZERO reg
+  bnez \reg, 8992f
+  j fail
+8992:
 .endm
 
 /* Fails the current test unless reg1 == reg2. */
 .macro EXPECT_REG reg1, reg2
-  bne \reg1, \reg2, fail
+  FAIL_IF_NE \reg1, \reg2
 .endm
 
 /* Test n: rd = op(rs1 = a, rs2 = b) must equal expected. Operands go in
@@ -154,7 +169,7 @@
 .macro EXPECT_CSR csr, imm
   csrr s10, \csr
   li s11, \imm
-  bne s10, s11, fail
+  FAIL_IF_NE s10, s11
 .endm
 
 /*
@@ -181,9 +196,9 @@
   j fail
 8997:
   li s11, \cause
-  bne t4, s11, fail
+  FAIL_IF_NE t4, s11
   la s11, 8996b
-  bne t6, s11, fail
+  FAIL_IF_NE t6, s11
 .endm
 
 /* As TRAP_END, but epc is not checked (fetch faults: epc is the target). */
@@ -191,7 +206,7 @@
   j fail
 8997:
   li s11, \cause
-  bne t4, s11, fail
+  FAIL_IF_NE t4, s11
 .endm
 
 /* Switches from M-mode to privilege `mode` (PRV_S or PRV_U) at label `to`,

@@ -74,15 +74,62 @@ s_unexpected:
   csrr t6, sepc
   j fail
 
-/* Ends the run: tohost = (gp << 1) | 1, i.e. test gp failed. */
+/* Ends the run: tohost = (gp << 1) | 1, i.e. test gp failed. First prints
+ * "FAIL <gp> <t4> <t5> <t6>" (test number, then cause, tval and epc of
+ * the last trap) to help whoever reads the log. */
   .globl fail
 fail:
+  mv s10, t4
+  mv s11, t5
+  la a0, fail_message
+  call print_string
+  mv a0, gp
+  call print_hex
+  mv a0, s10
+  call print_space_hex
+  mv a0, s11
+  call print_space_hex
+  mv a0, t6
+  call print_space_hex
+  li a0, '\n'
+  call putchar
   slli t0, gp, 1
   ori t0, t0, 1
   la t1, tohost
   sd t0, 0(t1)
 1:
   j 1b
+
+print_space_hex:
+  addi sp, sp, -16
+  sd ra, 8(sp)
+  sd a0, 0(sp)
+  li a0, ' '
+  call putchar
+  ld a0, 0(sp)
+  call print_hex
+  ld ra, 8(sp)
+  addi sp, sp, 16
+  ret
+
+/* print_string(a0): prints the NUL-terminated string at a0. */
+  .globl print_string
+print_string:
+  addi sp, sp, -16
+  sd ra, 8(sp)
+  sd s0, 0(sp)
+  mv s0, a0
+1:
+  lbu a0, 0(s0)
+  beqz a0, 2f
+  call putchar
+  addi s0, s0, 1
+  j 1b
+2:
+  ld s0, 0(sp)
+  ld ra, 8(sp)
+  addi sp, sp, 16
+  ret
 
 /* Ends the run: tohost = 1, i.e. every test passed. */
   .globl pass
@@ -132,6 +179,10 @@ print_hex:
   ld ra, 8(sp)
   addi sp, sp, 16
   ret
+
+  .section .rodata
+fail_message:
+  .asciz "FAIL "
 
 /* HTIF mailboxes, 8 bytes each and alone in their section (see link.ld). */
   .section .tohost, "aw", @progbits
