@@ -1,0 +1,101 @@
+/**
+ * The combined check: every rule whose inputs an observation carries, in RULES order; the first
+ * violation is the verdict. Each rule is a conjunct; this file only wires observations to them.
+ */
+import { CPU_STRUCT_GIGABYTE } from '../layout.js';
+import { regionsDisjoint, framesDisjoint, globalExceptCpuStruct, matchesExpected, neverUser, noUserAnomalies, noWritableExecutable, accessedDirtyPreset, overflowFaultsInGuard, pagesOf, runsWithin, sameOutsideCpuStruct, stackGuarded, type ObservedHart, type StackOverflowFault } from './map.js';
+import { earlyTableExact } from './boot.js';
+import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, type KmemEvent } from './kmem.js';
+import { RULES, type RuleId, type RuleVerdict, type Violation } from './rule.js';
+import { linearPa } from '../layout.js';
+import { expectedAddressSpace } from '../memory-map.js';
+import type { ObservedKmem } from '../kmem.js';
+import type { Platform } from '../platform.js';
+import type { FlatTable } from '../sv39/flatten.js';
+
+/** Whatever was observed of one machine (or computed from the model); every part is optional. */
+export interface Observation {
+  readonly platform: Platform;
+  /** Each hart's final table, flattened. */
+  readonly harts?: readonly ObservedHart[];
+  /** The early boot table, flattened. */
+  readonly earlyTable?: FlatTable;
+  /** The allocator, read at the end of `history`. */
+  readonly kmem?: ObservedKmem;
+  /** kalloc/kfree calls, in order. */
+  readonly history?: readonly KmemEvent[];
+  /**
+   * PAs allocated before `history` began. When the history starts after boot, include the harts' table
+   * and cpu-struct frames (framesInUseByTables); when it starts at boot, those kallocs are in it.
+   */
+  readonly inUseAtStart?: readonly bigint[];
+  /** The frame-state table when `history` began (needed for KMEM-FREE-VERDICT). */
+  readonly frameStatesAtStart?: ArrayLike<number>;
+  /** Traps taken by stack overflows. */
+  readonly stackOverflows?: readonly StackOverflowFault[];
+}
+
+/** Frames the harts' tables use: every table frame and every cpu-struct page's frame. */
+export function framesInUseByTables(harts: readonly ObservedHart[]): bigint[] {
+  return harts.flatMap(({ table }) => [...table.tableFrames, ...pagesOf(runsWithin(table.runs, CPU_STRUCT_GIGABYTE)).map((p) => p.pa)]);
+}
+
+/** PAs kalloc handed out in `history` and kfree did not take back (by verdict Ok, or no verdict). */
+export function outstandingAllocations(platform: Platform, history: readonly KmemEvent[]): bigint[] {
+  const outstanding = new Set<bigint>();
+  for (const event of history) {
+    if (event.va === null) continue;
+    const pa = linearPa(event.va, platform.ramBase);
+    if (event.kind === 'alloc') outstanding.add(pa);
+    else if (event.verdict === undefined || event.verdict === 'Ok') outstanding.delete(pa);
+  }
+  return [...outstanding];
+}
+
+const firstOf = (verdicts: Iterable<RuleVerdict>): RuleVerdict => {
+  for (const v of verdicts) if (v) return v;
+  return undefined;
+};
+
+function* perHart(obs: Observation, rule: (runs: ObservedHart) => RuleVerdict): Iterable<RuleVerdict> {
+  for (const hart of obs.harts ?? []) {
+    const v = rule(hart);
+    yield v && { rule: v.rule, message: v.message.startsWith('hart ') ? v.message : `hart ${hart.hart}: ${v.message}` };
+  }
+}
+
+const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
+  'MAP-DISJOINT': (obs) =>
+    firstOf([
+      ...(obs.harts ?? []).map((h) => regionsDisjoint(expectedAddressSpace(obs.platform, h.hart))),
+      obs.harts && framesDisjoint(obs.harts, (obs.kmem?.freeList ?? []).map((va) => linearPa(va, obs.platform.ramBase))),
+    ]),
+  'MAP-GLOBAL': (obs) => firstOf(perHart(obs, (h) => globalExceptCpuStruct(h.table.runs))),
+  'MAP-WX': (obs) => firstOf(perHart(obs, (h) => noWritableExecutable(h.table.runs))),
+  'MAP-USER': (obs) => firstOf(perHart(obs, (h) => neverUser(h.table.runs) ?? noUserAnomalies(h.table))),
+  'MAP-AD': (obs) => firstOf(perHart(obs, (h) => accessedDirtyPreset(h.table.runs))),
+  'MAP-SHARED': (obs) => (obs.harts ? sameOutsideCpuStruct(obs.harts) : undefined),
+  'MAP-EXACT': (obs) => firstOf(perHart(obs, (h) => matchesExpected(obs.platform, h.hart, h.table.runs))),
+  'STACK-GUARD': (obs) => firstOf([...perHart(obs, (h) => stackGuarded(h.table.runs)), overflowFaultsInGuard(obs.stackOverflows ?? [])]),
+  'BOOT-EARLY': (obs) => (obs.earlyTable ? earlyTableExact(obs.platform, obs.earlyTable) : undefined),
+  'KMEM-INTEGRITY': (obs) =>
+    obs.kmem &&
+    freeListIntact(obs.platform, obs.kmem, [
+      ...framesInUseByTables(obs.harts ?? []),
+      ...(obs.inUseAtStart ?? []),
+      ...outstandingAllocations(obs.platform, obs.history ?? []),
+    ]),
+  'KMEM-NO-DOUBLE-FREE': (obs) =>
+    obs.history && neverHandedOutTwice(obs.platform, obs.history, obs.inUseAtStart ?? []),
+  'KMEM-FREE-VERDICT': (obs) => (obs.history && obs.frameStatesAtStart ? freeVerdictsFollowOrder(obs.platform, obs.frameStatesAtStart, obs.history) : undefined),
+};
+
+/** The first violated rule, in RULES order, with what broke it; undefined when every applicable rule holds. */
+export function checkRules(obs: Observation): RuleVerdict {
+  return firstOf(RULES.map((r) => CHECKS[r.id](obs)));
+}
+
+/** Every violated rule (one violation each), in RULES order. */
+export function allViolations(obs: Observation): Violation[] {
+  return RULES.map((r) => CHECKS[r.id](obs)).filter((v): v is Violation => v !== undefined);
+}

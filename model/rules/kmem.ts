@@ -1,0 +1,116 @@
+/**
+ * Rules about the page allocator (KMEM-*), over what can be observed of it: the free list as read
+ * through kmem_freelist, kmem_nfree, the frame-state table, and the history of kalloc/kfree calls.
+ */
+import { formatRange, hex, isAligned, PAGE_SIZE } from '../address.js';
+import { FRAME_STATE_CODE, FRAME_STATE_OF_CODE, kfreeVerdict, type FrameState, type FreeVerdict, type ObservedKmem } from '../kmem.js';
+import { linearPa, linearVa, VAS_RAM } from '../layout.js';
+import { ramFrames, reservedRangeAt, type Platform } from '../platform.js';
+import { violation, type RuleVerdict } from './rule.js';
+
+/** One observed call: kalloc's returned VA (null when out of memory), or kfree's argument and, if observed, its verdict. */
+export type KmemEvent =
+  | { readonly kind: 'alloc'; readonly va: bigint | null }
+  | { readonly kind: 'free'; readonly va: bigint; readonly verdict?: FreeVerdict };
+
+export function formatEvent(event: KmemEvent, index: number): string {
+  return event.kind === 'alloc'
+    ? `#${index} kalloc() = ${event.va === null ? 'NULL' : hex(event.va)}`
+    : `#${index} kfree(${hex(event.va)})${event.verdict ? ` = ${event.verdict}` : ''}`;
+}
+
+/**
+ * KMEM-INTEGRITY: the free list ended (no cycle), has no repeats, and every entry is a page-aligned
+ * linear-map VA of a RAM frame that is not reserved and not in `inUse` (PAs of frames known to be
+ * allocated: page tables, cpu structs, outstanding kallocs); kmem_nfree equals its length; and the
+ * frame-state table marks exactly the reserved frames RESERVED and exactly the listed frames FREE.
+ */
+export function freeListIntact(platform: Platform, kmem: ObservedKmem, inUse: readonly bigint[] = []): RuleVerdict {
+  const fail = (message: string): RuleVerdict => violation('KMEM-INTEGRITY', message);
+  const seen = new Map<bigint, number>();
+  const used = new Set(inUse);
+  for (const [i, va] of kmem.freeList.entries()) {
+    if (!isAligned(va, PAGE_SIZE)) return fail(`free list entry #${i} ${hex(va)} is not page aligned`);
+    if (va < VAS_RAM || va >= VAS_RAM + platform.ramSize) return fail(`free list entry #${i} ${hex(va)} is outside the linear map of RAM ${formatRange({ start: VAS_RAM, end: VAS_RAM + platform.ramSize })}`);
+    const pa = linearPa(va, platform.ramBase);
+    const first = seen.get(va);
+    if (first !== undefined) return fail(`free list entry #${i} ${hex(va)} (frame ${hex(pa)}) repeats entry #${first}: a cycle or a frame freed twice`);
+    seen.set(va, i);
+    const reserved = reservedRangeAt(platform, pa);
+    if (reserved) return fail(`free list entry #${i} frame ${hex(pa)} is in the reserved ${reserved.name} ${formatRange(reserved.range)}`);
+    if (used.has(pa)) return fail(`free list entry #${i} frame ${hex(pa)} is in use`);
+  }
+  if (!kmem.terminated) return fail(`the free list did not end after ${kmem.freeList.length} entries (a cycle, or a next pointer into garbage)`);
+  if (kmem.nfree !== undefined && kmem.nfree !== BigInt(kmem.freeList.length)) {
+    return fail(`kmem_nfree is ${kmem.nfree} but the free list has ${kmem.freeList.length} entries`);
+  }
+  if (kmem.frameStates !== undefined) return frameStatesAgree(platform, kmem.frameStates, seen);
+  return undefined;
+}
+
+function frameStatesAgree(platform: Platform, states: ArrayLike<number>, listed: ReadonlyMap<bigint, number>): RuleVerdict {
+  const fail = (message: string): RuleVerdict => violation('KMEM-INTEGRITY', message);
+  const frames = Number(ramFrames(platform));
+  if (states.length !== frames) return fail(`the frame-state table has ${states.length} entries for ${frames} frames`);
+  for (let index = 0; index < frames; index++) {
+    const pa = platform.ramBase + BigInt(index) * PAGE_SIZE;
+    const code = states[index]!;
+    const state: FrameState | undefined = FRAME_STATE_OF_CODE[code];
+    if (state === undefined) return fail(`frame ${hex(pa)} has state byte ${code}, not 0, 1 or 2`);
+    const reserved = reservedRangeAt(platform, pa);
+    if (reserved && state !== 'RESERVED') return fail(`frame ${hex(pa)} is in the reserved ${reserved.name} but its state is ${state}`);
+    if (!reserved && state === 'RESERVED') return fail(`frame ${hex(pa)} is marked RESERVED but no reserved range covers it`);
+    const onList = listed.has(linearVa(pa, platform.ramBase));
+    if (onList && state !== 'FREE') return fail(`frame ${hex(pa)} is on the free list but its state is ${state}`);
+    if (!onList && state === 'FREE') return fail(`frame ${hex(pa)} is FREE but not on the free list`);
+  }
+  return undefined;
+}
+
+/**
+ * KMEM-NO-DOUBLE-FREE over a history: replaying it from `inUseAtStart` (PAs allocated before the
+ * history began), no kalloc returns a frame still allocated, and no kfree of a frame not allocated is
+ * accepted (verdict Ok). A rejected kfree leaves the frame as it was.
+ */
+export function neverHandedOutTwice(platform: Platform, history: readonly KmemEvent[], inUseAtStart: readonly bigint[] = []): RuleVerdict {
+  const allocatedBy = new Map<bigint, string>(inUseAtStart.map((pa) => [pa, 'in use when the history began']));
+  for (const [i, event] of history.entries()) {
+    if (event.va === null) continue;
+    const pa = linearPa(event.va, platform.ramBase);
+    const by = allocatedBy.get(pa);
+    if (event.kind === 'alloc') {
+      if (by !== undefined) return violation('KMEM-NO-DOUBLE-FREE', `${formatEvent(event, i)} handed out frame ${hex(pa)} again; it was ${by} and not freed since`);
+      allocatedBy.set(pa, `handed out by ${formatEvent(event, i)}`);
+    } else if (by === undefined) {
+      if (event.verdict === 'Ok') return violation('KMEM-NO-DOUBLE-FREE', `${formatEvent(event, i)} accepted frame ${hex(pa)}, which was not allocated`);
+    } else if (event.verdict === undefined || event.verdict === 'Ok') {
+      allocatedBy.delete(pa);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * KMEM-FREE-VERDICT over a history with verdicts: replaying it from the frame states observed when it
+ * began, every kfree's verdict is kfreeVerdict's (the first of Misaligned, OutOfRange, Reserved,
+ * DoubleFree, else Ok).
+ */
+export function freeVerdictsFollowOrder(platform: Platform, statesAtStart: ArrayLike<number>, history: readonly KmemEvent[]): RuleVerdict {
+  const states = Array.from(statesAtStart);
+  const indexOf = (pa: bigint): number => Number((pa - platform.ramBase) / PAGE_SIZE);
+  const stateOf = (pa: bigint): FrameState => FRAME_STATE_OF_CODE[states[indexOf(pa)]!] ?? 'RESERVED';
+  for (const [i, event] of history.entries()) {
+    if (event.kind === 'alloc') {
+      if (event.va !== null && event.va >= VAS_RAM && event.va < VAS_RAM + platform.ramSize) {
+        states[indexOf(linearPa(event.va, platform.ramBase))] = FRAME_STATE_CODE.ALLOCATED;
+      }
+      continue;
+    }
+    const expected = kfreeVerdict(platform, event.va, stateOf);
+    if (event.verdict !== undefined && event.verdict !== expected) {
+      return violation('KMEM-FREE-VERDICT', `${formatEvent(event, i)}, expected ${expected}`);
+    }
+    if (expected === 'Ok') states[indexOf(linearPa(event.va, platform.ramBase))] = FRAME_STATE_CODE.FREE;
+  }
+  return undefined;
+}

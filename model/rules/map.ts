@@ -1,0 +1,236 @@
+/**
+ * Rules about page tables (MAP-*, STACK-GUARD). They take flattened tables (LeafRun lists, as `flatten`
+ * gives them from observed memory) so the property suite can feed them what it reads out of a machine.
+ */
+import { formatRange, hex, PAGE_SIZE, rangeContains, rangesOverlap, type Range } from '../address.js';
+import { CPU_GUARD, CPU_STACK, CPU_STRUCT_GIGABYTE, CPU_STRUCT_MAPPED, CPU_STRUCT_PAGES } from '../layout.js';
+import { describeRegion, expectedAddressSpace, expectedFixedRuns, leafFlagsOf, type ExpectedAddressSpace } from '../memory-map.js';
+import { ramRange, reservedRangeAt, type Platform } from '../platform.js';
+import type { FlatTable } from '../sv39/flatten.js';
+import { flagsEqual, formatRun, runsEqual, type LeafRun } from '../sv39/mapping.js';
+import { formatFlags } from '../sv39/pte.js';
+import { violation, type RuleVerdict } from './rule.js';
+
+/** One hart's final page table as observed: its root, flattened. */
+export interface ObservedHart {
+  readonly hart: number;
+  readonly table: FlatTable;
+}
+
+/** The part of `runs` inside `range`, runs cut at its edges. */
+export function runsWithin(runs: readonly LeafRun[], range: Range): LeafRun[] {
+  return runs.flatMap((run) => {
+    const start = run.va > range.start ? run.va : range.start;
+    const end = run.va + run.size < range.end ? run.va + run.size : range.end;
+    return start < end ? [{ ...run, va: start, pa: run.pa + (start - run.va), size: end - start }] : [];
+  });
+}
+
+/** The part of `runs` outside `range`. */
+export function runsOutside(runs: readonly LeafRun[], range: Range): LeafRun[] {
+  return [...runsWithin(runs, { start: 0n, end: range.start }), ...runsWithin(runs, { start: range.end, end: 1n << 64n })];
+}
+
+/** The PA of every 4 KiB page the runs map, in VA order. */
+export function pagesOf(runs: readonly LeafRun[]): { va: bigint; pa: bigint }[] {
+  return runs.flatMap((run) => {
+    const pages: { va: bigint; pa: bigint }[] = [];
+    for (let offset = 0n; offset < run.size; offset += PAGE_SIZE) pages.push({ va: run.va + offset, pa: run.pa + offset });
+    return pages;
+  });
+}
+
+/** MAP-WX: no run is writable and executable. */
+export function noWritableExecutable(runs: readonly LeafRun[]): RuleVerdict {
+  const bad = runs.find((r) => r.flags.w && r.flags.x);
+  return bad && violation('MAP-WX', `${formatRun(bad)} is writable and executable`);
+}
+
+/** MAP-USER: no run has U set. */
+export function neverUser(runs: readonly LeafRun[]): RuleVerdict {
+  const bad = runs.find((r) => r.flags.u);
+  return bad && violation('MAP-USER', `${formatRun(bad)} has U set`);
+}
+
+/** MAP-USER on a table's structure: no non-leaf PTE has U set either (the walk already faults on those). */
+export function noUserAnomalies(table: FlatTable): RuleVerdict {
+  const bad = table.anomalies.find((a) => a.reason === 'reserved-bits' && a.pte !== null && ((a.pte >> 4n) & 1n) === 1n);
+  return bad && violation('MAP-USER', `non-leaf PTE at PA ${hex(bad.pteAddr)} (level ${bad.level}, VA ${hex(bad.va)}) has U set`);
+}
+
+/** MAP-AD: every run has A set, and D exactly when W. */
+export function accessedDirtyPreset(runs: readonly LeafRun[]): RuleVerdict {
+  const noA = runs.find((r) => !r.flags.a);
+  if (noA) return violation('MAP-AD', `${formatRun(noA)} has A clear`);
+  const badD = runs.find((r) => r.flags.d !== r.flags.w);
+  return badD && violation('MAP-AD', `${formatRun(badD)} has D ${badD.flags.d ? 'set but W clear' : 'clear but W set'}`);
+}
+
+/** MAP-GLOBAL: effective G on every run outside the cpu struct's gigabyte, and on none inside it. */
+export function globalExceptCpuStruct(runs: readonly LeafRun[]): RuleVerdict {
+  const cpuGlobal = runsWithin(runs, CPU_STRUCT_GIGABYTE).find((r) => r.flags.g);
+  if (cpuGlobal) return violation('MAP-GLOBAL', `cpu struct ${formatRun(cpuGlobal)} is global (G on its leaf or on a PTE of its path)`);
+  const notGlobal = runsOutside(runs, CPU_STRUCT_GIGABYTE).find((r) => !r.flags.g);
+  return notGlobal && violation('MAP-GLOBAL', `${formatRun(notGlobal)} is outside the cpu struct but not global`);
+}
+
+/** MAP-DISJOINT on an expected address space: its regions are pairwise disjoint in VA. */
+export function regionsDisjoint(space: ExpectedAddressSpace): RuleVerdict {
+  const { regions } = space;
+  for (let i = 0; i < regions.length; i++) {
+    for (let j = i + 1; j < regions.length; j++) {
+      const a = regions[i]!;
+      const b = regions[j]!;
+      if (rangesOverlap({ start: a.va, end: a.va + a.size }, { start: b.va, end: b.va + b.size })) {
+        return violation('MAP-DISJOINT', `hart ${space.hart}: ${describeRegion(a)} overlaps ${describeRegion(b)} in VA`);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * MAP-DISJOINT on observed tables: within each hart runs are sorted and VA-disjoint; roots are distinct;
+ * every cpu-struct page has its own frame across all harts; no cpu-struct frame is a page-table frame;
+ * and no frame the tables use is on the free list (`freeFrames`, PAs).
+ */
+export function framesDisjoint(harts: readonly ObservedHart[], freeFrames: readonly bigint[]): RuleVerdict {
+  const fail = (message: string): RuleVerdict => violation('MAP-DISJOINT', message);
+  for (const { hart, table } of harts) {
+    for (let i = 1; i < table.runs.length; i++) {
+      const prev = table.runs[i - 1]!;
+      const run = table.runs[i]!;
+      if (run.va < prev.va + prev.size) return fail(`hart ${hart}: ${formatRun(run)} overlaps ${formatRun(prev)} in VA`);
+    }
+  }
+  const owner = new Map<bigint, string>();
+  const claim = (pa: bigint, what: string): RuleVerdict => {
+    const previous = owner.get(pa);
+    if (previous !== undefined) return fail(`frame ${hex(pa)} is both ${previous} and ${what}`);
+    owner.set(pa, what);
+    return undefined;
+  };
+  for (const { hart, table } of harts) {
+    const bad = claim(table.root, `hart ${hart}'s root table`);
+    if (bad) return bad;
+  }
+  for (const { hart, table } of harts) {
+    for (const { va, pa } of pagesOf(runsWithin(table.runs, CPU_STRUCT_GIGABYTE))) {
+      const bad = claim(pa, `hart ${hart}'s cpu-struct page at VA ${hex(va)}`);
+      if (bad) return bad;
+    }
+  }
+  const tableOwner = new Map<bigint, string>();
+  for (const { hart, table } of harts) {
+    for (const frame of table.tableFrames) {
+      if (frame === table.root) continue;
+      // Harts may share lower-level tables (the contract asks only for separate roots).
+      const what = owner.get(frame);
+      if (what !== undefined) return fail(`page-table frame ${hex(frame)} of hart ${hart} is also ${what}`);
+      tableOwner.set(frame, `a page-table frame of hart ${hart}`);
+    }
+  }
+  for (const pa of freeFrames) {
+    const what = owner.get(pa) ?? tableOwner.get(pa);
+    if (what !== undefined) return fail(`frame ${hex(pa)} is on the free list but is ${what}`);
+  }
+  return undefined;
+}
+
+/** MAP-SHARED: outside the cpu struct's gigabyte all harts map the same runs as the first. */
+export function sameOutsideCpuStruct(harts: readonly ObservedHart[]): RuleVerdict {
+  const [first, ...rest] = harts;
+  if (first === undefined) return undefined;
+  const reference = runsOutside(first.table.runs, CPU_STRUCT_GIGABYTE);
+  for (const { hart, table } of rest) {
+    const runs = runsOutside(table.runs, CPU_STRUCT_GIGABYTE);
+    const diff = firstDifference(reference, runs);
+    if (diff) return violation('MAP-SHARED', `hart ${hart} differs from hart ${first.hart}: ${diff}`);
+  }
+  return undefined;
+}
+
+/** The first difference between two run lists, in words; undefined when equal. */
+export function firstDifference(expected: readonly LeafRun[], observed: readonly LeafRun[]): string | undefined {
+  const n = Math.max(expected.length, observed.length);
+  for (let i = 0; i < n; i++) {
+    const e = expected[i];
+    const o = observed[i];
+    if (e !== undefined && o !== undefined && runsEqual(e, o)) continue;
+    if (o === undefined) return `missing ${formatRun(e!)}`;
+    if (e === undefined) return `unexpected ${formatRun(o)}`;
+    if (o.va > e.va) return `missing ${formatRun(e)} (next observed: ${formatRun(o)})`;
+    if (o.va < e.va) return `unexpected ${formatRun(o)} (next expected: ${formatRun(e)})`;
+    return `expected ${formatRun(e)}, observed ${formatRun(o)}`;
+  }
+  return undefined;
+}
+
+/**
+ * MAP-EXACT: outside the cpu struct the runs equal expectedAddressSpace's exactly; inside, the cpu
+ * struct's shape holds (see cpuStructShape).
+ */
+export function matchesExpected(platform: Platform, hart: number, runs: readonly LeafRun[]): RuleVerdict {
+  const expected = expectedFixedRuns(expectedAddressSpace(platform, hart));
+  const diff = firstDifference(expected, runsOutside(runs, CPU_STRUCT_GIGABYTE));
+  if (diff) return violation('MAP-EXACT', `hart ${hart}: ${diff}`);
+  const shape = cpuStructShape(platform, runsWithin(runs, CPU_STRUCT_GIGABYTE));
+  return shape === undefined ? undefined : violation('MAP-EXACT', `hart ${hart}: ${shape}`);
+}
+
+/**
+ * The cpu struct as CONTRACT.md lays it out: exactly [VAS_CPU_STRUCT + 0x1000, + 0x8000) mapped, in 7
+ * 4 KiB pages, RW- A D, not global, not U; each frame in RAM and outside every reserved range.
+ * Returns what is wrong, or undefined.
+ */
+export function cpuStructShape(platform: Platform, cpuRuns: readonly LeafRun[]): string | undefined {
+  const flags = leafFlagsOf({ r: true, w: true, x: false }, false);
+  let next = CPU_STRUCT_MAPPED.start;
+  for (const run of cpuRuns) {
+    if (run.va !== next || !rangeContains(CPU_STRUCT_MAPPED, { start: run.va, end: run.va + run.size })) {
+      return `cpu struct ${formatRun(run)} where ${next < CPU_STRUCT_MAPPED.end ? `${hex(next)} should be mapped next` : 'nothing more should be mapped'} (expected ${CPU_STRUCT_PAGES} pages ${formatRange(CPU_STRUCT_MAPPED)})`;
+    }
+    if (run.pageSize !== PAGE_SIZE) return `cpu struct ${formatRun(run)} uses pages of ${hex(run.pageSize)}, not 4 KiB`;
+    if (!flagsEqual(run.flags, flags)) return `cpu struct ${formatRun(run)} has flags ${formatFlags(run.flags)}, expected ${formatFlags(flags)}`;
+    next = run.va + run.size;
+  }
+  if (next !== CPU_STRUCT_MAPPED.end) return `cpu struct maps ${formatRange({ start: CPU_STRUCT_MAPPED.start, end: next })}, expected ${formatRange(CPU_STRUCT_MAPPED)} (${CPU_STRUCT_PAGES} pages)`;
+  const ram = ramRange(platform);
+  for (const { va, pa } of pagesOf(cpuRuns)) {
+    if (pa < ram.start || pa >= ram.end) return `cpu struct page ${hex(va)} -> ${hex(pa)} is outside RAM ${formatRange(ram)}`;
+    const reserved = reservedRangeAt(platform, pa);
+    if (reserved) return `cpu struct page ${hex(va)} -> ${hex(pa)} is in the reserved ${reserved.name} ${formatRange(reserved.range)}`;
+  }
+  return undefined;
+}
+
+/** STACK-GUARD on a table: the guard page is unmapped and every stack byte is writable, so descending stores fault first in the guard. */
+export function stackGuarded(runs: readonly LeafRun[]): RuleVerdict {
+  const guard = runsWithin(runs, CPU_GUARD)[0];
+  if (guard) return violation('STACK-GUARD', `the guard page ${formatRange(CPU_GUARD)} is mapped: ${formatRun(guard)}`);
+  let next = CPU_STACK.start;
+  for (const run of runsWithin(runs, CPU_STACK)) {
+    if (run.va !== next) break;
+    if (!run.flags.w) return violation('STACK-GUARD', `stack ${formatRun(run)} is not writable, so an overflow would fault above the guard`);
+    next = run.va + run.size;
+  }
+  return next === CPU_STACK.end ? undefined : violation('STACK-GUARD', `stack byte ${hex(next)} is unmapped, so an overflow would fault above the guard page`);
+}
+
+/** A trap a hart took while overflowing its stack. */
+export interface StackOverflowFault {
+  readonly hart: number;
+  /** scause. */
+  readonly cause: number;
+  /** stval: the faulting address. */
+  readonly tval: bigint;
+}
+
+/** STACK-GUARD at run time: an overflow's first fault is a load or store page fault inside the guard page. */
+export function overflowFaultsInGuard(faults: readonly StackOverflowFault[]): RuleVerdict {
+  for (const f of faults) {
+    if (f.cause !== 15 && f.cause !== 13) return violation('STACK-GUARD', `hart ${f.hart}: stack overflow trapped with scause ${f.cause}, not a store (15) or load (13) page fault`);
+    if (f.tval < CPU_GUARD.start || f.tval >= CPU_GUARD.end) return violation('STACK-GUARD', `hart ${f.hart}: stack overflow faulted at ${hex(f.tval)}, outside the guard page ${formatRange(CPU_GUARD)}`);
+  }
+  return undefined;
+}

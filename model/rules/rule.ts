@@ -1,0 +1,40 @@
+/**
+ * Rule identities. A rule is a small pure predicate over the smallest slice of (observed or expected)
+ * state it needs; it returns undefined when it holds, or a Violation naming itself and explaining the
+ * first thing that breaks it (which VA, PA, frame or hart). SPEC.md lists every ID in RULES.
+ */
+
+export const RULES = [
+  { id: 'MAP-DISJOINT', statement: 'Mappings never collide: regions are pairwise disjoint in VA, cpu-struct frames are distinct across harts, and no frame the tables use (page-table or cpu-struct frame) is free or used twice.' },
+  { id: 'MAP-GLOBAL', statement: 'Every leaf is global except the cpu struct\'s, and no PTE on the path to the cpu struct has G set.' },
+  { id: 'MAP-WX', statement: 'No mapping is both writable and executable.' },
+  { id: 'MAP-USER', statement: 'No PTE has U set: the hypervisor maps nothing for user mode.' },
+  { id: 'MAP-AD', statement: 'Every leaf has A set, and D set exactly when W is set.' },
+  { id: 'MAP-SHARED', statement: 'Outside the cpu struct\'s gigabyte, every hart maps exactly the same leaves.' },
+  { id: 'MAP-EXACT', statement: 'Each hart\'s final table maps exactly expectedAddressSpace(platform, hart): the same runs, PAs, flags and page sizes, and a cpu struct of 7 private RW- non-global 4 KiB pages in RAM outside every reserved range.' },
+  { id: 'STACK-GUARD', statement: 'The page just below each hart\'s stack is unmapped while the whole stack is writable, so a stack overflow\'s first fault lands in the guard page.' },
+  { id: 'BOOT-EARLY', statement: 'The early boot table is one root in .bss holding exactly earlyBootTable(platform): gigapage leaves only, nothing else valid.' },
+  { id: 'KMEM-INTEGRITY', statement: 'The free list ends, has no repeats, and holds only page-aligned linear-map addresses of RAM frames that are neither reserved nor in use, and agrees with kmem_nfree and the frame-state table.' },
+  { id: 'KMEM-NO-DOUBLE-FREE', statement: 'kalloc never hands out a frame that is still allocated, and kfree never accepts a frame that is not allocated.' },
+  { id: 'KMEM-FREE-VERDICT', statement: 'kfree\'s verdict is the first that applies of Misaligned, OutOfRange, Reserved, DoubleFree, else Ok.' },
+] as const;
+
+export type RuleId = (typeof RULES)[number]['id'];
+export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
+
+export interface Violation {
+  readonly rule: RuleId;
+  readonly message: string;
+}
+
+/** A rule holds (undefined) or is violated. */
+export type RuleVerdict = Violation | undefined;
+
+export function violation(rule: RuleId, message: string): Violation {
+  return { rule, message };
+}
+
+/** "RULE-ID: message", the form failures are printed in. */
+export function formatViolation(v: Violation): string {
+  return `${v.rule}: ${v.message}`;
+}
