@@ -423,7 +423,7 @@ export function readFdt(blob: Uint8Array): Fdt {
         const name = stringAt(nameOffset, tokenOffset);
         if (current.children.length > 0) throw new FdtError(tokenOffset, `property ${name} follows a child node`);
         if (current.properties.some((p) => p.name === name)) throw new FdtError(tokenOffset, `duplicate property ${name}`);
-        current.properties.push({ name, value: blob.slice(at, at + length) });
+        current.properties.push({ name, value: new Uint8Array(blob.subarray(at, at + length)) });
         at = align4(at + length);
         break;
       }
