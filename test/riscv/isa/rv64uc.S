@@ -1,0 +1,264 @@
+/*
+ * rv64uc: every RV64C instruction (unprivileged spec, "C" Standard
+ * Extension) written with its c. mnemonic so the 16-bit encoding is what
+ * runs: scaled unsigned offsets at their maxima, sign-extended immediates,
+ * 6-bit shift amounts, the W forms' sign extension, c.addi16sp, c.lui's
+ * sign extension, c.jalr's link = pc + 2, c.beqz/c.bnez on all 64 bits,
+ * and c.ebreak. (RV64 has no c.jal: its encoding is c.addiw.)
+ */
+#include "test.h"
+
+  .option rvc
+  .data
+  .balign 16
+cdata:
+  .dword 0x0123456789abcdef
+  .dword 0xfedcba9876543210
+  .space 512 - 16
+
+  .text
+  .globl test_main
+test_main:
+  addi sp, sp, -16
+  sd ra, 8(sp)
+
+  // c.li: 6-bit signed immediate.
+  TEST_CASE 1
+  c.li a0, -32
+  EXPECT_EQ a0, -32
+  TEST_CASE 2
+  c.li a0, 31
+  EXPECT_EQ a0, 31
+  // c.lui: nzimm[17:12], sign-extended from bit 17.
+  TEST_CASE 3
+  c.lui a0, 31
+  EXPECT_EQ a0, 0x1f000
+  TEST_CASE 4
+  c.lui a0, 0xfffe0
+  EXPECT_EQ a0, 0xfffffffffffe0000
+  TEST_CASE 5
+  c.lui a0, 1
+  EXPECT_EQ a0, 0x1000
+  // c.addi / c.addiw.
+  TEST_CASE 6
+  c.li a0, 5
+  c.addi a0, -32
+  EXPECT_EQ a0, -27
+  TEST_CASE 7
+  li a0, 0x7fffffff
+  c.addiw a0, 1
+  EXPECT_EQ a0, 0xffffffff80000000
+  TEST_CASE 8
+  li a0, 0x123456780000ffff
+  c.addiw a0, 0                    // sext.w
+  EXPECT_EQ a0, 0xffff
+  TEST_CASE 9
+  li a0, 0xffffffff7fffffff
+  c.addiw a0, 0
+  EXPECT_EQ a0, 0x7fffffff
+  // c.mv / c.add (full registers, any of x1..x31).
+  TEST_CASE 10
+  li t1, 0x8000000000000001
+  c.mv t2, t1
+  EXPECT_REG t2, t1
+  TEST_CASE 11
+  li t1, 0x7fffffffffffffff
+  c.li t2, 1
+  c.add t2, t1
+  EXPECT_EQ t2, 0x8000000000000000
+  // c.slli / c.srli / c.srai: 6-bit shift amounts.
+  TEST_CASE 12
+  c.li a0, 1
+  c.slli a0, 63
+  EXPECT_EQ a0, 0x8000000000000000
+  TEST_CASE 13
+  c.li t0, 1
+  c.slli t0, 32
+  EXPECT_EQ t0, 0x100000000
+  TEST_CASE 14
+  li a0, 0x8000000000000000
+  c.srli a0, 63
+  EXPECT_EQ a0, 1
+  TEST_CASE 15
+  li a0, 0x8000000000000000
+  c.srli a0, 32
+  EXPECT_EQ a0, 0x80000000
+  TEST_CASE 16
+  li a0, 0x8000000000000000
+  c.srai a0, 63
+  EXPECT_EQ a0, -1
+  TEST_CASE 17
+  li a0, 0x8000000000000000
+  c.srai a0, 31
+  EXPECT_EQ a0, 0xffffffff00000000
+  // c.andi: sign-extended 6-bit immediate.
+  TEST_CASE 18
+  li a0, 0xff00ff00ff00ffff
+  c.andi a0, -32
+  EXPECT_EQ a0, 0xff00ff00ff00ffe0
+  TEST_CASE 19
+  li a0, 0xff
+  c.andi a0, 31
+  EXPECT_EQ a0, 31
+  // Register-register ops on x8..x15.
+  TEST_CASE 20
+  c.li a0, 0
+  c.li a1, 1
+  c.sub a0, a1
+  EXPECT_EQ a0, -1
+  TEST_CASE 21
+  li a0, 0xff00ff00ff00ff00
+  li a1, 0x0ff00ff00ff00ff0
+  c.xor a0, a1
+  EXPECT_EQ a0, 0xf0f0f0f0f0f0f0f0
+  TEST_CASE 22
+  li a0, 0xff00ff00ff00ff00
+  li a1, 0x0ff00ff00ff00ff0
+  c.or a0, a1
+  EXPECT_EQ a0, 0xfff0fff0fff0fff0
+  TEST_CASE 23
+  li a0, 0xff00ff00ff00ff00
+  li a1, 0x0ff00ff00ff00ff0
+  c.and a0, a1
+  EXPECT_EQ a0, 0x0f000f000f000f00
+  TEST_CASE 24
+  li s0, 0x7fffffff
+  li s1, -1
+  c.subw s0, s1
+  EXPECT_EQ s0, 0xffffffff80000000
+  TEST_CASE 25
+  li a4, 0x1ffffffff
+  li a5, 0x100000001
+  c.addw a4, a5
+  EXPECT_EQ a4, 0
+  TEST_CASE 26
+  li a4, 0x7fffffff
+  li a5, 1
+  c.addw a4, a5
+  EXPECT_EQ a4, 0xffffffff80000000
+
+  // Loads and stores, register-based: offsets are unsigned and scaled.
+  TEST_CASE 27
+  la a1, cdata
+  c.lw a0, 0(a1)
+  EXPECT_EQ a0, 0xffffffff89abcdef
+  TEST_CASE 28
+  la a1, cdata
+  c.ld a0, 8(a1)
+  EXPECT_EQ a0, 0xfedcba9876543210
+  TEST_CASE 29
+  la a1, cdata
+  li a2, 0x1122334455667788
+  c.sd a2, 248(a1)                 // largest c.sd offset
+  c.ld a3, 248(a1)
+  EXPECT_EQ a3, 0x1122334455667788
+  TEST_CASE 30
+  la a1, cdata
+  li a2, 0xffffffff8899aabb
+  c.sw a2, 124(a1)                 // largest c.sw offset
+  c.lw a3, 124(a1)
+  EXPECT_EQ a3, 0xffffffff8899aabb
+  ld a3, 120(a1)
+  EXPECT_EQ a3, 0x8899aabb00000000
+
+  // sp-based forms and c.addi16sp / c.addi4spn. Work on a scratch frame
+  // inside cdata; the real sp is kept in s0... and restored.
+  TEST_CASE 31
+  mv t0, sp
+  la sp, cdata + 256
+  c.addi16sp sp, -256
+  la a0, cdata
+  EXPECT_REG sp, a0
+  c.addi16sp sp, 496
+  la a0, cdata + 496
+  EXPECT_REG sp, a0
+  c.addi16sp sp, -512
+  la a0, cdata - 16
+  EXPECT_REG sp, a0
+  mv sp, t0
+  TEST_CASE 32
+  mv t0, sp
+  la sp, cdata
+  c.addi4spn a0, sp, 1020          // largest nzuimm
+  la a1, cdata + 1020
+  EXPECT_REG a0, a1
+  c.addi4spn a0, sp, 4
+  la a1, cdata + 4
+  EXPECT_REG a0, a1
+  mv sp, t0
+  TEST_CASE 33
+  mv t0, sp
+  la sp, cdata
+  c.ldsp a0, 8(sp)
+  EXPECT_EQ a0, 0xfedcba9876543210
+  c.lwsp a0, 4(sp)
+  EXPECT_EQ a0, 0x01234567
+  c.lwsp a0, 12(sp)
+  EXPECT_EQ a0, 0xfffffffffedcba98
+  li a2, 0x0102030405060708
+  c.sdsp a2, 504(sp)               // largest c.sdsp offset
+  c.ldsp a3, 504(sp)
+  EXPECT_REG a3, a2
+  li a2, 0xa0b0c0d0
+  c.swsp a2, 252(sp)               // largest c.swsp offset
+  c.lwsp a3, 252(sp)
+  EXPECT_EQ a3, 0xffffffffa0b0c0d0
+  mv sp, t0
+
+  // Control transfer.
+  TEST_CASE 34
+  c.j 1f
+  j fail
+1:
+  c.j 3f
+2:
+  c.j 4f
+3:
+  c.j 2b                           // backward
+4:
+  TEST_CASE 35
+  c.li a0, 0
+  c.beqz a0, 1f
+  j fail
+1:
+  c.li a0, 1
+  c.beqz a0, fail_near
+  TEST_CASE 36
+  li a0, 0x100000000               // nonzero only above bit 31
+  c.bnez a0, 1f
+  j fail
+1:
+  c.li a0, 0
+  c.bnez a0, fail_near
+  TEST_CASE 37
+  la a1, 1f
+  c.jr a1
+  j fail
+1:
+  // c.jalr links pc + 2.
+  TEST_CASE 38
+  la a1, 1f
+2:
+  c.jalr a1
+3:
+  j fail
+1:
+  la a2, 3b
+  EXPECT_REG ra, a2
+  // c.ebreak: breakpoint, epc = its address.
+  TEST_CASE 39
+  TRAP_BEGIN
+  c.ebreak
+  TRAP_END CAUSE_BREAKPOINT
+  // c.nop changes nothing.
+  TEST_CASE 40
+  c.li a0, 9
+  c.nop
+  EXPECT_EQ a0, 9
+
+  ld ra, 8(sp)
+  addi sp, sp, 16
+  ret
+
+fail_near:
+  j fail
