@@ -209,6 +209,19 @@
   FAIL_IF_NE t4, s11
 .endm
 
+/* After a trap: fails unless tval holds the 32-bit instruction at epc (the
+ * illegal-instruction rule, privileged spec 3.1.16). */
+.macro EXPECT_TVAL_INSN32
+  lwu s11, 0(t6)
+  FAIL_IF_NE t5, s11
+.endm
+
+/* As EXPECT_TVAL_INSN32 for a 16-bit instruction. */
+.macro EXPECT_TVAL_INSN16
+  lhu s11, 0(t6)
+  FAIL_IF_NE t5, s11
+.endm
+
 /* Switches from M-mode to privilege `mode` (PRV_S or PRV_U) at label `to`,
  * with the given satp (0 = Bare): sets mstatus.MPP and mepc, then mret. */
 .macro ENTER_MODE mode, to

@@ -100,6 +100,7 @@ fail:
 1:
   j 1b
 
+  .globl print_space_hex
 print_space_hex:
   addi sp, sp, -16
   sd ra, 8(sp)
