@@ -3,7 +3,7 @@
  * tables for `walk` and `flatten`; properties use it to make expected tables. Leaves get exactly the
  * run's flags (G included); pointers get V only, so a leaf's effective G is its own G.
  */
-import { formatRange, hex, isAligned, isCanonical, levelOfPageSize, PAGE_SIZE, PTE_SIZE, PTES_PER_TABLE, vpn, type Level } from '../address.js';
+import { formatRange, hex, isAligned, isCanonical, levelOfPageSize, PA_BITS, PAGE_SIZE, PTE_SIZE, PTES_PER_TABLE, vpn, type Level } from '../address.js';
 import { formatRun, type LeafRun } from './mapping.js';
 import { decodePte, isLeaf, ptePa, pteFor } from './pte.js';
 import type { ReadPhys } from './walk.js';
@@ -45,6 +45,9 @@ export function buildPageTable(runs: readonly LeafRun[], options: BuildOptions =
     const level = pageSizeLevel(run);
     if (!isAligned(run.va, run.pageSize) || !isAligned(run.pa, run.pageSize) || run.size <= 0n || !isAligned(run.size, run.pageSize)) {
       throw new BuildError(`buildPageTable: run ${formatRun(run)} is not whole, aligned pages of its size`);
+    }
+    if (run.pa + run.size > 1n << PA_BITS) {
+      throw new BuildError(`buildPageTable: run ${formatRun(run)} goes beyond the 56-bit physical address space`);
     }
     if (!isCanonical(run.va) || !isCanonical(run.va + run.size - 1n)) {
       throw new BuildError(`buildPageTable: run ${formatRange({ start: run.va, end: run.va + run.size })} is not canonical Sv39`);
