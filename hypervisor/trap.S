@@ -43,19 +43,24 @@ trap_entry:
 	j	3b
 
 // recurse(depth): depth nested calls, RECURSE_FRAME (256) bytes of stack each.
-// Each level stores at the lowest address of its frame first, so the first
-// level whose frame reaches the guard page faults immediately.
+// Each level fills its whole frame with its depth, from the top down, as a
+// prologue saving registers would: stores only ever descend, so the first
+// one below the stack faults (in the guard page), and whatever is mapped
+// below the stack is overwritten right up to the guard.
 	.globl recurse
 recurse:
-	beqz	a0, 1f
+	beqz	a0, 2f
 	addi	sp, sp, -256
-	sd	a0, 0(sp)
+	addi	t0, sp, 248
+1:	sd	a0, 0(t0)
+	addi	t0, t0, -8
+	bgeu	t0, sp, 1b
 	sd	ra, 248(sp)
 	addi	a0, a0, -1
 	call	recurse
 	ld	ra, 248(sp)
 	addi	sp, sp, 256
-1:	ret
+2:	ret
 
 // probe_read(va) -> the 8 bytes at va; probe_write(va, value); probe_exec(va)
 // jumps to va. A fault is reported by trap.c (kind=probe).

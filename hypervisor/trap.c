@@ -26,8 +26,9 @@ void NORETURN trap_handler(struct trapframe *tf) {
   struct cpu *c = mycpu();
   if (c->command == CMD_NONE && !c->probing)
     panic("trap outside any command: cause=%lu stval=%p pc=%p sp=%p", cause, stval, tf->sepc, tf->x[2]);
-  printf("FAULT hart=%lu cause=%lu stval=%p pc=%p kind=%s cmd=%s\n", c->hartid, cause, stval, tf->sepc,
-         fault_kind(c, cause, stval), command_name(c->command));
+  // A corrupt magic means the fault came too late: something overwrote the info page first.
+  printf("FAULT hart=%lu cause=%lu stval=%p pc=%p kind=%s cmd=%s%s\n", c->hartid, cause, stval, tf->sepc,
+         fault_kind(c, cause, stval), command_name(c->command), c->magic == CPU_MAGIC ? "" : " cpu-info=corrupt");
   c->probing = 0;
   command_fault_done();
   hart_resume_serving();
