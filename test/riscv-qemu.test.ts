@@ -46,6 +46,11 @@ const KNOWN_QEMU_DEVIATIONS: Record<string, { test: number; failLine: RegExp; wh
     failLine: /^FAIL 000000000000002a /m,
     why: 'QEMU 7.2 lets CSRRS/CSRRC with a zero-valued rs1 != x0 read a read-only CSR instead of raising illegal-instruction',
   },
+  'priv.elf': {
+    test: 25,
+    failLine: /^FAIL 0000000000000019 /m,
+    why: 'QEMU 7.2 keeps mstatus.MPRV on an MRET/SRET to a mode below M (priv 1.12 clears it) and keeps the reserved MPP = 2',
+  },
 };
 
 /** Wall-clock limit per program; a program that never writes tohost fails. */
