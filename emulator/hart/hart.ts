@@ -1,0 +1,983 @@
+/**
+ * One RV64IMAC hart with M, S and U modes, Sv39, PMP and a TLB (privileged
+ * spec 1.12). A board owns one or more harts sharing a Bus; it drives the
+ * interrupt lines (`setInterruptLine`), supplies `time`, and calls `run(n)`
+ * for each slice of its schedule.
+ *
+ * Speed: registers are (lo, hi) int32 pairs (bits.ts); instructions are
+ * decoded once per physical page into closures (isa/decode.ts) that return
+ * the next page offset, so straight-line code and in-page branches never
+ * leave `runPage`'s loop; loads, stores and fetches first try a small
+ * per-access-kind cache derived from the TLB (`fast*` arrays), flushed
+ * whenever privilege, mstatus, satp, PMP or the TLB change.
+ */
+import { TWO32, bigHi, bigLo, bigToReg, pairToBig, regToBig } from '../bits.js';
+import type { AccessSize } from '../devices/device.js';
+import type { Bus, DecodedPage, ReservationHolder } from '../memory/bus.js';
+import type { SparseRam } from '../memory/ram.js';
+import { decode } from '../isa/decode.js';
+import { REGISTER_FILE_LENGTH, TEMP_A, TEMP_B } from '../isa/fields.js';
+import { CSR_SET, CSR_WRITE } from '../isa/system.js';
+import type { AmoCombine } from '../isa/rv64a.js';
+import { accessFault, misalignedException, translationException } from '../mmu/errors.js';
+import { isCanonical, pteFlags, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, vpnKey } from '../mmu/sv39.js';
+import { Tlb } from '../mmu/tlb.js';
+import { checkPermission, flagsAfterAccess, walk, type PteReader, type TranslationError } from '../mmu/walk.js';
+import {
+  Exception, INTERRUPT_PRIORITY, PRV_M, PRV_S, PRV_U, TRAP, causeName, type Privilege,
+} from './causes.js';
+import {
+  CSRS, CSRS_BY_ADDRESS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR,
+  MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, csrPrivilege, csrReadOnly,
+} from './csr.js';
+import { ACCESS_AMO, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, Pmp, type Access } from './pmp.js';
+
+/** A trap the hart took (observation hook). */
+export interface TrapEvent {
+  readonly hartId: number;
+  readonly cause: number;
+  readonly interrupt: boolean;
+  /** Spec name of the cause, e.g. "LoadPageFault". */
+  readonly name: string;
+  readonly tval: bigint;
+  /** pc of the trapping instruction (epc). */
+  readonly pc: bigint;
+  /** Privilege the hart was in, and the one the trap went to. */
+  readonly from: Privilege;
+  readonly to: Privilege;
+}
+
+/** Strict TLB mode: a TLB hit whose translation memory no longer agrees with. */
+export interface StaleTranslationEvent {
+  readonly hartId: number;
+  readonly va: bigint;
+  readonly access: Access;
+  readonly asid: number;
+  /** The physical page the TLB supplied (and the hart used). */
+  readonly cachedPagePa: number;
+  /** What a fresh walk gives now: a page address, or the walk error. */
+  readonly current: number | TranslationError;
+  readonly pc: bigint;
+}
+
+export interface HartHooks {
+  onTrap?: (event: TrapEvent) => void;
+  onStaleTranslation?: (event: StaleTranslationEvent) => void;
+}
+
+export interface HartOptions {
+  readonly hartId?: number;
+  /** Svade: a leaf with A = 0 (or D = 0 on a store) page-faults instead of being updated. */
+  readonly svade?: boolean;
+  /** Re-walk on every TLB hit and report stale translations (slow). */
+  readonly strictTlb?: boolean;
+  /** Source of the `time` CSR (the board's mtime). Default: the retired-instruction count. */
+  readonly time?: () => bigint;
+  /** Initial pc. Default 0x8000_0000. */
+  readonly resetPc?: bigint;
+}
+
+const FAST_ENTRIES = 256;
+const FAST_MASK = FAST_ENTRIES - 1;
+
+export class Hart implements ReservationHolder, PteReader {
+  readonly hartId: number;
+  readonly bus: Bus;
+  readonly pmp = new Pmp();
+  readonly tlb = new Tlb();
+  readonly hooks: HartHooks = {};
+  svade: boolean;
+  strictTlb: boolean;
+  timeSource: () => bigint;
+
+  /** x0-x31 as (lo, hi) pairs, then the x0 sink and scratch slots (isa/fields.ts). */
+  readonly r = new Int32Array(REGISTER_FILE_LENGTH);
+  pcLo = 0;
+  pcHi = 0;
+  /** Virtual page base of the executing instruction (set by the run loop; ops compute pc from it). */
+  pageLo = 0;
+  pageHi = 0;
+  priv: Privilege = PRV_M;
+
+  // CSR state (csr.ts legalises every write)
+  mstatus = 0;
+  medeleg = 0;
+  mideleg = 0;
+  mie = 0;
+  /** mip bits written by software (SSIP, STIP, SEIP). */
+  mipSoftware = 0;
+  /** mip bits driven by interrupt lines (MSIP, MTIP, MEIP, SEIP). */
+  mipLines = 0;
+  mtvec = 0n;
+  stvec = 0n;
+  mepc = 0n;
+  sepc = 0n;
+  mcause = 0n;
+  scause = 0n;
+  mtval = 0n;
+  stval = 0n;
+  mscratch = 0n;
+  sscratch = 0n;
+  mcounteren = 0;
+  scounteren = 0;
+  menvcfg = 0n;
+  senvcfg = 0n;
+  satp = 0n;
+  satpMode = 0;
+  satpAsid = 0;
+  satpPpn = 0;
+  private cycleOffset = 0n;
+  private instretOffset = 0n;
+
+  /** Instructions retired since reset (the observation count; minstret is this plus an offset). */
+  instret = 0;
+  /** LR reservation: physical address, or -1. */
+  reservation = -1;
+  /** In WFI, waiting for an interrupt to become pending. */
+  waiting = false;
+  /** Set by a hook or device (e.g. HTIF exit) to end the current run() early. */
+  stopRequested = false;
+  /** Leave the inner loop after the current instruction (interrupt lines changed, stop requested). */
+  private breakOut = false;
+
+  // Pending exception, set by raise()
+  private trapCause = 0;
+  private trapTvalLo = 0;
+  private trapTvalHi = 0;
+
+  // Fast-path caches derived from the TLB (see file comment)
+  private readonly fastLoadTag = new Int32Array(FAST_ENTRIES).fill(-1);
+  private readonly fastLoadPage = new Int32Array(FAST_ENTRIES);
+  private readonly fastStoreTag = new Int32Array(FAST_ENTRIES).fill(-1);
+  private readonly fastStorePage = new Int32Array(FAST_ENTRIES);
+  private readonly fastFetchTag = new Int32Array(FAST_ENTRIES).fill(-1);
+  private readonly fastFetchPage: (DecodedPage | undefined)[] = new Array<DecodedPage | undefined>(FAST_ENTRIES).fill(undefined);
+  private readonly ram: SparseRam;
+  private readonly ramViews: (DataView | undefined)[];
+  private readonly ramWritable: Uint8Array;
+  /** Whether the last slow fetch may run on without per-instruction checks. */
+  private fetchPageCacheable = false;
+
+  // Observation: per-PC hooks and the trace
+  private readonly pcHooks = new Map<bigint, (h: Hart) => void>();
+  private trace: ((line: string) => void) | undefined;
+  private readonly traceBefore = new Int32Array(64);
+  /** Bits of the last instruction run by the page loop (traces). */
+  private lastBits = 0;
+
+  constructor(bus: Bus, options: HartOptions = {}) {
+    this.bus = bus;
+    this.hartId = options.hartId ?? 0;
+    this.svade = options.svade ?? false;
+    this.strictTlb = options.strictTlb ?? false;
+    this.timeSource = options.time ?? (() => BigInt(this.instret));
+    this.ram = bus.ram;
+    this.ramViews = bus.ram.views;
+    this.ramWritable = bus.ram.writable;
+    this.pc = options.resetPc ?? 0x8000_0000n;
+    bus.addReservationHolder(this);
+  }
+
+  // ---- architectural state access (boards, tests, the property suite) ---
+
+  get pc(): bigint {
+    return pairToBig(this.pcLo, this.pcHi);
+  }
+  set pc(v: bigint) {
+    this.pcLo = bigLo(v);
+    this.pcHi = bigHi(v);
+  }
+  /** x[i] as an unsigned 64-bit value. */
+  getRegister(i: number): bigint {
+    return i === 0 ? 0n : regToBig(this.r, 2 * i, false);
+  }
+  setRegister(i: number, v: bigint): void {
+    if (i !== 0) bigToReg(this.r, 2 * i, v);
+  }
+  /** Reads a CSR by spec name, without privilege checks. */
+  readCsr(name: string): bigint {
+    const def = CSRS.get(name);
+    if (def === undefined) throw new Error(`no CSR named ${name}`);
+    return def.read(this);
+  }
+  /** Writes a CSR by spec name through its legalisation, without privilege checks. */
+  writeCsr(name: string, v: bigint): void {
+    const def = CSRS.get(name);
+    if (def === undefined) throw new Error(`no CSR named ${name}`);
+    def.write?.(this, BigInt.asUintN(64, v));
+    this.flushFastCaches();
+  }
+  /** Current mip: software bits or'ed with the lines. */
+  mip(): number {
+    return this.mipSoftware | this.mipLines;
+  }
+  cycleCount(): bigint {
+    return BigInt.asUintN(64, BigInt(this.instret) + this.cycleOffset);
+  }
+  instretCount(): bigint {
+    return BigInt.asUintN(64, BigInt(this.instret) + this.instretOffset);
+  }
+  /** A CSR write's value is what the next instruction reads, so the writing instruction's own increment is cancelled. */
+  setCycleCount(v: bigint): void {
+    this.cycleOffset = v - BigInt(this.instret + 1);
+  }
+  setInstretCount(v: bigint): void {
+    this.instretOffset = v - BigInt(this.instret + 1);
+  }
+  setSatp(v: bigint): void {
+    this.satp = v;
+    this.satpMode = Number(v >> 60n);
+    this.satpAsid = Number((v >> 44n) & 0xffffn);
+    this.satpPpn = Number(v & ((1n << 44n) - 1n));
+    // The TLB is ASID-tagged and keeps its entries: the spec requires sfence.vma to see PTE changes.
+    this.flushFastCaches();
+  }
+
+  // ---- interrupts ---------------------------------------------------------
+
+  /** Drives the mip bits in `mask` (MSIP, MTIP, MEIP, SEIP) to `level`; the hart notices at the next instruction boundary. */
+  setInterruptLine(mask: number, level: boolean): void {
+    this.mipLines = level ? this.mipLines | mask : this.mipLines & ~mask;
+    this.breakOut = true;
+  }
+
+  /** Ends the current run() after the executing instruction. */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.breakOut = true;
+  }
+
+  /** The interrupt to take now (privileged spec 3.1.9), or -1. */
+  pendingInterrupt(): number {
+    const pending = this.mip() & this.mie;
+    if (pending === 0) return -1;
+    const mEnabled = this.priv < PRV_M || (this.mstatus & MSTATUS_MIE) !== 0;
+    const sEnabled = this.priv < PRV_S || (this.priv === PRV_S && (this.mstatus & MSTATUS_SIE) !== 0);
+    const toM = mEnabled ? pending & ~this.mideleg : 0;
+    const toS = sEnabled ? pending & this.mideleg : 0;
+    const set = toM !== 0 ? toM : toS;
+    if (set === 0) return -1;
+    for (const cause of INTERRUPT_PRIORITY) if ((set & (1 << cause)) !== 0) return cause;
+    return -1;
+  }
+
+  // ---- running ------------------------------------------------------------
+
+  /**
+   * Runs up to `maxSteps` steps (an instruction retired or a trap taken) and
+   * returns how many ran. Returns early when a stop is requested or the hart
+   * waits in WFI with no interrupt pending (`waiting` stays true).
+   */
+  run(maxSteps: number): number {
+    this.stopRequested = false;
+    let steps = 0;
+    const single = this.trace !== undefined || this.pcHooks.size > 0 || this.strictTlb;
+    while (steps < maxSteps && !this.stopRequested) {
+      this.breakOut = false;
+      if (this.waiting) {
+        if ((this.mip() & this.mie) === 0) break;
+        this.waiting = false;
+      }
+      const cause = this.pendingInterrupt();
+      if (cause >= 0) {
+        this.takeTrap(cause, true, 0n);
+        continue;
+      }
+      steps += single ? this.stepObserved() : this.runPage(maxSteps - steps);
+    }
+    return steps;
+  }
+
+  /** Runs instructions of the page holding pc while they stay in it. Returns steps taken. */
+  private runPage(budget: number): number {
+    const lo = this.pcLo;
+    const hi = this.pcHi;
+    const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+    const fi = key & FAST_MASK;
+    let page: DecodedPage | undefined | null;
+    if (this.fastFetchTag[fi] === key && ((hi << 25) >> 25) === hi) {
+      page = this.fastFetchPage[fi]!;
+    } else {
+      try {
+        page = this.fetchPageSlow(lo, hi);
+      } catch (e) {
+        if (e !== TRAP) throw e;
+        this.takeException();
+        return 1;
+      }
+      if (page === null) return this.stepUncached();
+      if (!this.fetchPageCacheable) budget = 1;
+    }
+    this.pageLo = lo & ~0xfff;
+    this.pageHi = hi;
+    const ops = page.ops;
+    let off = lo & 0xfff;
+    let steps = 0;
+    try {
+      for (;;) {
+        let op = ops[off >> 1];
+        if (op === undefined) op = this.decodeAt(page, off);
+        steps++;
+        const next = op(this);
+        this.instret++;
+        if (next < 0) break;
+        if (next >= 4096 || steps >= budget || this.breakOut) {
+          this.lastBits = page.bits[off >> 1]!;
+          this.setPcInPage(next);
+          break;
+        }
+        off = next;
+      }
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      this.lastBits = page.bits[off >> 1]!;
+      this.setPcInPage(off);
+      this.takeException();
+    }
+    return steps;
+  }
+
+  /** One instruction with observation: PC hooks before, trace line after. */
+  private stepObserved(): number {
+    const pc = this.pc;
+    const hook = this.pcHooks.get(pc);
+    if (hook !== undefined) {
+      hook(this);
+      if (this.stopRequested) return 0;
+    }
+    const trace = this.trace;
+    if (trace === undefined) return this.runPage(1);
+    this.traceBefore.set(this.r.subarray(0, 64));
+    const priv = this.priv;
+    const before = this.instret;
+    const steps = this.runPage(1);
+    if (this.instret !== before) trace(this.traceLine(priv, pc));
+    return steps;
+  }
+
+  /** Spike --log-commits style: `core   0: 3 0x<pc> (0x<insn>) x<rd> 0x<value>`. */
+  private traceLine(priv: number, pc: bigint): string {
+    const bits = this.lastBits >>> 0;
+    const insn = (bits & 3) === 3 ? bits.toString(16).padStart(8, '0') : (bits & 0xffff).toString(16).padStart(4, '0');
+    let line = `core ${String(this.hartId).padStart(3)}: ${priv} 0x${pc.toString(16).padStart(16, '0')} (0x${insn})`;
+    for (let i = 1; i < 32; i++) {
+      if (this.r[2 * i] !== this.traceBefore[2 * i] || this.r[2 * i + 1] !== this.traceBefore[2 * i + 1]) {
+        line += ` x${String(i).padEnd(2)} 0x${this.getRegister(i).toString(16).padStart(16, '0')}`;
+      }
+    }
+    return line;
+  }
+
+  /** Sets the trace sink (one line per retired instruction), or removes it. */
+  setTrace(trace: ((line: string) => void) | undefined): void {
+    this.trace = trace;
+  }
+
+  /** Calls `hook` before the instruction at virtual address `pc` executes. Returns a remover. */
+  addPcHook(pc: bigint, hook: (h: Hart) => void): () => void {
+    this.pcHooks.set(BigInt.asUintN(64, pc), hook);
+    return () => this.pcHooks.delete(BigInt.asUintN(64, pc));
+  }
+
+  /** Fetch, decode and run one instruction that is not in RAM (MMIO, e.g. a boot ROM device); not cached. */
+  private stepUncached(): number {
+    const lo = this.pcLo;
+    const hi = this.pcHi;
+    try {
+      const pa = this.translate(lo, hi, ACCESS_FETCH, 2);
+      if (!this.bus.read(pa, 2)) this.raise(Exception.InstructionAccessFault, lo, hi);
+      let bits = this.bus.value[0]! & 0xffff;
+      if ((bits & 3) === 3) {
+        const lo2 = (lo + 2) | 0;
+        const hi2 = (hi + (lo2 >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        const pa2 = this.translate(lo2, hi2, ACCESS_FETCH, 2);
+        if (!this.bus.read(pa2, 2)) this.raise(Exception.InstructionAccessFault, lo2, hi2);
+        bits |= this.bus.value[0]! << 16;
+      }
+      this.pageLo = lo & ~0xfff;
+      this.pageHi = hi;
+      this.lastBits = bits;
+      const next = decode(bits, lo & 0xfff)(this);
+      this.instret++;
+      if (next >= 0) this.setPcInPage(next);
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      this.pcLo = lo;
+      this.pcHi = hi;
+      this.takeException();
+    }
+    return 1;
+  }
+
+  /** Decodes the instruction at `off` in `page` and caches it (unless it crosses into the next page). */
+  private decodeAt(page: DecodedPage, off: number): (h: Hart) => number {
+    const ram = this.ram;
+    const pa = page.pa + off;
+    const low = ram.readU8(pa) | (ram.readU8(pa + 1) << 8);
+    if ((low & 3) !== 3 || off <= 0xffc) {
+      const bits = (low & 3) !== 3 ? low : low | (ram.readU8(pa + 2) << 16) | (ram.readU8(pa + 3) << 24);
+      const op = decode(bits, off);
+      page.ops[off >> 1] = op;
+      page.bits[off >> 1] = bits;
+      return op;
+    }
+    // A 32-bit instruction whose upper half is in the next virtual page: fetch it through translation every time.
+    const nextLo = (this.pageLo + 4096) | 0;
+    const nextHi = (this.pageHi + (nextLo === 0 ? 1 : 0)) | 0;
+    const pa2 = this.translate(nextLo, nextHi, ACCESS_FETCH, 2);
+    if (!this.bus.read(pa2, 2)) this.raise(Exception.InstructionAccessFault, nextLo, nextHi);
+    const bits = low | (this.bus.value[0]! << 16);
+    page.bits[off >> 1] = bits;
+    return decode(bits, off);
+  }
+
+  /** pc = page base + off (off may be 4096 or a little beyond). */
+  private setPcInPage(off: number): void {
+    const full = (this.pageLo >>> 0) + off;
+    this.pcLo = full | 0;
+    this.pcHi = (this.pageHi + (full >= TWO32 ? 1 : 0)) | 0;
+  }
+
+  // ---- helpers for instruction bodies -------------------------------------
+
+  /** x[d] = page base + delta (auipc, link addresses). */
+  pcRelativeToRegister(d: number, delta: number): void {
+    const full = (this.pageLo >>> 0) + delta;
+    this.r[d] = full | 0;
+    this.r[d + 1] = (this.pageHi + Math.floor(full / TWO32)) | 0;
+  }
+
+  /** pc = page base + delta; returns -1 (the Op protocol for "pc set"). */
+  jumpRelative(delta: number): number {
+    const full = (this.pageLo >>> 0) + delta;
+    this.pcLo = full | 0;
+    this.pcHi = (this.pageHi + Math.floor(full / TWO32)) | 0;
+    return -1;
+  }
+
+  jalr(d: number, a: number, imm: number, next: number): number {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    this.pcRelativeToRegister(d, next);
+    this.pcLo = lo & ~1;
+    this.pcHi = hi;
+    return -1;
+  }
+
+  /** Records an exception and unwinds the instruction. tval is (lo, hi). */
+  raise(cause: number, tvalLo: number, tvalHi: number): never {
+    this.trapCause = cause;
+    this.trapTvalLo = tvalLo;
+    this.trapTvalHi = tvalHi;
+    throw TRAP;
+  }
+
+  illegalInstruction(bits: number): never {
+    return this.raise(Exception.IllegalInstruction, bits | 0, 0);
+  }
+
+  // ---- loads and stores (fast path first, then loadSlow/storeSlow) --------
+
+  ld(d: number, a: number, imm: number): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    const off = lo & 0xfff;
+    if (off <= 0xff8) {
+      const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+      const i = key & FAST_MASK;
+      if (this.fastLoadTag[i] === key && ((hi << 25) >> 25) === hi) {
+        const v = this.ramViews[this.fastLoadPage[i]!];
+        if (v === undefined) {
+          r[d] = 0;
+          r[d + 1] = 0;
+        } else {
+          r[d] = v.getInt32(off, true);
+          r[d + 1] = v.getInt32(off + 4, true);
+        }
+        return;
+      }
+    }
+    this.loadSlow(d, lo, hi, 8, true);
+  }
+
+  lw(d: number, a: number, imm: number): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    const off = lo & 0xfff;
+    if (off <= 0xffc) {
+      const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+      const i = key & FAST_MASK;
+      if (this.fastLoadTag[i] === key && ((hi << 25) >> 25) === hi) {
+        const v = this.ramViews[this.fastLoadPage[i]!];
+        const x = v === undefined ? 0 : v.getInt32(off, true);
+        r[d] = x;
+        r[d + 1] = x >> 31;
+        return;
+      }
+    }
+    this.loadSlow(d, lo, hi, 4, true);
+  }
+
+  lwu(d: number, a: number, imm: number): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    this.loadSlow(d, lo, hi, 4, false);
+  }
+
+  /** lb, lbu, lh, lhu. */
+  loadSmall(d: number, a: number, imm: number, size: 1 | 2, signed: boolean): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    const off = lo & 0xfff;
+    if (off <= 4096 - size) {
+      const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+      const i = key & FAST_MASK;
+      if (this.fastLoadTag[i] === key && ((hi << 25) >> 25) === hi) {
+        const v = this.ramViews[this.fastLoadPage[i]!];
+        let x = 0;
+        if (v !== undefined) x = size === 1 ? (signed ? v.getInt8(off) : v.getUint8(off)) : signed ? v.getInt16(off, true) : v.getUint16(off, true);
+        r[d] = x;
+        r[d + 1] = x >> 31;
+        return;
+      }
+    }
+    this.loadSlow(d, lo, hi, size, signed);
+  }
+
+  sd(a: number, b: number, imm: number): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    const off = lo & 0xfff;
+    if (off <= 0xff8) {
+      const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+      const i = key & FAST_MASK;
+      if (this.fastStoreTag[i] === key && ((hi << 25) >> 25) === hi) {
+        const p = this.fastStorePage[i]!;
+        if (this.ramWritable[p] === 1) {
+          const v = this.ramViews[p]!;
+          v.setInt32(off, r[b]!, true);
+          v.setInt32(off + 4, r[b + 1]!, true);
+          return;
+        }
+      }
+    }
+    this.storeSlow(lo, hi, 8, r[b]!, r[b + 1]!);
+  }
+
+  sw(a: number, b: number, imm: number): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    const off = lo & 0xfff;
+    if (off <= 0xffc) {
+      const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+      const i = key & FAST_MASK;
+      if (this.fastStoreTag[i] === key && ((hi << 25) >> 25) === hi) {
+        const p = this.fastStorePage[i]!;
+        if (this.ramWritable[p] === 1) {
+          this.ramViews[p]!.setInt32(off, r[b]!, true);
+          return;
+        }
+      }
+    }
+    this.storeSlow(lo, hi, 4, r[b]!, 0);
+  }
+
+  /** sb, sh. */
+  storeSmall(a: number, b: number, imm: number, size: 1 | 2): void {
+    const r = this.r;
+    const al = r[a]!;
+    const lo = (al + imm) | 0;
+    const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
+    const off = lo & 0xfff;
+    if (off <= 4096 - size) {
+      const key = ((hi & 0x7f) << 20) | (lo >>> 12);
+      const i = key & FAST_MASK;
+      if (this.fastStoreTag[i] === key && ((hi << 25) >> 25) === hi) {
+        const p = this.fastStorePage[i]!;
+        if (this.ramWritable[p] === 1) {
+          const v = this.ramViews[p]!;
+          if (size === 1) v.setUint8(off, r[b]! & 0xff);
+          else v.setUint16(off, r[b]! & 0xffff, true);
+          return;
+        }
+      }
+    }
+    this.storeSlow(lo, hi, size, r[b]!, 0);
+  }
+
+  /** Any load: translation, PMP, misaligned and page-crossing accesses, MMIO. */
+  private loadSlow(d: number, lo: number, hi: number, size: AccessSize, signed: boolean): void {
+    let vlo = 0;
+    let vhi = 0;
+    if ((lo & 0xfff) + size > 4096) {
+      // Misaligned across a page boundary: translate and read each byte (faults name the byte's address).
+      for (let i = 0; i < size; i++) {
+        const blo = (lo + i) | 0;
+        const bhi = (hi + (blo >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        const pa = this.translate(blo, bhi, ACCESS_LOAD, 1);
+        if (!this.bus.read(pa, 1)) this.raise(Exception.LoadAccessFault, blo, bhi);
+        const byte = this.bus.value[0]! & 0xff;
+        if (i < 4) vlo |= byte << (8 * i);
+        else vhi |= byte << (8 * (i - 4));
+      }
+    } else {
+      const pa = this.translate(lo, hi, ACCESS_LOAD, size);
+      if (this.ram.contains(pa, size)) this.fillFast(ACCESS_LOAD, lo, hi, pa);
+      else if ((lo & (size - 1)) !== 0) this.raise(Exception.LoadAccessFault, lo, hi); // misaligned MMIO
+      if (!this.bus.read(pa, size)) this.raise(Exception.LoadAccessFault, lo, hi);
+      vlo = this.bus.value[0]!;
+      vhi = this.bus.value[1]!;
+    }
+    const r = this.r;
+    if (size === 8) {
+      r[d] = vlo;
+      r[d + 1] = vhi;
+    } else {
+      const shift = 32 - 8 * size;
+      const x = signed ? (vlo << shift) >> shift : shift === 0 ? vlo : vlo & ((1 << (8 * size)) - 1);
+      r[d] = x;
+      r[d + 1] = signed ? x >> 31 : 0;
+    }
+  }
+
+  /** Any store: translation, PMP, misaligned and page-crossing accesses, MMIO, watches. */
+  private storeSlow(lo: number, hi: number, size: AccessSize, vlo: number, vhi: number): void {
+    if ((lo & 0xfff) + size > 4096) {
+      // Translate every byte before writing any, so a fault leaves memory unchanged.
+      const pas: number[] = [];
+      for (let i = 0; i < size; i++) {
+        const blo = (lo + i) | 0;
+        const bhi = (hi + (blo >>> 0 < lo >>> 0 ? 1 : 0)) | 0;
+        const pa = this.translate(blo, bhi, ACCESS_STORE, 1);
+        if (!this.bus.exists(pa, 1)) this.raise(Exception.StoreAccessFault, blo, bhi);
+        pas.push(pa);
+      }
+      for (let i = 0; i < size; i++) {
+        const byte = i < 4 ? (vlo >>> (8 * i)) & 0xff : (vhi >>> (8 * (i - 4))) & 0xff;
+        this.bus.write(pas[i]!, 1, byte, 0, this.hartId);
+      }
+      return;
+    }
+    const pa = this.translate(lo, hi, ACCESS_STORE, size);
+    if (this.ram.contains(pa, size)) this.fillFast(ACCESS_STORE, lo, hi, pa);
+    else if ((lo & (size - 1)) !== 0) this.raise(Exception.StoreAccessFault, lo, hi);
+    if (!this.bus.write(pa, size, vlo, vhi, this.hartId)) this.raise(Exception.StoreAccessFault, lo, hi);
+  }
+
+  // ---- A extension ----------------------------------------------------------
+
+  lr(d: number, a: number, size: 4 | 8): void {
+    const lo = this.r[a]!;
+    const hi = this.r[a + 1]!;
+    if ((lo & (size - 1)) !== 0) this.raise(Exception.LoadAddressMisaligned, lo, hi);
+    const pa = this.translate(lo, hi, ACCESS_LOAD, size);
+    if (!this.bus.read(pa, size)) this.raise(Exception.LoadAccessFault, lo, hi);
+    const v = this.bus.value;
+    this.r[d] = v[0]!;
+    this.r[d + 1] = size === 8 ? v[1]! : v[0]! >> 31;
+    this.bus.reserve(this, pa);
+  }
+
+  /** sc: succeeds (rd = 0) only if this hart's reservation is still on exactly this address. */
+  sc(d: number, a: number, b: number, size: 4 | 8): void {
+    const lo = this.r[a]!;
+    const hi = this.r[a + 1]!;
+    if ((lo & (size - 1)) !== 0) this.raise(Exception.StoreAddressMisaligned, lo, hi);
+    const pa = this.translate(lo, hi, ACCESS_STORE, size);
+    const success = this.reservation === pa;
+    this.reservation = -1;
+    if (success && !this.bus.write(pa, size, this.r[b]!, this.r[b + 1]!, this.hartId)) this.raise(Exception.StoreAccessFault, lo, hi);
+    this.r[d] = success ? 0 : 1;
+    this.r[d + 1] = 0;
+  }
+
+  amo(d: number, a: number, b: number, size: 4 | 8, combine: AmoCombine): void {
+    const r = this.r;
+    const lo = r[a]!;
+    const hi = r[a + 1]!;
+    if ((lo & (size - 1)) !== 0) this.raise(Exception.StoreAddressMisaligned, lo, hi);
+    const pa = this.translate(lo, hi, ACCESS_AMO, size);
+    if (!this.bus.read(pa, size)) this.raise(Exception.StoreAccessFault, lo, hi);
+    const v = this.bus.value;
+    r[TEMP_A] = v[0]!;
+    r[TEMP_A + 1] = size === 8 ? v[1]! : v[0]! >> 31;
+    r[TEMP_B] = r[TEMP_A]!;
+    r[TEMP_B + 1] = r[TEMP_A + 1]!;
+    combine(r, TEMP_A, b);
+    if (!this.bus.write(pa, size, r[TEMP_A]!, r[TEMP_A + 1]!, this.hartId)) this.raise(Exception.StoreAccessFault, lo, hi);
+    r[d] = r[TEMP_B]!;
+    r[d + 1] = r[TEMP_B + 1]!;
+  }
+
+  // ---- translation (slow path) ---------------------------------------------
+
+  /** Privilege that loads and stores use: MPP when mstatus.MPRV is set in M-mode (3.1.6.3). */
+  private dataPrivilege(): number {
+    if (this.priv === PRV_M && (this.mstatus & MSTATUS_MPRV) !== 0) return (this.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
+    return this.priv;
+  }
+
+  /** Translates and PMP-checks an access of `size` bytes; returns the physical address or raises. */
+  private translate(lo: number, hi: number, access: Access, size: number): number {
+    const priv = access === ACCESS_FETCH ? this.priv : this.dataPrivilege();
+    let pa: number;
+    if (priv === PRV_M || this.satpMode === 0) {
+      // Bare: nothing exists at or above 2^53 on our buses (an access fault either way).
+      if (hi < 0 || hi >= 0x200000) this.raise(accessFault(access), lo, hi);
+      pa = hi * TWO32 + (lo >>> 0);
+    } else {
+      if (!isCanonical(hi)) this.raise(translationException('non-canonical address', access), lo, hi);
+      pa = this.translatePage(vpnKey(lo, hi), access, priv, lo, hi) + (lo & 0xfff);
+    }
+    if (!this.pmp.check(pa, size, access, priv)) this.raise(accessFault(access), lo, hi);
+    return pa;
+  }
+
+  /** Sv39: TLB, then walk; permission on every use; A/D as QEMU 7.2 does, or Svade faults. Returns the 4 KiB page's PA. */
+  private translatePage(key: number, access: Access, priv: number, lo: number, hi: number): number {
+    const tlb = this.tlb;
+    const sum = (this.mstatus & MSTATUS_SUM) !== 0;
+    const mxr = (this.mstatus & MSTATUS_MXR) !== 0;
+    const i = tlb.lookup(key, this.satpAsid);
+    if (i >= 0) {
+      const flags = tlb.flags[i]!;
+      if (this.strictTlb) this.checkStale(i, key, access, lo, hi);
+      if (!checkPermission(flags, access, priv, sum, mxr)) this.raise(translationException('no permission', access), lo, hi);
+      if (flagsAfterAccess(flags, access) === flags) return tlb.pagePa[i]!;
+      tlb.evict(i); // A or D must be set: walk again so the update sees the PTE as it is now
+    }
+    const leaf = walk(this, this.satpPpn, key);
+    if (typeof leaf === 'string') return this.raise(translationException(leaf, access), lo, hi);
+    let flags = pteFlags(leaf.pteLo);
+    if (!checkPermission(flags, access, priv, sum, mxr)) this.raise(translationException('no permission', access), lo, hi);
+    const wanted = flagsAfterAccess(flags, access);
+    if (wanted !== flags) {
+      if (this.svade) this.raise(translationException('A/D update needed (Svade)', access), lo, hi);
+      // The walker's PTE write is an S-level access checked by PMP (an access fault of the original kind if refused).
+      if (!this.pmp.check(leaf.ptePa, 8, ACCESS_STORE, PRV_S) || !this.bus.write(leaf.ptePa, 8, leaf.pteLo | wanted, leaf.pteHi, this.hartId)) {
+        this.raise(accessFault(access), lo, hi);
+      }
+      flags = wanted;
+    }
+    tlb.insert(key, this.satpAsid, leaf.global, flags, leaf.level, leaf.pagePa, leaf.ptePa);
+    return leaf.pagePa;
+  }
+
+  /** PteReader: PTE reads are S-level accesses, PMP-checked. */
+  readPte(pa: number, out: Int32Array): boolean {
+    if (!this.pmp.check(pa, 8, ACCESS_LOAD, PRV_S) || !this.bus.read(pa, 8)) return false;
+    out[0] = this.bus.value[0]!;
+    out[1] = this.bus.value[1]!;
+    return true;
+  }
+
+  /** Strict TLB mode: compares TLB entry i with a fresh walk and reports a stale translation. */
+  private checkStale(i: number, key: number, access: Access, lo: number, hi: number): void {
+    const tlb = this.tlb;
+    const leaf = walk(this, this.satpPpn, key);
+    const meaningful = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U;
+    const agrees =
+      typeof leaf !== 'string' &&
+      leaf.pagePa === tlb.pagePa[i] &&
+      leaf.level === tlb.level[i] &&
+      (pteFlags(leaf.pteLo) & meaningful) === (tlb.flags[i]! & meaningful) &&
+      leaf.global === (tlb.global[i] === 1);
+    if (agrees) return;
+    this.hooks.onStaleTranslation?.({
+      hartId: this.hartId,
+      va: pairToBig(lo, hi),
+      access,
+      asid: this.satpAsid,
+      cachedPagePa: tlb.pagePa[i]!,
+      current: typeof leaf === 'string' ? leaf : leaf.pagePa,
+      pc: pairToBig(this.pcLo, this.pcHi),
+    });
+  }
+
+  /** Caches a successful access's page in the fast path when every access in the page would succeed the same way. */
+  private fillFast(access: Access, lo: number, hi: number, pa: number): void {
+    if (this.strictTlb || !isCanonical(hi)) return;
+    const priv = access === ACCESS_FETCH ? this.priv : this.dataPrivilege();
+    const pagePa = pa - (pa % 4096);
+    if (!this.pmp.allowsWholePage(pagePa, access, priv)) return;
+    const key = vpnKey(lo, hi);
+    const i = key & FAST_MASK;
+    const index = this.ram.pageIndex(pagePa);
+    if (access === ACCESS_LOAD) {
+      this.fastLoadTag[i] = key;
+      this.fastLoadPage[i] = index;
+    } else if (access === ACCESS_STORE) {
+      this.fastStoreTag[i] = key;
+      this.fastStorePage[i] = index;
+    }
+  }
+
+  /** Translates the fetch of pc's page. Returns its decode cache, or null when it is not RAM. */
+  private fetchPageSlow(lo: number, hi: number): DecodedPage | null {
+    const pa = this.translate(lo, hi, ACCESS_FETCH, 2);
+    if (!this.ram.contains(pa)) {
+      if (!this.bus.exists(pa, 2)) this.raise(Exception.InstructionAccessFault, lo, hi);
+      return null;
+    }
+    const page = this.bus.decodedPage(pa);
+    const pagePa = pa - (pa % 4096);
+    this.fetchPageCacheable = !this.strictTlb && isCanonical(hi) && this.pmp.allowsWholePage(pagePa, ACCESS_FETCH, this.priv);
+    if (this.fetchPageCacheable) {
+      const key = vpnKey(lo, hi);
+      const i = key & FAST_MASK;
+      this.fastFetchTag[i] = key;
+      this.fastFetchPage[i] = page;
+    } else if ((lo & 0xfff) <= 0xffc && (this.ram.readU8(pa) & 3) === 3 && !this.pmp.check(pa, 4, ACCESS_FETCH, this.priv)) {
+      this.raise(Exception.InstructionAccessFault, lo, hi);
+    }
+    return page;
+  }
+
+  /** Forgets the fast-path caches (not the TLB). */
+  flushFastCaches(): void {
+    this.fastLoadTag.fill(-1);
+    this.fastStoreTag.fill(-1);
+    this.fastFetchTag.fill(-1);
+  }
+
+  /** Translates a VA as this hart's MMU would for `access` now, without side effects or TLB use (debuggers, the property suite). */
+  translateForInspection(va: bigint, access: Access): { pa: bigint } | { error: string } {
+    const lo = bigLo(va);
+    const hi = bigHi(va);
+    const priv = access === ACCESS_FETCH ? this.priv : this.dataPrivilege();
+    if (priv === PRV_M || this.satpMode === 0) return { pa: BigInt.asUintN(64, va) };
+    if (!isCanonical(hi)) return { error: 'non-canonical address' };
+    const leaf = walk(this, this.satpPpn, vpnKey(lo, hi));
+    if (typeof leaf === 'string') return { error: leaf };
+    if (!checkPermission(pteFlags(leaf.pteLo), access, priv, (this.mstatus & MSTATUS_SUM) !== 0, (this.mstatus & MSTATUS_MXR) !== 0)) return { error: 'no permission' };
+    return { pa: BigInt(leaf.pagePa) + BigInt(lo & 0xfff) };
+  }
+
+  // ---- traps ---------------------------------------------------------------
+
+  private takeException(): void {
+    this.takeTrap(this.trapCause, false, pairToBig(this.trapTvalLo, this.trapTvalHi));
+  }
+
+  /** Enters the trap handler (privileged spec 3.1.6.1, 3.1.7, 4.1.1): delegation, xPP/xPIE/xIE, xtvec. */
+  takeTrap(cause: number, interrupt: boolean, tval: bigint): void {
+    const from = this.priv;
+    const epc = pairToBig(this.pcLo, this.pcHi);
+    const delegated = from <= PRV_S && (((interrupt ? this.mideleg : this.medeleg) >>> cause) & 1) === 1;
+    const causeValue = interrupt ? (1n << 63n) | BigInt(cause) : BigInt(cause);
+    let vector: bigint;
+    let s = this.mstatus;
+    if (delegated) {
+      this.scause = causeValue;
+      this.sepc = epc;
+      this.stval = tval;
+      s = (s & ~(MSTATUS_SPIE | MSTATUS_SIE | MSTATUS_SPP)) | ((s & MSTATUS_SIE) !== 0 ? MSTATUS_SPIE : 0) | (from === PRV_S ? MSTATUS_SPP : 0);
+      this.priv = PRV_S;
+      vector = this.stvec;
+    } else {
+      this.mcause = causeValue;
+      this.mepc = epc;
+      this.mtval = tval;
+      s = (s & ~(MSTATUS_MPIE | MSTATUS_MIE | MSTATUS_MPP)) | ((s & MSTATUS_MIE) !== 0 ? MSTATUS_MPIE : 0) | (from << MSTATUS_MPP_SHIFT);
+      this.priv = PRV_M;
+      vector = this.mtvec;
+    }
+    this.mstatus = s;
+    const base = vector & ~3n;
+    this.pc = interrupt && (vector & 3n) === 1n ? base + 4n * BigInt(cause) : base;
+    this.reservation = -1;
+    this.waiting = false;
+    this.flushFastCaches();
+    this.hooks.onTrap?.({ hartId: this.hartId, cause, interrupt, name: causeName(cause, interrupt), tval, pc: epc, from, to: this.priv });
+  }
+
+  // ---- system instructions (isa/system.ts) ---------------------------------
+
+  ecall(): number {
+    const cause = this.priv === PRV_U ? Exception.EnvironmentCallFromUMode : this.priv === PRV_S ? Exception.EnvironmentCallFromSMode : Exception.EnvironmentCallFromMMode;
+    return this.raise(cause, 0, 0);
+  }
+
+  /** ebreak: Breakpoint with tval = the pc of the ebreak. */
+  ebreak(off: number): number {
+    const full = (this.pageLo >>> 0) + off;
+    return this.raise(Exception.Breakpoint, full | 0, (this.pageHi + (full >= TWO32 ? 1 : 0)) | 0);
+  }
+
+  mret(bits: number): number {
+    if (this.priv !== PRV_M) return this.illegalInstruction(bits);
+    const s = this.mstatus;
+    const target = ((s & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT) as Privilege;
+    let next = (s & ~(MSTATUS_MIE | MSTATUS_MPP)) | ((s & MSTATUS_MPIE) !== 0 ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
+    if (target !== PRV_M) next &= ~MSTATUS_MPRV;
+    this.mstatus = next;
+    this.priv = target;
+    this.pc = this.mepc;
+    this.flushFastCaches();
+    return -1;
+  }
+
+  sret(bits: number): number {
+    if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TSR) !== 0)) return this.illegalInstruction(bits);
+    const s = this.mstatus;
+    const target: Privilege = (s & MSTATUS_SPP) !== 0 ? PRV_S : PRV_U;
+    this.mstatus = ((s & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | ((s & MSTATUS_SPIE) !== 0 ? MSTATUS_SIE : 0)) | MSTATUS_SPIE;
+    this.priv = target;
+    this.pc = this.sepc;
+    this.flushFastCaches();
+    return -1;
+  }
+
+  /** wfi: illegal in U-mode, and in S-mode with mstatus.TW (3.1.6.5); otherwise waits for a pending interrupt. */
+  wfi(bits: number, next: number): number {
+    if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TW) !== 0)) return this.illegalInstruction(bits);
+    this.setPcInPage(next);
+    this.waiting = true;
+    return -1;
+  }
+
+  /** sfence.vma with rs1/rs2 given as register indices, or -1 for x0 (4.2.1). */
+  sfenceVma(a: number, b: number, bits: number, next: number): number {
+    if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TVM) !== 0)) return this.illegalInstruction(bits);
+    const key = a < 0 ? undefined : vpnKey(this.r[a]!, this.r[a + 1]!);
+    const asid = b < 0 ? undefined : this.r[b]! & 0xffff;
+    this.tlb.flush(key, asid);
+    this.flushFastCaches();
+    this.setPcInPage(next);
+    return -1;
+  }
+
+  /** csrrw/csrrs/csrrc(i): access checks (2.1, 9.1), read, legalised write, rd. */
+  csrInstruction(csr: number, d: number, a: number, uimm: number, how: number, writes: boolean, bits: number, next: number): number {
+    const def = CSRS_BY_ADDRESS.get(csr);
+    if (def === undefined || this.priv < csrPrivilege(csr) || (writes && csrReadOnly(csr)) || (def.allowed !== undefined && !def.allowed(this, writes))) {
+      return this.illegalInstruction(bits);
+    }
+    const old = def.read(this);
+    if (writes) {
+      const source = a < 0 ? BigInt(uimm) : regToBig(this.r, a, false);
+      const value = how === CSR_WRITE ? source : how === CSR_SET ? old | source : old & ~source;
+      def.write?.(this, BigInt.asUintN(64, value));
+      this.flushFastCaches();
+    }
+    bigToReg(this.r, d, old);
+    this.setPcInPage(next);
+    return -1;
+  }
+}
+
+
