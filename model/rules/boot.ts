@@ -3,6 +3,7 @@ import { formatRange, hex } from '../address.js';
 import { earlyBootRuns } from '../early-boot.js';
 import type { Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
+import { mergeRuns } from '../sv39/mapping.js';
 import { firstDifference } from './map.js';
 import { violation, type RuleVerdict } from './rule.js';
 
@@ -16,6 +17,6 @@ export function earlyTableExact(platform: Platform, table: FlatTable): RuleVerdi
   if (anomaly) return violation('BOOT-EARLY', `PTE at ${hex(anomaly.pteAddr)} (VA ${hex(anomaly.va)}) is malformed: ${anomaly.reason}`);
   const extra = table.tableFrames.find((f) => f !== table.root);
   if (extra !== undefined) return violation('BOOT-EARLY', `the early table points to a next-level table at ${hex(extra)}; only gigapage leaves are allowed`);
-  const diff = firstDifference(earlyBootRuns(platform), table.runs);
+  const diff = firstDifference(earlyBootRuns(platform), mergeRuns(table.runs));
   return diff === undefined ? undefined : violation('BOOT-EARLY', diff);
 }

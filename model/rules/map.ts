@@ -7,7 +7,7 @@ import { CPU_GUARD, CPU_STACK, CPU_STRUCT_GIGABYTE, CPU_STRUCT_MAPPED, CPU_STRUC
 import { describeRegion, expectedAddressSpace, expectedFixedRuns, leafFlagsOf, type ExpectedAddressSpace } from '../memory-map.js';
 import { ramRange, reservedRangeAt, type Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
-import { flagsEqual, formatRun, runsEqual, type LeafRun } from '../sv39/mapping.js';
+import { flagsEqual, formatRun, mergeRuns, runsEqual, type LeafRun } from '../sv39/mapping.js';
 import { formatFlags } from '../sv39/pte.js';
 import { violation, type RuleVerdict } from './rule.js';
 
@@ -141,16 +141,16 @@ export function framesDisjoint(harts: readonly ObservedHart[], freeFrames: reado
 export function sameOutsideCpuStruct(harts: readonly ObservedHart[]): RuleVerdict {
   const [first, ...rest] = harts;
   if (first === undefined) return undefined;
-  const reference = runsOutside(first.table.runs, CPU_STRUCT_GIGABYTE);
+  const reference = mergeRuns(runsOutside(first.table.runs, CPU_STRUCT_GIGABYTE));
   for (const { hart, table } of rest) {
-    const runs = runsOutside(table.runs, CPU_STRUCT_GIGABYTE);
+    const runs = mergeRuns(runsOutside(table.runs, CPU_STRUCT_GIGABYTE));
     const diff = firstDifference(reference, runs);
     if (diff) return violation('MAP-SHARED', `hart ${hart} differs from hart ${first.hart}: ${diff}`);
   }
   return undefined;
 }
 
-/** The first difference between two run lists, in words; undefined when equal. */
+/** The first difference between two run lists (both sorted and merged), in words; undefined when equal. */
 export function firstDifference(expected: readonly LeafRun[], observed: readonly LeafRun[]): string | undefined {
   const n = Math.max(expected.length, observed.length);
   for (let i = 0; i < n; i++) {
@@ -172,9 +172,9 @@ export function firstDifference(expected: readonly LeafRun[], observed: readonly
  */
 export function matchesExpected(platform: Platform, hart: number, runs: readonly LeafRun[]): RuleVerdict {
   const expected = expectedFixedRuns(expectedAddressSpace(platform, hart));
-  const diff = firstDifference(expected, runsOutside(runs, CPU_STRUCT_GIGABYTE));
+  const diff = firstDifference(expected, mergeRuns(runsOutside(runs, CPU_STRUCT_GIGABYTE)));
   if (diff) return violation('MAP-EXACT', `hart ${hart}: ${diff}`);
-  const shape = cpuStructShape(platform, runsWithin(runs, CPU_STRUCT_GIGABYTE));
+  const shape = cpuStructShape(platform, runsWithin(mergeRuns(runs), CPU_STRUCT_GIGABYTE));
   return shape === undefined ? undefined : violation('MAP-EXACT', `hart ${hart}: ${shape}`);
 }
 
