@@ -15,10 +15,16 @@
  * (drives mip.SEIP). Sources are numbered as QEMU numbers them: `sources`
  * counts source 0, which never interrupts, so sources 1..sources-1 exist.
  *
- * Gateways are level-triggered: a source's pending bit follows its level
- * while it is not claimed; a claim clears the pending bit and marks the
- * source claimed; a completion unmarks it and re-samples the level, so a
- * source still asserted interrupts again (PLIC spec §5 "Interrupt Gateways").
+ * Gateways take level-triggered sources (PLIC spec §5 "Interrupt Gateways"):
+ * a source's rising level makes it pending, even while it is claimed; its
+ * falling level does not clear a pending request (QEMU 7.2 behaves the
+ * same, checked with qtest in test/emulator/devices/qemu-qtest.test.ts);
+ * a claim clears the pending bit and marks the source claimed; a completion
+ * unmarks it and, if the level is still high, makes it pending again.
+ * (QEMU re-pends instead whenever the device next drives its line, which it
+ * does on most register accesses, so a handler that services the device
+ * before completing sees the same thing on both; one that completes without
+ * touching the device loses the interrupt on QEMU but not here.)
  * A context's output is high while some source is pending, enabled for it,
  * not claimed, and of priority above its threshold; a claim returns the one
  * of highest priority, the lowest ID among equals, or 0 (§7, §8).
@@ -26,7 +32,9 @@
  * As QEMU 7.2 does: a completion of any existing source ID is honoured even
  * if the context does not enable it; only 4-byte aligned accesses are
  * served (others read 0 and are ignored; QEMU raises an access fault); the
- * enable bit and priority of source 0 are storage without effect.
+ * priority of source 0 reads 0; its enable bit is storage without effect.
+ * (QEMU 7.2 also stores a priority for source 96, one past its last source,
+ * which no enable bit can reach; here that register reads 0.)
  */
 import type { AccessSize, InterruptLine, MmioDevice, Snapshottable } from './device.js';
 
@@ -93,14 +101,17 @@ export class Plic implements MmioDevice, Snapshottable<PlicState> {
     for (const line of contextLines) line(false);
   }
 
-  /** Drives interrupt source `irq` (1..sources-1) to `level`. Idempotent. */
+  /** Drives interrupt source `irq` (1..sources-1) to `level`. Idempotent: only a rising level makes the source pending. */
   setSource(irq: number, level: boolean): void {
     if (!Number.isInteger(irq) || irq < 1 || irq >= this.sources) {
       throw new RangeError(`Plic.setSource: source ${irq} does not exist (1..${this.sources - 1})`);
     }
+    if (level === getBit(this.#level, irq)) return;
     setBit(this.#level, irq, level);
-    if (!getBit(this.#claimed, irq)) setBit(this.#pending, irq, level);
-    this.#update();
+    if (level) {
+      setBit(this.#pending, irq, true); // even while claimed, as QEMU: it interrupts again after completion
+      this.#update();
+    }
   }
 
   /** Whether source `irq` is pending (what the pending registers show). */
@@ -112,7 +123,7 @@ export class Plic implements MmioDevice, Snapshottable<PlicState> {
     if (size !== 4 || offset % 4 !== 0) return 0n;
     if (offset < PLIC_PENDING_BASE) {
       const source = (offset - PLIC_PRIORITY_BASE) / 4;
-      return source < this.sources ? BigInt(this.#priority[source]!) : 0n;
+      return source < this.sources ? BigInt(this.#priority[source]!) : 0n; // priority[0] stays 0
     }
     if (offset < PLIC_ENABLE_BASE) {
       const word = (offset - PLIC_PENDING_BASE) / 4;
@@ -139,7 +150,7 @@ export class Plic implements MmioDevice, Snapshottable<PlicState> {
     const word = Number(value & 0xffff_ffffn);
     if (offset < PLIC_PENDING_BASE) {
       const source = (offset - PLIC_PRIORITY_BASE) / 4;
-      if (source < this.sources) {
+      if (source > 0 && source < this.sources) {
         this.#priority[source] = word % (PLIC_MAX_PRIORITY + 1);
         this.#update();
       }
@@ -248,7 +259,7 @@ export class Plic implements MmioDevice, Snapshottable<PlicState> {
   #complete(source: number): void {
     if (source >= this.sources) return;
     setBit(this.#claimed, source, false);
-    if (source !== 0) setBit(this.#pending, source, getBit(this.#level, source));
+    if (getBit(this.#level, source)) setBit(this.#pending, source, true);
     this.#update();
   }
 

@@ -15,7 +15,7 @@ import { TWO32, bigHi, bigLo, bigToReg, pairToBig, regToBig } from '../bits.js';
 import type { AccessSize } from '../devices/device.js';
 import type { Bus, DecodedPage, ReservationHolder } from '../memory/bus.js';
 import type { SparseRam } from '../memory/ram.js';
-import { decode } from '../isa/decode.js';
+import { decode, writtenRegister } from '../isa/decode.js';
 import { REGISTER_FILE_LENGTH, TEMP_A, TEMP_B } from '../isa/fields.js';
 import { CSR_SET, CSR_WRITE } from '../isa/system.js';
 import type { AmoCombine } from '../isa/rv64a.js';
@@ -161,7 +161,6 @@ export class Hart implements ReservationHolder, PteReader {
   // Observation: per-PC hooks and the trace
   private readonly pcHooks = new Map<bigint, (h: Hart) => void>();
   private trace: ((line: string) => void) | undefined;
-  private readonly traceBefore = new Int32Array(64);
   /** Bits of the last instruction run by the page loop (traces). */
   private lastBits = 0;
 
@@ -322,12 +321,12 @@ export class Hart implements ReservationHolder, PteReader {
         this.instret++;
         if (next < 0) break;
         if (next >= 4096 || steps >= budget || this.breakOut) {
-          this.lastBits = page.bits[off >> 1]!;
           this.setPcInPage(next);
           break;
         }
         off = next;
       }
+      this.lastBits = page.bits[off >> 1]!;
     } catch (e) {
       if (e !== TRAP) throw e;
       this.lastBits = page.bits[off >> 1]!;
@@ -347,7 +346,6 @@ export class Hart implements ReservationHolder, PteReader {
     }
     const trace = this.trace;
     if (trace === undefined) return this.runPage(1);
-    this.traceBefore.set(this.r.subarray(0, 64));
     const priv = this.priv;
     const before = this.instret;
     const steps = this.runPage(1);
@@ -360,11 +358,8 @@ export class Hart implements ReservationHolder, PteReader {
     const bits = this.lastBits >>> 0;
     const insn = (bits & 3) === 3 ? bits.toString(16).padStart(8, '0') : (bits & 0xffff).toString(16).padStart(4, '0');
     let line = `core ${String(this.hartId).padStart(3)}: ${priv} 0x${pc.toString(16).padStart(16, '0')} (0x${insn})`;
-    for (let i = 1; i < 32; i++) {
-      if (this.r[2 * i] !== this.traceBefore[2 * i] || this.r[2 * i + 1] !== this.traceBefore[2 * i + 1]) {
-        line += ` x${String(i).padEnd(2)} 0x${this.getRegister(i).toString(16).padStart(16, '0')}`;
-      }
-    }
+    const rd = writtenRegister(bits);
+    if (rd !== 0) line += ` x${String(rd).padEnd(2)} 0x${this.getRegister(rd).toString(16).padStart(16, '0')}`;
     return line;
   }
 

@@ -56,3 +56,16 @@ export function mnemonicOf(bits: number): string {
   if (raw === ILLEGAL) return 'illegal';
   return findOpcode(raw)?.mnemonic ?? 'illegal';
 }
+
+/** Major opcodes whose instructions write rd (when they retire). */
+const WRITES_RD = new Set([0x37, 0x17, 0x6f, 0x67, 0x03, 0x13, 0x33, 0x1b, 0x3b, 0x2f]);
+
+/** The register an instruction writes when it retires (0 for none), as traces report it. */
+export function writtenRegister(bits: number): number {
+  const len = instructionLength(bits & 0xffff);
+  const raw = len === 2 ? expandCompressed(bits & 0xffff) : bits | 0;
+  if (raw === ILLEGAL) return 0;
+  const major = raw & 0x7f;
+  const csr = major === 0x73 && ((raw >>> 12) & 7) !== 0;
+  return WRITES_RD.has(major) || csr ? (raw >>> 7) & 31 : 0;
+}
