@@ -1,0 +1,90 @@
+/**
+ * A memory map as a table: region, VA range, PA range, size, R/W/X/G, page sizes. Pure: values in,
+ * text out. Used by `hvspec start` for the expected map and for showing what a counterexample mapped.
+ */
+import {
+  CPU_GUARD,
+  CPU_STRUCT_GIGABYTE,
+  formatSize,
+  KERNEL_GIGABYTE,
+  rangeContainsAddress,
+  VAS_RAM,
+  type EarlyBootEntry,
+  type ExpectedAddressSpace,
+  type LeafRun,
+} from '../model/index.js';
+
+export interface MapRow {
+  readonly region: string;
+  readonly va: string;
+  readonly pa: string;
+  readonly size: string;
+  readonly flags: string;
+  readonly pageSizes: string;
+}
+
+const HEADER: MapRow = { region: 'region', va: 'VA range', pa: 'PA range', size: 'size', flags: 'RWXG', pageSizes: 'page sizes' };
+
+/** A 64-bit address as 0x + 16 hex digits, split in halves so upper-half VAs read at a glance. */
+export function formatAddress(address: bigint): string {
+  const digits = address.toString(16).padStart(16, '0');
+  return `0x${digits.slice(0, 8)}_${digits.slice(8)}`;
+}
+
+export function formatSpan(start: bigint, size: bigint): string {
+  return `${formatAddress(start)}-${formatAddress(start + size)}`;
+}
+
+function flagString(f: { r: boolean; w: boolean; x: boolean; g: boolean }): string {
+  return `${f.r ? 'R' : '-'}${f.w ? 'W' : '-'}${f.x ? 'X' : '-'}${f.g ? 'G' : '-'}`;
+}
+
+/** Rows for an expected address space, the cpu struct's unmapped guard page included. */
+export function expectedRows(space: ExpectedAddressSpace): MapRow[] {
+  const rows = space.regions.map((r) => ({
+    region: r.name,
+    va: formatSpan(r.va, r.size),
+    pa: r.pa === 'private-frames' ? `hart ${space.hart}'s own frames` : formatSpan(r.pa, r.size),
+    size: formatSize(r.size),
+    flags: flagString({ ...r.perms, g: r.global }),
+    pageSizes: r.pageSizes.map(formatSize).join(', '),
+  }));
+  const guardAt = space.regions.findIndex((r) => r.kind === 'cpu-struct');
+  const guard: MapRow = { region: 'cpu guard', va: formatSpan(CPU_GUARD.start, CPU_GUARD.end - CPU_GUARD.start), pa: 'unmapped', size: formatSize(CPU_GUARD.end - CPU_GUARD.start), flags: '----', pageSizes: '' };
+  return guardAt < 0 ? rows : [...rows.slice(0, guardAt), guard, ...rows.slice(guardAt)];
+}
+
+/** The region an observed VA belongs to, by the layout's address ranges. */
+export function regionOfVa(va: bigint): string {
+  if (rangeContainsAddress(CPU_STRUCT_GIGABYTE, va)) return 'cpu struct';
+  if (rangeContainsAddress(KERNEL_GIGABYTE, va)) return 'kernel image';
+  if (va >= VAS_RAM) return 'linear map';
+  return 'identity';
+}
+
+/** Rows for observed leaf runs (as flatten gives them), one per run. */
+export function observedRows(runs: readonly LeafRun[]): MapRow[] {
+  return runs.map((r) => ({
+    region: regionOfVa(r.va),
+    va: formatSpan(r.va, r.size),
+    pa: formatSpan(r.pa, r.size),
+    size: formatSize(r.size),
+    flags: flagString(r.flags),
+    pageSizes: formatSize(r.pageSize),
+  }));
+}
+
+/** Rows for the early boot table, one per gigapage entry. */
+export function earlyBootRows(entries: readonly EarlyBootEntry[]): MapRow[] {
+  const gib = 1n << 30n;
+  return entries.map((e) => ({ region: e.purpose, va: formatSpan(e.va, gib), pa: formatSpan(e.pa, gib), size: formatSize(gib), flags: flagString(e.flags), pageSizes: formatSize(gib) }));
+}
+
+/** The rows as an aligned text table with a header line. */
+export function formatMapTable(rows: readonly MapRow[]): string {
+  const all = [HEADER, ...rows];
+  const columns: (keyof MapRow)[] = ['region', 'va', 'pa', 'size', 'flags', 'pageSizes'];
+  const widths = columns.map((c) => Math.max(...all.map((row) => row[c].length)));
+  const line = (row: MapRow) => columns.map((c, i) => row[c].padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
