@@ -85,16 +85,43 @@ describe('plic', () => {
     p.complete(0, 10);
     expect(p.outputs[0]!.level).toBe(false);
     expect(p.device.isPending(10)).toBe(false);
+    expect(p.claim(0)).toBe(0);
   });
 
-  it('clears pending when a level source drops before it is claimed', () => {
+  it('keeps a request pending after its source drops, until it is claimed (as QEMU 7.2)', () => {
     const p = plic(1);
     p.priority(1, 1);
     p.enable(0, 1);
     p.device.setSource(1, true);
     p.device.setSource(1, false);
-    expect(p.outputs[0]!.drives).toEqual([false, true, false]);
+    expect(p.outputs[0]!.drives).toEqual([false, true]);
+    expect(p.claim(0)).toBe(1);
+    p.complete(0, 1);
     expect(p.claim(0)).toBe(0);
+  });
+
+  it('makes a source that rises again while claimed pending once more after completion', () => {
+    const p = plic(1);
+    p.priority(1, 1);
+    p.enable(0, 1);
+    p.device.setSource(1, true);
+    expect(p.claim(0)).toBe(1);
+    p.device.setSource(1, false);
+    p.device.setSource(1, true);
+    p.device.setSource(1, false);
+    expect(p.outputs[0]!.level).toBe(false);
+    p.complete(0, 1);
+    expect(p.claim(0)).toBe(1);
+  });
+
+  it('treats repeated drives at the same level as one', () => {
+    const p = plic(1);
+    p.priority(1, 1);
+    p.enable(0, 1);
+    p.device.setSource(1, true);
+    expect(p.claim(0)).toBe(1);
+    p.device.setSource(1, true); // no new edge: not pending again before completion
+    expect(p.device.isPending(1)).toBe(false);
   });
 
   it('lets two contexts see one source; the first claim takes it from both', () => {
@@ -169,8 +196,8 @@ class ReferencePlic {
     this.enabled = Array.from({ length: contexts }, () => Array(sources).fill(false));
   }
   set(irq: number, level: boolean): void {
+    if (level && !this.level[irq]) this.pending[irq] = true;
     this.level[irq] = level;
-    if (!this.claimed[irq]) this.pending[irq] = level;
   }
   best(context: number): number {
     const candidates = [...Array(this.sources).keys()].filter(
@@ -190,7 +217,7 @@ class ReferencePlic {
   complete(irq: number): void {
     if (irq >= this.sources) return;
     this.claimed[irq] = false;
-    if (irq !== 0) this.pending[irq] = this.level[irq]!;
+    if (this.level[irq]) this.pending[irq] = true;
   }
 }
 

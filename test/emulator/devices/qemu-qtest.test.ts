@@ -1,0 +1,261 @@
+/**
+ * Differential tests against QEMU 7.2's own devices, through QEMU's qtest
+ * protocol (`-qtest stdio`: `readl ADDR`, `writel ADDR VALUE`, `set_irq_in
+ * PATH NAME N LEVEL`, each answered by one "OK [value]" line). The same
+ * generated register accesses go to QEMU's virt board and to ours; every read
+ * must return the same value. Skipped, with the reason printed, when
+ * qemu-system-riscv64 is not installed.
+ *
+ * Left out on purpose (documented in emulator/board/README.md): mtime (QEMU's
+ * runs with the host clock here), UART loopback (QEMU keeps no MSR deltas in
+ * it), and PLIC source 96 (QEMU 7.2 stores a priority for it out of bounds).
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { spawnSync } from 'node:child_process';
+import type { AccessSize, MmioDevice } from '../../../emulator/devices/device.js';
+import { Clint } from '../../../emulator/devices/clint.js';
+import { Ns16550 } from '../../../emulator/devices/ns16550.js';
+import { Plic } from '../../../emulator/devices/plic.js';
+import { VIRT_MAP, VIRT_PLIC_NUM_SOURCES } from '../../../emulator/board/virt-map.js';
+
+const QEMU = 'qemu-system-riscv64';
+const hasQemu = (() => {
+  const r = spawnSync(QEMU, ['--version'], { stdio: 'ignore' });
+  return r.error === undefined && r.status === 0;
+})();
+if (!hasQemu) console.warn(`qemu-qtest.test.ts: ${QEMU} is not installed; skipping the differential tests against QEMU's devices`);
+
+const HARTS = 2;
+
+function qemuArgs(harts: number, extra: string[] = []): string[] {
+  return ['-machine', 'virt', '-smp', String(harts), '-m', '128M', '-display', 'none', '-bios', 'none', '-serial', 'null', ...extra];
+}
+
+/** Runs qtest commands on a fresh QEMU; returns one answer per command ("OK", "OK 0x..", or "FAIL ..."). */
+function qtest(commands: readonly string[]): { answers: string[]; status: number | null } {
+  const r = spawnSync(QEMU, qemuArgs(HARTS, ['-monitor', 'none', '-qtest', 'stdio']), {
+    input: commands.join('\n') + '\n',
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  if (r.error !== undefined) throw r.error;
+  const answers = r.stdout.split('\n').filter((l) => l.startsWith('OK') || l.startsWith('FAIL'));
+  return { answers, status: r.status };
+}
+
+/** QOM path of QEMU's PLIC (its interrupt inputs are driven with set_irq_in), read from `info qom-tree`. */
+function qemuPlicPath(): string {
+  const r = spawnSync(QEMU, qemuArgs(HARTS, ['-monitor', 'stdio']), { input: 'info qom-tree\nquit\n', encoding: 'utf8', timeout: 20_000 });
+  const match = /\/(device\[\d+\]) \(riscv\.sifive\.plic\)/.exec(r.stdout);
+  if (!match) throw new Error(`no riscv.sifive.plic in QEMU's qom-tree:\n${r.stdout}`);
+  return `/machine/unattached/${match[1]}`;
+}
+
+/** One access, the same on both sides. */
+type Access =
+  | { readonly kind: 'read'; readonly address: number; readonly size: AccessSize }
+  | { readonly kind: 'write'; readonly address: number; readonly size: AccessSize; readonly value: bigint }
+  | { readonly kind: 'irq'; readonly source: number; readonly level: boolean };
+
+const SUFFIX: Record<AccessSize, string> = { 1: 'b', 2: 'w', 4: 'l', 8: 'q' };
+
+function toQtest(a: Access, plicPath: string): string {
+  switch (a.kind) {
+    case 'read':
+      return `read${SUFFIX[a.size]} 0x${a.address.toString(16)}`;
+    case 'write':
+      return `write${SUFFIX[a.size]} 0x${a.address.toString(16)} 0x${a.value.toString(16)}`;
+    case 'irq':
+      return `set_irq_in ${plicPath} unnamed-gpio-in ${a.source} ${a.level ? 1 : 0}`;
+  }
+}
+
+/** Our board's devices, wired as the virt board wires them (UART0 to PLIC source 10), behind a minimal bus. */
+function ourBoard() {
+  const none = (): void => {};
+  const plic = new Plic(
+    Array.from({ length: 2 * HARTS }, () => none),
+    VIRT_PLIC_NUM_SOURCES,
+  );
+  const uart = new Ns16550({ irq: (level) => plic.setSource(10, level), output: none });
+  const clint = new Clint(Array.from({ length: HARTS }, () => ({ msip: none, mtip: none })));
+  const devices: [{ base: number; end: number }, MmioDevice][] = [
+    [VIRT_MAP.uart0, uart],
+    [VIRT_MAP.plic, plic],
+    [VIRT_MAP.clint, clint],
+  ];
+  const find = (address: number): [number, MmioDevice] => {
+    const hit = devices.find(([r]) => address >= r.base && address < r.end);
+    if (!hit) throw new Error(`no device at 0x${address.toString(16)}`);
+    return [address - hit[0].base, hit[1]];
+  };
+  const run = (a: Access): string => {
+    if (a.kind === 'irq') {
+      plic.setSource(a.source, a.level);
+      return 'OK';
+    }
+    const [offset, device] = find(a.address);
+    if (a.kind === 'write') {
+      device.write(offset, a.size, a.value);
+      return 'OK';
+    }
+    return `OK 0x${device.read(offset, a.size).toString(16).padStart(16, '0')}`;
+  };
+  return { run };
+}
+
+function compare(accesses: readonly Access[], plicPath: string): void {
+  const ours = ourBoard();
+  const expected = accesses.map((a) => ours.run(a));
+  const { answers } = qtest(accesses.map((a) => toQtest(a, plicPath)));
+  expect(answers.length, 'one qtest answer per access').toBe(accesses.length);
+  accesses.forEach((a, i) => {
+    if (a.kind === 'read') expect(expected[i], `access ${i}: ${toQtest(a, plicPath)}`).toBe(answers[i]);
+  });
+}
+
+const u8 = fc.integer({ min: 0, max: 255 }).map(BigInt);
+const u32 = fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff_ffff })).map(BigInt);
+
+describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQemu ? '' : ' (SKIPPED: qemu-system-riscv64 not installed)'}`, () => {
+  const plicPath = hasQemu ? qemuPlicPath() : '';
+
+  it('16550: every register read matches QEMU after the same accesses (no host input, no loopback)', () => {
+    const base = VIRT_MAP.uart0.base;
+    const reg = fc.integer({ min: 0, max: 7 });
+    const access: fc.Arbitrary<Access> = fc.oneof(
+      { weight: 3, arbitrary: reg.map((r) => ({ kind: 'read' as const, address: base + r, size: 1 as const })) },
+      {
+        weight: 3,
+        arbitrary: fc.tuple(reg, u8).map(([r, v]) => ({
+          kind: 'write' as const,
+          address: base + r,
+          size: 1 as const,
+          value: r === 4 ? v & 0x0fn : v, // MCR without LOOP
+        })),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(access, { minLength: 1, maxLength: 80 }), (accesses) => compare(accesses, plicPath)),
+      { numRuns: 8 },
+    );
+  });
+
+  it('PLIC: priorities, enables, thresholds, pending bits and claims match QEMU, with sources driven directly', () => {
+    const base = VIRT_MAP.plic.base;
+    const contexts = 2 * HARTS;
+    const source = fc.integer({ min: 1, max: VIRT_PLIC_NUM_SOURCES - 1 });
+    const registerOffset = fc.oneof(
+      fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES - 1 }).map((s) => 4 * s),
+      fc.integer({ min: 0, max: 2 }).map((w) => 0x1000 + 4 * w),
+      fc.tuple(fc.integer({ min: 0, max: contexts - 1 }), fc.integer({ min: 0, max: 2 })).map(([c, w]) => 0x2000 + 0x80 * c + 4 * w),
+      fc.integer({ min: 0, max: contexts - 1 }).map((c) => 0x20_0000 + 0x1000 * c),
+    );
+    type Step =
+      | { kind: 'reg'; write: boolean; offset: number; value: bigint }
+      | { kind: 'claim'; context: number }
+      | { kind: 'complete'; context: number; source: number }
+      | { kind: 'toggle'; source: number };
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant('reg' as const), write: fc.boolean(), offset: registerOffset, value: u32 }),
+      fc.record({ kind: fc.constant('claim' as const), context: fc.integer({ min: 0, max: contexts - 1 }) }),
+      fc.record({
+        kind: fc.constant('complete' as const),
+        context: fc.integer({ min: 0, max: contexts - 1 }),
+        source: fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES + 1 }),
+      }),
+      fc.record({ kind: fc.constant('toggle' as const), source: fc.constantFrom(1, 2, 10, 31, 32, 33, 63, 64, 95) }),
+      fc.record({ kind: fc.constant('toggle' as const), source }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), (steps) => {
+        const level = new Map<number, boolean>();
+        const accesses: Access[] = [];
+        for (const s of steps) {
+          switch (s.kind) {
+            case 'reg':
+              accesses.push(
+                s.write
+                  ? { kind: 'write', address: base + s.offset, size: 4, value: s.value }
+                  : { kind: 'read', address: base + s.offset, size: 4 },
+              );
+              break;
+            case 'claim':
+              accesses.push({ kind: 'read', address: base + 0x20_0004 + 0x1000 * s.context, size: 4 });
+              break;
+            case 'complete': {
+              accesses.push({ kind: 'write', address: base + 0x20_0004 + 0x1000 * s.context, size: 4, value: BigInt(s.source) });
+              // Our gateway re-samples a still-high source at completion; QEMU's source re-drives its line instead
+              // (README, "PLIC"). Issue that re-drive to QEMU; on our side it is a repeated level, which changes nothing.
+              if (level.get(s.source)) accesses.push({ kind: 'irq', source: s.source, level: true });
+              break;
+            }
+            case 'toggle': {
+              const next = !level.get(s.source);
+              level.set(s.source, next);
+              accesses.push({ kind: 'irq', source: s.source, level: next });
+              break;
+            }
+          }
+        }
+        for (let w = 0; w < 3; w++) accesses.push({ kind: 'read', address: base + 0x1000 + 4 * w, size: 4 });
+        compare(accesses, plicPath);
+      }),
+      { numRuns: 8 },
+    );
+  });
+
+  it('CLINT: msip and mtimecmp reads match QEMU for 4- and 8-byte accesses', () => {
+    const base = VIRT_MAP.clint.base;
+    const offset = fc.oneof(
+      fc.integer({ min: 0, max: HARTS - 1 }).map((h) => 4 * h),
+      fc.integer({ min: 0, max: 2 * HARTS - 1 }).map((w) => 0x4000 + 4 * w),
+    );
+    const access: fc.Arbitrary<Access> = fc.oneof(
+      fc.record({ kind: fc.constant('read' as const), address: offset.map((o) => base + o), size: fc.constantFrom(4 as const, 8 as const) }),
+      fc.record({
+        kind: fc.constant('write' as const),
+        address: offset.map((o) => base + o),
+        size: fc.constantFrom(4 as const, 8 as const),
+        value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      }),
+    ).map((a) => (a.kind === 'write' && a.size === 4 ? { ...a, value: a.value & 0xffff_ffffn } : a));
+    fc.assert(
+      fc.property(fc.array(access, { minLength: 1, maxLength: 60 }), (accesses) => compare(accesses, plicPath)),
+      { numRuns: 6 },
+    );
+  });
+
+  it('the finisher: QEMU exits with the fail code, or 0 on pass', () => {
+    expect(qtest(['writel 0x100000 0x2a3333']).status).toBe(42);
+    expect(qtest(['writel 0x100000 0x5555']).status).toBe(0);
+  });
+
+  it('the UART interrupt reaches PLIC source 10 and claims the same way in the usual handler flow', () => {
+    const uart = VIRT_MAP.uart0.base;
+    const plic = VIRT_MAP.plic.base;
+    const claim = { kind: 'read', address: plic + 0x20_0004, size: 4 } as const;
+    const complete = { kind: 'write', address: plic + 0x20_0004, size: 4, value: 10n } as const;
+    const accesses: Access[] = [
+      { kind: 'write', address: plic + 4 * 10, size: 4, value: 1n },
+      { kind: 'write', address: plic + 0x2000, size: 4, value: 1n << 10n },
+      { kind: 'write', address: uart + 1, size: 1, value: 2n }, // IER.ETBEI: THR empty interrupts
+      { kind: 'read', address: plic + 0x1000, size: 4 },
+      claim,
+      { kind: 'read', address: uart + 2, size: 1 }, // IIR shows THR empty and clears it
+      complete,
+      claim, // nothing: the UART line is low
+      { kind: 'write', address: uart, size: 1, value: 0x41n }, // transmit: THR empty again
+      claim,
+      { kind: 'write', address: uart, size: 1, value: 0x42n }, // the handler writes more
+      complete,
+      claim, // interrupts again: still empty
+      { kind: 'write', address: uart + 1, size: 1, value: 0n }, // the handler masks it
+      complete,
+      claim,
+      { kind: 'read', address: plic + 0x1000, size: 4 },
+    ];
+    compare(accesses, plicPath);
+  });
+});

@@ -1,0 +1,42 @@
+/**
+ * Runs every ISA test program of test/riscv (built ELFs, HTIF pass/fail) on
+ * the emulator and requires a pass (exit code 0). A failing program's exit
+ * code is (test number << 1 | 1) >> 1 = the failing test's number.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runElf } from '../../emulator/run.js';
+
+const ISA_DIR = 'test/riscv/build/isa';
+const SELFTEST = 'test/riscv/build/selftest/fail-test-3.elf';
+const BUDGET = 20_000_000;
+
+function elfsUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.elf'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+const programs = elfsUnder(ISA_DIR);
+
+describe('ISA test programs (test/riscv/build/isa)', () => {
+  it('finds the built programs', () => {
+    expect(programs.length, `no ELF under ${ISA_DIR}: run make -C test/riscv`).toBeGreaterThan(0);
+  });
+
+  for (const file of programs) {
+    it(`${file} passes`, () => {
+      const result = runElf(readFileSync(file), { fileName: file, maxInstructions: BUDGET });
+      expect(result.reason, `${file} ran out of its ${BUDGET}-instruction budget`).toBe('exit');
+      expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
+    });
+  }
+
+  it.skipIf(!existsSync(SELFTEST))('reports a failing program by its test number (selftest fail-test-3)', () => {
+    const result = runElf(readFileSync(SELFTEST), { fileName: SELFTEST, maxInstructions: BUDGET });
+    expect(result).toMatchObject({ reason: 'exit', exitCode: 3 });
+  });
+});
