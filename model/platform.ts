@@ -21,7 +21,7 @@ import {
   VA_BITS,
   type Range,
 } from './address.js';
-import { FIRMWARE_SIZE, KERNEL_LOAD_OFFSET } from './layout.js';
+import { FIRMWARE_SIZE, KERNEL_GIGABYTE, KERNEL_LOAD_OFFSET, VAS_KERNEL } from './layout.js';
 
 /** An MMIO device, identity-mapped in the final tables (rounded outward to pages). */
 export interface Device {
@@ -94,6 +94,31 @@ export function exampleImageLayout(ramBase: bigint = VIRT_RAM_BASE): ImageLayout
     rodata: { start: start + 24n * KiB, end: start + 32n * KiB },
     data: { start: start + 32n * KiB, end: start + 36n * KiB },
     bss: { start: start + 36n * KiB, end: start + 64n * KiB },
+  };
+}
+
+/** The linker symbols an image layout is read from (CONTRACT.md "Image sections"). */
+export const IMAGE_SYMBOLS = ['_text_start', '_text_end', '_rodata_start', '_rodata_end', '_data_start', '_data_end', '_bss_start', '_bss_end'] as const;
+
+/**
+ * The image layout from the ELF's linker symbols (link addresses, VAS_KERNEL + offset), as load
+ * addresses: pa = va - VAS_KERNEL + ramBase. Throws naming a missing symbol or one outside
+ * VAS_KERNEL's gigabyte.
+ */
+export function imageLayoutFromSymbols(symbols: Readonly<Record<string, bigint | undefined>>, ramBase: bigint): ImageLayout {
+  const pa = (name: (typeof IMAGE_SYMBOLS)[number]): bigint => {
+    const va = symbols[name];
+    if (va === undefined) throw new PlatformError([{ field: `image symbol ${name}`, value: 'missing', message: 'the ELF must define it' }]);
+    if (va < KERNEL_GIGABYTE.start || va >= KERNEL_GIGABYTE.end) {
+      throw new PlatformError([{ field: `image symbol ${name}`, value: hex(va), message: `must be a link address in ${formatRange(KERNEL_GIGABYTE)}` }]);
+    }
+    return va - VAS_KERNEL + ramBase;
+  };
+  return {
+    text: { start: pa('_text_start'), end: pa('_text_end') },
+    rodata: { start: pa('_rodata_start'), end: pa('_rodata_end') },
+    data: { start: pa('_data_start'), end: pa('_data_end') },
+    bss: { start: pa('_bss_start'), end: pa('_bss_end') },
   };
 }
 

@@ -10,8 +10,8 @@ import { violation, type RuleVerdict } from './rule.js';
 /** BOOT-EARLY: one root in .bss, no pointers, no malformed PTEs, and exactly earlyBootTable's gigapages. */
 export function earlyTableExact(platform: Platform, table: FlatTable): RuleVerdict {
   const { bss } = platform.image;
-  if (table.root < bss.start || table.root >= bss.end) {
-    return violation('BOOT-EARLY', `the early root ${hex(table.root)} is not in .bss ${formatRange(bss)}`);
+  if (table.root < bss.start || table.root >= bss.end || table.root % 0x1000n !== 0n) {
+    return violation('BOOT-EARLY', `the early root ${hex(table.root)} is not a page-aligned frame in .bss ${formatRange(bss)}`);
   }
   const anomaly = table.anomalies[0];
   if (anomaly) return violation('BOOT-EARLY', `PTE at ${hex(anomaly.pteAddr)} (VA ${hex(anomaly.va)}) is malformed: ${anomaly.reason}`);

@@ -3,7 +3,7 @@
  * a table; plus the table frames reached and every PTE a walk would fault on. Agrees with `walk`: an
  * address is in a run exactly when a walk of it reaches a well-formed leaf (steps 3, 4 and 6 pass).
  */
-import { canonicalize, LEVELS, PTE_SIZE, PTES_PER_TABLE, pageSizeOfLevel, PAGE_SHIFT, VPN_BITS, type Level } from '../address.js';
+import { canonicalize, hex, isAligned, LEVELS, PAGE_SIZE, PTE_SIZE, PTES_PER_TABLE, pageSizeOfLevel, PAGE_SHIFT, VPN_BITS, type Level } from '../address.js';
 import { mergeRuns, type LeafRun } from './mapping.js';
 import { decodePte, isLeaf, ptePa } from './pte.js';
 import type { ReadPhys, WalkFaultReason } from './walk.js';
@@ -26,7 +26,9 @@ export interface FlatTable {
   readonly anomalies: readonly TableAnomaly[];
 }
 
+/** Flattens the table rooted at PA `root` (page aligned, as satp.ppn × PAGESIZE is). */
 export function flatten(readPhys: ReadPhys, root: bigint): FlatTable {
+  if (!isAligned(root, PAGE_SIZE)) throw new RangeError(`flatten: root ${hex(root)} is not page aligned (satp holds a PPN)`);
   const pages: LeafRun[] = [];
   const frames = new Set<bigint>();
   const anomalies: TableAnomaly[] = [];

@@ -24,7 +24,6 @@ import {
   type ObservedHart,
   type PageTableImage,
   type Platform,
-  type ReadPhys,
 } from '../../model/index.js';
 
 export interface ModelMachine {
@@ -34,16 +33,15 @@ export interface ModelMachine {
   readonly images: readonly PageTableImage[];
   readonly harts: readonly ObservedHart[];
   readonly kmem: KmemState;
-  readonly readPhys: ReadPhys;
 }
 
 function allocMany(state: KmemState, n: number): { state: KmemState; pas: bigint[] } {
   const pas: bigint[] = [];
   for (let i = 0; i < n; i++) {
     const r = alloc(state);
-    if (!r.result.ok) throw new Error('test machine: out of memory');
     state = r.state;
-    pas.push(r.result.pa);
+    // platforms have at least 16 MiB, far more than the tables need
+    pas.push((r.result as { pa: bigint }).pa);
   }
   return { state, pas };
 }
@@ -66,14 +64,6 @@ export function modelMachine(platform: Platform): ModelMachine {
     kmem = tables.state;
     images.push(buildPageTable(runs, { tableFrames: tables.pas }));
   }
-  const readers = [early, ...images].map(imageReader);
-  const readPhys: ReadPhys = (pa) => {
-    for (const read of readers) {
-      const value = read(pa);
-      if (value !== undefined) return value;
-    }
-    return undefined;
-  };
   return {
     platform,
     early,
@@ -81,7 +71,6 @@ export function modelMachine(platform: Platform): ModelMachine {
     images,
     harts: images.map((image, hart) => ({ hart, table: flatten(imageReader(image), image.root) })),
     kmem,
-    readPhys,
   };
 }
 

@@ -9,6 +9,9 @@ import {
   GiB,
   hex,
   imageEnd,
+  imageLayoutFromSymbols,
+  initialFrameState,
+  pageOffset,
   isCanonical,
   levelOfPageSize,
   MiB,
@@ -160,5 +163,37 @@ describe('address vocabulary', () => {
     expect(() => levelOfPageSize(0x3000n)).toThrow(/not an Sv39 page size: 0x3000/);
     expect([formatSize(GiB), formatSize(6n * MiB), formatSize(0x3000n), formatSize(100n), formatSize(0n)]).toEqual(['1 GiB', '6 MiB', '12 KiB', '100 B', '0 B']);
     expect(hex(-16n)).toBe('-0x10');
+  });
+});
+
+describe('image layout from the ELF\'s linker symbols', () => {
+  const symbols = {
+    _text_start: 0xffff_ffc0_0020_0000n,
+    _text_end: 0xffff_ffc0_0020_6000n,
+    _rodata_start: 0xffff_ffc0_0020_6000n,
+    _rodata_end: 0xffff_ffc0_0020_8000n,
+    _data_start: 0xffff_ffc0_0020_8000n,
+    _data_end: 0xffff_ffc0_0020_9000n,
+    _bss_start: 0xffff_ffc0_0020_9000n,
+    _bss_end: 0xffff_ffc0_0020_f800n,
+  };
+  it('turns link addresses into load addresses', () => {
+    const image = imageLayoutFromSymbols(symbols, 0x8000_0000n);
+    expect(image).toEqual({ ...exampleImageLayout(), bss: { start: 0x8020_9000n, end: 0x8020_f800n } });
+    expect(imageEnd(virtPlatform({ image }))).toBe(0x8021_0000n);
+  });
+
+  it('names a missing symbol or one outside the kernel gigabyte', () => {
+    const { _bss_end: _, ...missing } = symbols;
+    expect(() => imageLayoutFromSymbols(missing, 0x8000_0000n)).toThrow(/image symbol _bss_end = missing/);
+    expect(() => imageLayoutFromSymbols({ ...symbols, _text_start: 0x8020_0000n }, 0x8000_0000n)).toThrow(/image symbol _text_start = 0x80200000: must be a link address/);
+  });
+});
+
+describe('small vocabulary', () => {
+  it('pageOffset and initialFrameState', () => {
+    expect(pageOffset(0xffff_ffc0_0020_1abcn)).toBe(0xabcn);
+    const p = virtPlatform();
+    expect([initialFrameState(p, 0), initialFrameState(p, 0x220), initialFrameState(p, 0x21f)]).toEqual(['RESERVED', 'FREE', 'RESERVED']);
   });
 });

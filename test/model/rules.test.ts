@@ -205,7 +205,7 @@ describe('BOOT-EARLY', () => {
   const early = machine.earlyTable;
   it('rejects a root outside .bss, a pointer, a malformed entry, a missing or extra gigapage', () => {
     expect(earlyTableExact(platform, early)).toBeUndefined();
-    rejects(earlyTableExact(platform, { ...early, root: 0x8100_0000n }), 'BOOT-EARLY', /root 0x81000000 is not in .bss/);
+    rejects(earlyTableExact(platform, { ...early, root: 0x8100_0000n }), 'BOOT-EARLY', /root 0x81000000 is not a page-aligned frame in .bss/);
     rejects(earlyTableExact(platform, { ...early, tableFrames: [early.root, 0x8100_0000n] }), 'BOOT-EARLY', /next-level table at 0x81000000/);
     rejects(earlyTableExact(platform, { ...early, anomalies: [{ va: 0n, level: 2, pteAddr: early.root, pte: 4n, reason: 'write-without-read' }] }), 'BOOT-EARLY', /malformed: write-without-read/);
     rejects(earlyTableExact(platform, { ...early, runs: early.runs.slice(1) }), 'BOOT-EARLY', /missing VA \[0x0, 0x40000000\)/);

@@ -176,6 +176,10 @@ describe('flatten', () => {
     expect(flat.anomalies[0]).toMatchObject({ reason: 'pte-access', level: 1, va: 0x8000_0000n, pte: null });
   });
 
+  it('refuses an unaligned root, which satp cannot hold', () => {
+    expect(() => flatten(imageReader(base), base.root + 8n)).toThrow(/not page aligned/);
+  });
+
   it('computes effective G from pointer PTEs', () => {
     const image = withPte(base, 0x1_0000n + 8n, pteFor(0x1_1000n, { v: true, g: true }));
     expect(flatten(imageReader(image), base.root).runs[0]!.flags.g).toBe(true);
