@@ -1,0 +1,287 @@
+/*
+ * sv39-walk: the Sv39 translation walk (privileged spec 4.3.2, 4.4) seen
+ * from S-mode: 4 KiB, 2 MiB and 1 GiB leaves (low and kernel-style high
+ * VAs), loads, stores and fetches through them, and every way a walk fails
+ * with a page fault whose tval is the virtual address: V = 0, W without R,
+ * a pointer at level 0, reserved PTE bits 63..54, a misaligned 2 MiB or
+ * 1 GiB superpage, a non-canonical VA, and a missing X/R/W permission.
+ * Page faults are not delegated here: M records them and resumes S.
+ */
+#include "test.h"
+#include "sv39.h"
+
+/* Test body: a load from va in S must raise a load page fault, tval = va. */
+.macro EXPECT_LOAD_FAULT va
+  li a1, \va
+  TRAP_BEGIN
+  ld a0, 0(a1)
+  TRAP_END CAUSE_LOAD_PAGE_FAULT
+  FAIL_IF_NE t5, a1
+.endm
+
+.macro EXPECT_STORE_FAULT va
+  li a1, \va
+  TRAP_BEGIN
+  sd a0, 0(a1)
+  TRAP_END CAUSE_STORE_PAGE_FAULT
+  FAIL_IF_NE t5, a1
+.endm
+
+  SV39_DATA
+  .data
+  .balign 8
+known:
+  .dword 0x600dcafe0000beef
+
+  .option norvc
+  .text
+  .globl test_main
+test_main:
+  mv s0, ra
+  SV39_SETUP
+  // 4 KiB leaves: TEST_VA(0) -> page_0, TEST_VA(1) -> page_2.
+  MAP_TEST_PAGE 0, LEAF_RW_AD
+  la t0, page_2
+  SET_LEAF l0_test, 1, t0, LEAF_RW_AD
+  la a1, page_0
+  li a0, 0x1111
+  sd a0, 16(a1)
+  la a1, page_2
+  li a0, 0x2222
+  sd a0, 24(a1)
+  li a0, SUPERPAGE_PA + 0x1238
+  li a1, 0x3333
+  sd a1, 0(a0)
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  TEST_CASE 1
+  li a1, TEST_VA(0)
+  ld a0, 16(a1)
+  EXPECT_EQ a0, 0x1111
+  li a0, 0x4444
+  sd a0, 32(a1)
+  TEST_CASE 2
+  li a1, TEST_VA(1)
+  ld a0, 24(a1)
+  EXPECT_EQ a0, 0x2222
+  // 2 MiB leaf: offsets up to 2 MiB - 1 pass straight through.
+  TEST_CASE 3
+  li a1, SUPER_VA + 0x1238
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x3333
+  li a1, SUPER_VA + 0x1ff000
+  li a0, 0x5555
+  sd a0, 0(a1)
+  // 1 GiB leaf at VA 0 -> PA 0x8000_0000.
+  TEST_CASE 4
+  la a1, known
+  li t0, 0x80000000
+  sub a1, a1, t0
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x600dcafe0000beef
+  RETURN_TO_M
+  // Stores went to the physical pages the leaves name.
+  TEST_CASE 5
+  la a1, page_0
+  ld a0, 32(a1)
+  EXPECT_EQ a0, 0x4444
+  li a1, SUPERPAGE_PA + 0x1ff000
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x5555
+
+  // A kernel-style high VA: root index 256 (VA 0xFFFF_FFC0_0000_0000) as a
+  // 1 GiB leaf onto RAM, as the hypervisor's design maps its image.
+  TEST_CASE 6
+  li t0, 0x80000000
+  SET_LEAF root_s, 256, t0, LEAF_RW_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  la a1, known
+  li t0, 0xffffffc000000000 - 0x80000000
+  add a1, a1, t0
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x600dcafe0000beef
+
+  // Walk failures, each a page fault with tval = the VA.
+  TEST_CASE 7                         // V = 0 at level 0
+  EXPECT_LOAD_FAULT TEST_VA(2) + 8
+  TEST_CASE 8
+  EXPECT_STORE_FAULT TEST_VA(2) + 16
+  TEST_CASE 9                         // V = 0 at level 2 (root index 4)
+  EXPECT_LOAD_FAULT 0x100000000 + 0x40
+  TEST_CASE 10                        // non-canonical: bit 39 != bit 38
+  EXPECT_LOAD_FAULT 0x0000008000000000
+  TEST_CASE 11
+  EXPECT_STORE_FAULT 0xffffff7fc0000000
+  TEST_CASE 12
+  EXPECT_LOAD_FAULT 0x8000000040000000
+  RETURN_TO_M
+  // W without R is reserved.
+  TEST_CASE 13
+  la t0, page_2
+  SET_LEAF l0_test, 2, t0, PTE_V | PTE_W | PTE_A | PTE_D
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT TEST_VA(2)
+  TEST_CASE 14
+  EXPECT_STORE_FAULT TEST_VA(2) + 8
+  RETURN_TO_M
+  // W+X without R is reserved too.
+  TEST_CASE 15
+  la t0, page_2
+  SET_LEAF l0_test, 2, t0, PTE_V | PTE_W | PTE_X | PTE_A | PTE_D
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_STORE_FAULT TEST_VA(2) + 8
+  RETURN_TO_M
+  // A pointer (V, no R/W/X) at level 0 has no next level.
+  TEST_CASE 16
+  la t0, page_2
+  SET_LEAF l0_test, 2, t0, PTE_V
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT TEST_VA(2)
+  RETURN_TO_M
+  // Misaligned superpages: a 2 MiB leaf whose PPN[0] != 0 (l1_test[2],
+  // VA 0x4040_0000) and a 1 GiB leaf whose PPN[1] != 0 (root index 3).
+  TEST_CASE 17
+  li t0, SUPERPAGE_PA + 0x1000
+  SET_LEAF l1_test, 2, t0, LEAF_RW_AD
+  li t0, 0x80200000
+  SET_LEAF root_s, 3, t0, LEAF_RW_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT 0x40400000 + 0x10
+  TEST_CASE 18
+  EXPECT_STORE_FAULT 0xc0000000 + 0x20
+  RETURN_TO_M
+  // The same leaves aligned work.
+  TEST_CASE 19
+  li t0, SUPERPAGE_PA
+  SET_LEAF l1_test, 2, t0, LEAF_RW_AD
+  li t0, 0x80000000
+  SET_LEAF root_s, 3, t0, LEAF_RW_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, 0x40400000 + 0x1238
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x3333
+  la a1, known
+  li t0, 0xc0000000 - 0x80000000
+  add a1, a1, t0
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x600dcafe0000beef
+  RETURN_TO_M
+
+  // Fetch: through an X leaf the code runs; without X it faults with
+  // cause 12, tval = epc = the VA.
+  TEST_CASE 20
+  la a1, page_3
+  li a0, 0x07700513                   // addi a0, x0, 0x77
+  sw a0, 0(a1)
+  li a0, 0x00008067                   // ret
+  sw a0, 4(a1)
+  fence.i
+  MAP_TEST_PAGE 3, PTE_V | PTE_R | PTE_X | PTE_A
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(3)
+  li a0, 0
+  jalr ra, 0(a1)
+  EXPECT_EQ a0, 0x77
+  RETURN_TO_M
+  TEST_CASE 21
+  MAP_TEST_PAGE 3, LEAF_RW_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(3)
+  TRAP_BEGIN
+  jalr ra, 0(a1)
+  TRAP_END_ANY_EPC CAUSE_FETCH_PAGE_FAULT
+  FAIL_IF_NE t5, a1
+  FAIL_IF_NE t6, a1
+  TEST_CASE 22                        // fetch from an invalid page
+  li a1, TEST_VA(2) + 0x40
+  TRAP_BEGIN
+  jalr ra, 0(a1)
+  TRAP_END_ANY_EPC CAUSE_FETCH_PAGE_FAULT
+  FAIL_IF_NE t5, a1
+  RETURN_TO_M
+  // X-only: loads fault (MXR = 0); R-only: stores fault.
+  TEST_CASE 23
+  MAP_TEST_PAGE 3, PTE_V | PTE_X | PTE_A
+  MAP_TEST_PAGE 0, PTE_V | PTE_R | PTE_A
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT TEST_VA(3) + 8
+  TEST_CASE 24
+  EXPECT_STORE_FAULT TEST_VA(0) + 8
+  TEST_CASE 25
+  li a1, TEST_VA(0) + 8
+  TRAP_BEGIN
+  amoadd.d a0, a0, (a1)               // AMOs need W: store page fault
+  TRAP_END CAUSE_STORE_PAGE_FAULT
+  FAIL_IF_NE t5, a1
+  TEST_CASE 26
+  li a1, TEST_VA(0) + 16
+  ld a0, 0(a1)                        // R is enough for loads
+  EXPECT_EQ a0, 0x1111
+  RETURN_TO_M
+
+  // Reserved PTE bits 63..54 (with neither Svpbmt nor Svnapot) fault.
+  TEST_CASE 27
+  la t0, page_2
+  MAKE_PTE t0, LEAF_RW_AD
+  li t1, 1 << 54
+  or s10, s10, t1
+  la s11, l0_test + 2 * 8
+  sd s10, 0(s11)
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT TEST_VA(2)
+  RETURN_TO_M
+  TEST_CASE 28
+  la t0, page_2
+  MAKE_PTE t0, LEAF_RW_AD
+  li t1, 1 << 61                      // PBMT = 1 without Svpbmt
+  or s10, s10, t1
+  la s11, l0_test + 2 * 8
+  sd s10, 0(s11)
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT TEST_VA(2)
+  RETURN_TO_M
+  TEST_CASE 29
+  la t0, page_2
+  MAKE_PTE t0, LEAF_RW_AD
+  li t1, 1 << 63                      // N without Svnapot
+  or s10, s10, t1
+  la s11, l0_test + 2 * 8
+  sd s10, 0(s11)
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  EXPECT_LOAD_FAULT TEST_VA(2)
+  RETURN_TO_M
+
+  // M-mode is never translated: satp stays Sv39 while M reads physically.
+  TEST_CASE 30
+  la a1, known
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x600dcafe0000beef
+  csrw satp, zero
+  sfence.vma
+  mv ra, s0
+  ret
