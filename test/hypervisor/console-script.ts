@@ -1,0 +1,273 @@
+/**
+ * Console scripts for the hypervisor's debug console (hypervisor/README.md, "Console protocol"),
+ * written as data so that any machine that runs the image can play them: QEMU here, our emulator
+ * later, with identical replies required.
+ *
+ * A step sends one line and expects a fixed number of reply lines, each matched against a pattern.
+ * Patterns and the sent line may use `{name}` placeholders: values from the ready line, from the
+ * image's symbols, captured by earlier steps (named groups), or derived by a step's `derive`.
+ * A reply line is any line starting with OK, ERR, FAULT, KMEM or PANIC; everything else (firmware
+ * banner, boot messages) is not part of the protocol.
+ */
+
+export type Vars = Record<string, string>;
+
+export interface ConsoleStep {
+  /** Why the step is there; printed when it fails. */
+  readonly why: string;
+  /** Values computed from the variables so far, available to this step's line and patterns. */
+  readonly derive?: (vars: Readonly<Vars>) => Vars;
+  /** The line sent (placeholders filled in). */
+  readonly send: string;
+  /**
+   * One regular-expression source per expected reply line, in order (placeholders filled in,
+   * escaped), or a function of the variables giving them (when the count depends on the machine).
+   */
+  readonly expect: readonly string[] | ((vars: Readonly<Vars>) => readonly string[]);
+  /** A further condition on the variables after matching; returns a problem or undefined. */
+  readonly check?: (vars: Readonly<Vars>) => string | undefined;
+}
+
+/** A reply line of the protocol (the rest of the console output is not). */
+export const REPLY_LINE = /^(OK|ERR|FAULT|KMEM|PANIC) /;
+
+/** The line the hypervisor prints once every hart serves commands. */
+export const READY_LINE =
+  /^hvspec-hv ready harts=(?<harts>\d+) boot=(?<boot>\d+) ram_base=(?<ram_base>0x[0-9a-f]+) ram_size=(?<ram_size>0x[0-9a-f]+) nfree=(?<nfree>\d+) head=(?<head>0x[0-9a-f]+)$/;
+
+export const PANIC_LINE = /^PANIC hart=\d+ .+$/;
+
+export const VAS_RAM = 0xffff_ffe0_0000_0000n;
+export const VAS_KERNEL = 0xffff_ffc0_0000_0000n;
+export const VAS_CPU_STRUCT = 0xffff_ffc0_4000_0000n;
+const PAGE = 0x1000n;
+
+export const hex = (v: bigint): string => `0x${v.toString(16)}`;
+const big = (vars: Readonly<Vars>, name: string): bigint => {
+  const v = vars[name];
+  if (v === undefined) throw new Error(`console script: variable {${name}} is not set`);
+  return BigInt(v);
+};
+
+/** Replaces `{name}` in `text` by the variable, escaped for a regular expression when `forRegex`. */
+export function fill(text: string, vars: Readonly<Vars>, forRegex: boolean): string {
+  return text.replace(/\{([a-z_][a-z_0-9]*)\}/gi, (_, name: string) => {
+    const v = vars[name];
+    if (v === undefined) throw new Error(`console script: variable {${name}} is not set (in "${text}")`);
+    return forRegex ? v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') : v;
+  });
+}
+
+/** Where a script failed: the step, what was sent, what came back. */
+export class ScriptMismatch extends Error {}
+
+/** What a machine must offer to play a script. */
+export interface ConsoleTransport {
+  sendLine(line: string): void;
+  /** The next reply line (see REPLY_LINE); rejects after timeoutMs. */
+  nextReply(timeoutMs: number): Promise<string>;
+}
+
+/**
+ * Plays `steps` on `console`, starting from `initial` variables; returns the final variables and
+ * the transcript ("> sent" and "< reply" lines). Throws ScriptMismatch at the first difference.
+ */
+export async function runScript(
+  console: ConsoleTransport,
+  steps: readonly ConsoleStep[],
+  initial: Readonly<Vars>,
+  timeoutMs = 10_000,
+): Promise<{ vars: Vars; transcript: string[] }> {
+  const vars: Vars = { ...initial };
+  const transcript: string[] = [];
+  for (const [index, step] of steps.entries()) {
+    if (step.derive) Object.assign(vars, step.derive(vars));
+    const line = fill(step.send, vars, false);
+    transcript.push(`> ${line}`);
+    console.sendLine(line);
+    const expected = typeof step.expect === 'function' ? step.expect(vars) : step.expect;
+    for (const source of expected) {
+      const pattern = new RegExp(fill(source, vars, true));
+      let reply: string;
+      try {
+        reply = await console.nextReply(timeoutMs);
+      } catch (e) {
+        throw new ScriptMismatch(`step ${index} (${step.why}): sent "${line}", waited for /${pattern.source}/: ${(e as Error).message}\n${transcript.join('\n')}`);
+      }
+      transcript.push(`< ${reply}`);
+      const m = pattern.exec(reply);
+      if (!m) throw new ScriptMismatch(`step ${index} (${step.why}): sent "${line}", expected /${pattern.source}/, got "${reply}"\n${transcript.join('\n')}`);
+      Object.assign(vars, m.groups ?? {});
+    }
+    const problem = step.check?.(vars);
+    if (problem) throw new ScriptMismatch(`step ${index} (${step.why}): ${problem}\n${transcript.join('\n')}`);
+  }
+  return { vars, transcript };
+}
+
+/** Variables from the ready line. */
+export function readyVars(line: string): Vars | undefined {
+  const m = READY_LINE.exec(line);
+  return m?.groups ? { ...m.groups } : undefined;
+}
+
+const X = '0x[0-9a-f]+';
+const kmemReport = (verdict: string): string => `^KMEM hart={boot} kfree va=${X} verdict=${verdict}$`;
+const freeRejected = (va: string, verdict: string): string[] => [
+  kmemReport(verdict),
+  `^ERR free hart={boot} va=${va} verdict=${verdict} nfree={nfree}$`,
+];
+const statUnchanged: ConsoleStep = {
+  why: 'the free list is unchanged',
+  send: 'stat',
+  expect: ['^OK stat hart={boot} nfree={nfree} head={head} frames=\\d+$'],
+};
+
+/**
+ * The script every configuration plays: console basics, LIFO allocation, every kfree verdict,
+ * the cpu struct's guard page, probes of the final map, a cross-hart batch and bad input.
+ * Needs the ready-line variables and `probe_ret` (the image's symbol, hex).
+ */
+export function standardScript(): ConsoleStep[] {
+  return [
+    {
+      why: 'the console lists the harts of the device tree',
+      send: 'harts',
+      expect: ['^OK harts hart={boot} n={harts} boot={boot} ids=(?<ids>\\d+(,\\d+)*)$'],
+      check: (v) => (v.ids!.split(',').length === Number(v.harts) ? undefined : `ids ${v.ids} do not number ${v.harts}`),
+    },
+    {
+      why: 'stat agrees with the ready line',
+      derive: (v) => ({ last: v.ids!.split(',').at(-1)! }),
+      send: 'stat',
+      expect: ['^OK stat hart={boot} nfree={nfree} head={head} frames=(?<frames>\\d+)$'],
+      check: (v) => (BigInt(v.frames!) * PAGE === big(v, 'ram_size') ? undefined : `frames ${v.frames} is not ram_size / 4 KiB`),
+    },
+    { why: 'the head is a free frame', send: 'frame {head}', expect: ['^OK frame hart={boot} va={head} state=FREE$'] },
+    {
+      why: 'the first alloc returns the head, the highest free frame (LIFO from an ascending walk)',
+      derive: (v) => ({
+        head_pa: hex(big(v, 'head') - VAS_RAM + big(v, 'ram_base')),
+        nfree_1: String(big(v, 'nfree') - 1n),
+        nfree_2: String(big(v, 'nfree') - 2n),
+      }),
+      send: 'alloc {last}',
+      expect: ['^OK alloc hart={last} va={head} pa={head_pa} nfree={nfree_1}$'],
+    },
+    {
+      why: 'no frame above the head is free',
+      derive: (v) => ({ above: hex(big(v, 'head') + PAGE) }),
+      send: 'frame {above}',
+      expect: ['^OK frame hart={boot} va={above} state=(ALLOCATED|RESERVED|OUTSIDE)$'],
+    },
+    {
+      why: 'the second alloc (another hart) returns a lower frame',
+      send: 'alloc {boot}',
+      expect: [`^OK alloc hart={boot} va=(?<va1>${X}) pa=${X} nfree={nfree_2}$`],
+      check: (v) => (big(v, 'va1') < big(v, 'head') ? undefined : `second frame ${v.va1} is not below the first ${v.head}`),
+    },
+    { why: 'kalloc returns zeroed pages', send: 'read {last} {head}', expect: ['^OK read hart={last} va={head} value=0x0$'] },
+    { why: 'write through the linear map', send: 'write {last} {head} 0x1122334455667788', expect: ['^OK write hart={last} va={head} value=0x1122334455667788$'] },
+    { why: 'the linear map is shared by the harts', send: 'read {boot} {head}', expect: ['^OK read hart={boot} va={head} value=0x1122334455667788$'] },
+    { why: 'free the second frame', send: 'free {last} {va1}', expect: ['^OK free hart={last} va={va1} verdict=Ok nfree={nfree_1}$'] },
+    { why: 'free the first frame', send: 'free {boot} {head}', expect: ['^OK free hart={boot} va={head} verdict=Ok nfree={nfree}$'] },
+    { ...statUnchanged, why: 'freeing in reverse order restores the list' },
+    { why: 'a double free is reported', send: 'free {boot} {head}', expect: freeRejected('{head}', 'DoubleFree') },
+    { ...statUnchanged, why: 'a double free leaves the list intact' },
+    {
+      why: 'a misaligned pointer is reported',
+      derive: (v) => ({ head_8: hex(big(v, 'head') + 8n) }),
+      send: 'free {boot} {head_8}',
+      expect: freeRejected('{head_8}', 'Misaligned'),
+    },
+    { why: 'a pointer below the linear map is out of range', send: 'free {boot} 0x1000', expect: freeRejected('0x1000', 'OutOfRange') },
+    {
+      why: 'the first page past RAM is out of range',
+      derive: (v) => ({ ram_end: hex(VAS_RAM + big(v, 'ram_size')) }),
+      send: 'free {boot} {ram_end}',
+      expect: freeRejected('{ram_end}', 'OutOfRange'),
+    },
+    {
+      why: 'misaligned is judged before out of range',
+      send: 'free {boot} 0x1001',
+      expect: freeRejected('0x1001', 'Misaligned'),
+    },
+    { why: "the firmware's frames are reserved", send: 'free {boot} 0xffffffe000000000', expect: freeRejected('0xffffffe000000000', 'Reserved') },
+    { why: "the image's frames are reserved", send: 'free {boot} 0xffffffe000200000', expect: freeRejected('0xffffffe000200000', 'Reserved') },
+    { ...statUnchanged, why: 'failed frees change nothing' },
+    { why: 'firmware frames are RESERVED in the state table', send: 'frame 0xffffffe000000000', expect: ['^OK frame hart={boot} va=0xffffffe000000000 state=RESERVED$'] },
+    { why: 'alloc again for free2', send: 'alloc {boot}', expect: ['^OK alloc hart={boot} va={head} pa={head_pa} nfree={nfree_1}$'] },
+    {
+      why: 'free twice in a row: the second is a double free',
+      send: 'free2 {boot} {head}',
+      expect: [kmemReport('DoubleFree'), '^ERR free2 hart={boot} va={head} first=Ok second=DoubleFree nfree={nfree}$'],
+    },
+    { why: 'a shallow recursion returns', send: 'recurse {last} 8', expect: ['^OK recurse hart={last} depth=8 frame=256$'] },
+    {
+      why: 'a deep recursion faults in the guard page',
+      send: 'recurse {last} 100000',
+      expect: [`^FAULT hart={last} cause=15 stval=(?<stval>${X}) pc=${X} kind=stack-overflow cmd=recurse$`],
+      check: (v) => {
+        const s = big(v, 'stval');
+        return s >= VAS_CPU_STRUCT && s < VAS_CPU_STRUCT + PAGE ? undefined : `stval ${v.stval} is outside the guard page`;
+      },
+    },
+    { why: 'the hart still answers after an overflow', send: 'recurse {last} 20', expect: ['^OK recurse hart={last} depth=20 frame=256$'] },
+    {
+      why: 'the console hart survives its own overflow',
+      send: 'recurse {boot} 100000',
+      expect: ['^FAULT hart={boot} cause=15 stval=0xffffffc040000[0-9a-f]{3} pc=0x[0-9a-f]+ kind=stack-overflow cmd=recurse$'],
+    },
+    { ...statUnchanged, why: 'the console answers after its overflow' },
+    { why: 'VA 0 is unmapped', send: 'read {last} 0x0', expect: ['^FAULT hart={last} cause=13 stval=0x0 pc=0x[0-9a-f]+ kind=probe cmd=read$'] },
+    {
+      why: 'the identity mapping of RAM is gone (the image at its physical address)',
+      derive: (v) => ({ image_pa: hex(big(v, 'ram_base') + 0x20_0000n) }),
+      send: 'read {last} {image_pa}',
+      expect: ['^FAULT hart={last} cause=13 stval={image_pa} pc=0x[0-9a-f]+ kind=probe cmd=read$'],
+    },
+    { why: 'the guard page is unmapped', send: 'write {last} 0xffffffc040000000 1', expect: ['^FAULT hart={last} cause=15 stval=0xffffffc040000000 pc=0x[0-9a-f]+ kind=probe cmd=write$'] },
+    { why: 'nothing is mapped past the cpu struct', send: 'read {last} 0xffffffc040008000', expect: ['^FAULT hart={last} cause=13 stval=0xffffffc040008000 pc=0x[0-9a-f]+ kind=probe cmd=read$'] },
+    { why: 'the cpu info page is readable', send: 'read {last} 0xffffffc040005008', expect: ['^OK read hart={last} va=0xffffffc040005008 value=0x{last_hex}$'], derive: (v) => ({ last_hex: BigInt(v.last!).toString(16) }) },
+    { why: 'text is readable', send: 'read {last} 0xffffffc000200000', expect: ['^OK read hart={last} va=0xffffffc000200000 value=0x[0-9a-f]+$'] },
+    { why: 'text is not writable', send: 'write {last} 0xffffffc000200000 0', expect: ['^FAULT hart={last} cause=15 stval=0xffffffc000200000 pc=0x[0-9a-f]+ kind=probe cmd=write$'] },
+    { why: 'text is executable', send: 'exec {last} {probe_ret}', expect: ['^OK exec hart={last} va={probe_ret}$'] },
+    { why: 'the linear map is not executable', send: 'exec {last} {head}', expect: ['^FAULT hart={last} cause=12 stval={head} pc={head} kind=probe cmd=exec$'] },
+    { why: 'devices are not executable', send: 'exec {last} 0x10000000', expect: ['^FAULT hart={last} cause=12 stval=0x10000000 pc=0x10000000 kind=probe cmd=exec$'] },
+    {
+      why: 'the last page of RAM is mapped',
+      derive: (v) => ({ ram_last: hex(VAS_RAM + big(v, 'ram_size') - 8n) }),
+      send: 'read {last} {ram_last}',
+      expect: ['^OK read hart={last} va={ram_last} value=0x[0-9a-f]+$'],
+    },
+    ...batch('a100 f100', 100, 100),
+    ...batch('a10 f5 a20 f25 a1 f1', 31, 31),
+    {
+      why: 'balanced batches leave the count unchanged (the order of the list may differ)',
+      send: 'stat',
+      expect: [`^OK stat hart={boot} nfree={nfree} head=(?<head>${X}) frames=\\d+$`],
+    },
+    { why: 'an unknown command', send: 'hello world', expect: ['^ERR unknown hart={boot} reason=unknown-command word=hello$'] },
+    { why: 'a missing argument', send: 'alloc', expect: ['^ERR alloc hart={boot} reason=bad-arguments$'] },
+    { why: 'a hart that does not exist', send: 'alloc 99', expect: ['^ERR alloc hart=99 reason=no-such-hart$'] },
+    { why: 'a bad number', send: 'free {boot} zz', expect: ['^ERR free hart={boot} reason=bad-number arg=zz$'] },
+    { why: 'a bad batch op', send: 'batch {boot} x5', expect: ['^ERR batch hart={boot} reason=bad-op arg=x5$'] },
+    { why: 'a line longer than the buffer', send: 'x'.repeat(300), expect: ['^ERR unknown hart={boot} reason=line-too-long$'] },
+    { why: 'stat takes no arguments', send: 'stat 1', expect: ['^ERR stat hart={boot} reason=bad-arguments$'] },
+    { ...statUnchanged, why: 'bad input changes nothing' },
+  ];
+}
+
+/** A batch on every hart: one line per hart in `ids` order, then the summary with the count restored. */
+function batch(ops: string, allocs: number, frees: number): ConsoleStep[] {
+  return [
+    {
+      why: `a batch (${ops}) started together on every hart`,
+      send: `batch {ids} ${ops}`,
+      expect: (v) => [
+        ...v.ids!.split(',').map((id) => `^OK batch hart=${id} allocs=${allocs} frees=${frees} failed=0 held=0$`),
+        `^OK batch hart={boot} harts={harts} nfree={nfree} head=${X}$`,
+      ],
+    },
+  ];
+}
