@@ -161,6 +161,8 @@ export class Hart implements ReservationHolder, PteReader {
   // Observation: per-PC hooks and the trace
   private readonly pcHooks = new Map<bigint, (h: Hart) => void>();
   private trace: ((line: string) => void) | undefined;
+  private hookedPc = -1n;
+  private hookedInstret = -1;
   /** Bits of the last instruction run by the page loop (traces). */
   private lastBits = 0;
 
@@ -340,9 +342,12 @@ export class Hart implements ReservationHolder, PteReader {
   private stepObserved(): number {
     const pc = this.pc;
     const hook = this.pcHooks.get(pc);
-    if (hook !== undefined) {
+    if (hook !== undefined && !(this.hookedPc === pc && this.hookedInstret === this.instret)) {
+      // Once per arrival: after the hook, interrupts it raised are checked before the instruction runs.
+      this.hookedPc = pc;
+      this.hookedInstret = this.instret;
       hook(this);
-      if (this.stopRequested) return 0;
+      if (this.stopRequested || this.breakOut) return 0;
     }
     const trace = this.trace;
     if (trace === undefined) return this.runPage(1);

@@ -1,5 +1,5 @@
 /**
- * A per-hart, direct-mapped, ASID- and G-aware TLB of Sv39 leaves. It caches
+ * A per-hart, 4-way set-associative, ASID- and G-aware TLB of Sv39 leaves. It caches
  * what the walk found (leaf flags, level, the 4 KiB page's physical address)
  * and is flushed only by `sfence.vma` (`flush`), never implicitly: software
  * that changes a PTE and forgets the fence keeps using the old translation,
@@ -7,8 +7,10 @@
  */
 import { vpn } from './sv39.js';
 
-export const TLB_ENTRIES = 512;
-const INDEX_MASK = TLB_ENTRIES - 1;
+export const TLB_SETS = 256;
+export const TLB_WAYS = 4;
+export const TLB_ENTRIES = TLB_SETS * TLB_WAYS;
+const SET_MASK = TLB_SETS - 1;
 
 export class Tlb {
   /** vpnKey of the entry, -1 when empty. */
@@ -19,23 +21,35 @@ export class Tlb {
   readonly level = new Int8Array(TLB_ENTRIES);
   readonly pagePa = new Float64Array(TLB_ENTRIES);
   readonly ptePa = new Float64Array(TLB_ENTRIES);
-  /** Counts for observers: hits, misses (walks), flushes. */
+  /** Round-robin victim per set (deterministic replacement). */
+  private readonly victim = new Uint8Array(TLB_SETS);
+  /** Counts for observers: hits and misses (walks). */
   hits = 0;
   misses = 0;
 
   /** Index of the entry translating `key` for `asid`, or -1. */
   lookup(key: number, asid: number): number {
-    const i = key & INDEX_MASK;
-    if (this.tag[i] === key && (this.global[i] === 1 || this.asid[i] === asid)) {
-      this.hits++;
-      return i;
+    const base = (key & SET_MASK) * TLB_WAYS;
+    for (let i = base; i < base + TLB_WAYS; i++) {
+      if (this.tag[i] === key && (this.global[i] === 1 || this.asid[i] === asid)) {
+        this.hits++;
+        return i;
+      }
     }
     this.misses++;
     return -1;
   }
 
+  /** Fills an entry: an empty way of the set if any, else the set's round-robin victim. */
   insert(key: number, asid: number, global: boolean, flags: number, level: number, pagePa: number, ptePa: number): void {
-    const i = key & INDEX_MASK;
+    const set = key & SET_MASK;
+    const base = set * TLB_WAYS;
+    let i = -1;
+    for (let w = base; w < base + TLB_WAYS; w++) if (this.tag[w]! < 0) { i = w; break; }
+    if (i < 0) {
+      i = base + this.victim[set]!;
+      this.victim[set] = (this.victim[set]! + 1) % TLB_WAYS;
+    }
     this.tag[i] = key;
     this.asid[i] = asid;
     this.global[i] = global ? 1 : 0;

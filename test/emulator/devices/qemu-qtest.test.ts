@@ -32,10 +32,13 @@ function qemuArgs(harts: number, extra: string[] = []): string[] {
   return ['-machine', 'virt', '-smp', String(harts), '-m', '128M', '-display', 'none', '-bios', 'none', '-serial', 'null', ...extra];
 }
 
-/** Runs qtest commands on a fresh QEMU; returns one answer per command ("OK", "OK 0x..", or "FAIL ..."). */
+/**
+ * Runs qtest commands on a fresh QEMU; returns one answer per command ("OK", "OK 0x..", or "FAIL ...") and
+ * QEMU's exit status. QEMU does not stop at the end of its input, so a final finisher pass write ends it.
+ */
 function qtest(commands: readonly string[]): { answers: string[]; status: number | null } {
   const r = spawnSync(QEMU, qemuArgs(HARTS, ['-monitor', 'none', '-qtest', 'stdio']), {
-    input: commands.join('\n') + '\n',
+    input: [...commands, 'writel 0x100000 0x5555'].join('\n') + '\n',
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -116,7 +119,7 @@ function compare(accesses: readonly Access[], plicPath: string): void {
 }
 
 const u8 = fc.integer({ min: 0, max: 255 }).map(BigInt);
-const u32 = fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff_ffff })).map(BigInt);
+const u32 = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: 0xffff_ffff })).map(BigInt);
 
 describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQemu ? '' : ' (SKIPPED: qemu-system-riscv64 not installed)'}`, () => {
   const plicPath = hasQemu ? qemuPlicPath() : '';
@@ -138,16 +141,18 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
     );
     fc.assert(
       fc.property(fc.array(access, { minLength: 1, maxLength: 80 }), (accesses) => compare(accesses, plicPath)),
-      { numRuns: 8 },
+      { numRuns: 20 },
     );
   });
 
   it('PLIC: priorities, enables, thresholds, pending bits and claims match QEMU, with sources driven directly', () => {
     const base = VIRT_MAP.plic.base;
     const contexts = 2 * HARTS;
-    const source = fc.integer({ min: 1, max: VIRT_PLIC_NUM_SOURCES - 1 });
+    // Mostly a few sources straddling enable words, and small values, so that ties and contention are common.
+    const few = fc.constantFrom(1, 2, 10, 31, 32, 33, 63, 64, 95);
+    const source = fc.oneof(few, fc.integer({ min: 1, max: VIRT_PLIC_NUM_SOURCES - 1 }));
     const registerOffset = fc.oneof(
-      fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES - 1 }).map((s) => 4 * s),
+      fc.oneof(few, fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES - 1 })).map((s) => 4 * s),
       fc.integer({ min: 0, max: 2 }).map((w) => 0x1000 + 4 * w),
       fc.tuple(fc.integer({ min: 0, max: contexts - 1 }), fc.integer({ min: 0, max: 2 })).map(([c, w]) => 0x2000 + 0x80 * c + 4 * w),
       fc.integer({ min: 0, max: contexts - 1 }).map((c) => 0x20_0000 + 0x1000 * c),
@@ -165,7 +170,6 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
         context: fc.integer({ min: 0, max: contexts - 1 }),
         source: fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES + 1 }),
       }),
-      fc.record({ kind: fc.constant('toggle' as const), source: fc.constantFrom(1, 2, 10, 31, 32, 33, 63, 64, 95) }),
       fc.record({ kind: fc.constant('toggle' as const), source }),
     );
     fc.assert(
@@ -202,28 +206,28 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
         for (let w = 0; w < 3; w++) accesses.push({ kind: 'read', address: base + 0x1000 + 4 * w, size: 4 });
         compare(accesses, plicPath);
       }),
-      { numRuns: 8 },
+      { numRuns: 20 },
     );
   });
 
-  it('CLINT: msip and mtimecmp reads match QEMU for 4- and 8-byte accesses', () => {
+  it('CLINT: msip (4-byte) and mtimecmp (4- and 8-byte) reads match QEMU', () => {
+    // qtest splits an access wider or less aligned than a region allows into smaller ones, where a hart's access
+    // would fault; so only the sizes and alignments QEMU accepts from a hart are compared.
     const base = VIRT_MAP.clint.base;
-    const offset = fc.oneof(
-      fc.integer({ min: 0, max: HARTS - 1 }).map((h) => 4 * h),
-      fc.integer({ min: 0, max: 2 * HARTS - 1 }).map((w) => 0x4000 + 4 * w),
-    );
+    const msip = fc.integer({ min: 0, max: HARTS - 1 }).map((h) => ({ address: base + 4 * h, size: 4 as AccessSize }));
+    const mtimecmp = fc
+      .tuple(fc.integer({ min: 0, max: 2 * HARTS - 1 }), fc.constantFrom<AccessSize>(4, 8))
+      .map(([w, size]) => ({ address: base + 0x4000 + 4 * (size === 8 ? w & ~1 : w), size }));
+    const target = fc.oneof(msip, mtimecmp);
     const access: fc.Arbitrary<Access> = fc.oneof(
-      fc.record({ kind: fc.constant('read' as const), address: offset.map((o) => base + o), size: fc.constantFrom(4 as const, 8 as const) }),
-      fc.record({
-        kind: fc.constant('write' as const),
-        address: offset.map((o) => base + o),
-        size: fc.constantFrom(4 as const, 8 as const),
-        value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-      }),
-    ).map((a) => (a.kind === 'write' && a.size === 4 ? { ...a, value: a.value & 0xffff_ffffn } : a));
+      target.map((t) => ({ kind: 'read' as const, ...t })),
+      fc
+        .tuple(target, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }))
+        .map(([t, value]) => ({ kind: 'write' as const, ...t, value: t.size === 4 ? value & 0xffff_ffffn : value })),
+    );
     fc.assert(
       fc.property(fc.array(access, { minLength: 1, maxLength: 60 }), (accesses) => compare(accesses, plicPath)),
-      { numRuns: 6 },
+      { numRuns: 12 },
     );
   });
 
