@@ -265,7 +265,7 @@ export function validatePlatform(platform: Platform): PlatformProblem[] {
     bad('harts', String(harts), `must be an integer from ${MIN_HARTS} to ${MAX_HARTS}`);
   }
   if (!Number.isInteger(bootHart) || bootHart < 0 || bootHart >= harts) {
-    bad('bootHart', String(bootHart), `must be a hart id from 0 to ${harts - 1}`);
+    bad('bootHart', String(bootHart), `must be a hart id below harts (${harts})`);
   }
   if (!isAligned(ramBase, GIGAPAGE_SIZE) || ramBase < GIGAPAGE_SIZE) {
     bad('ramBase', hex(ramBase), 'must be a non-zero multiple of 1 GiB (the early table maps RAM with gigapages, and GiB 0 is the serial console)');
@@ -336,22 +336,26 @@ function checkImage(platform: Platform, bad: Bad): void {
 }
 
 function checkReservedDisjoint(platform: Platform, bad: Bad): void {
-  const ranges = reservedRanges(platform);
-  for (let i = 0; i < ranges.length; i++) {
-    for (let j = i + 1; j < ranges.length; j++) {
-      const a = ranges[i]!;
-      const b = ranges[j]!;
-      // OpenSBI declares its own memory in /reserved-memory, inside the firmware's range: allowed.
-      if (a.name === 'firmware' && j >= 4) continue;
-      if (rangesOverlap(a.range, b.range)) {
-        bad(fieldOfReserved(j), formatRange(b.range), `(${b.name}) overlaps the ${a.name} ${formatRange(a.range)}`);
-      }
-    }
-  }
-}
-
-function fieldOfReserved(index: number): string {
-  return ['firmware', 'image', 'image.bss.end', 'dtb'][index] ?? `reserved[${index - 4}].range`;
+  // What the platform itself reserves, each with the field to blame when it collides.
+  const own: (NamedRange & { field: string; value: string })[] = [
+    { name: 'firmware', field: 'firmware', value: formatRange(platform.firmware), range: pageRoundOutward(platform.firmware) },
+    { name: 'image', field: 'image.bss.end', value: hex(platform.image.bss.end), range: pageRoundOutward(imageRange(platform)) },
+    { name: 'frame-state table', field: 'image.bss.end', value: hex(platform.image.bss.end), range: frameStateTableRange(platform) },
+    { name: 'device tree', field: 'dtb', value: formatRange(platform.dtb), range: pageRoundOutward(platform.dtb) },
+  ];
+  own.forEach((b, j) => {
+    const a = own.slice(0, j).find((a) => rangesOverlap(a.range, b.range));
+    if (a) bad(b.field, b.value, `(${b.name}) overlaps the ${a.name} ${formatRange(a.range)}`);
+  });
+  // The blob's reserved ranges may overlap the firmware's (OpenSBI declares its own memory there).
+  const others = own.slice(1);
+  platform.reserved.forEach((r, i) => {
+    const range = pageRoundOutward(r.range);
+    const clash =
+      others.find((o) => rangesOverlap(o.range, range)) ??
+      platform.reserved.slice(0, i).map((o) => ({ name: `reserved ${o.name}`, range: pageRoundOutward(o.range) })).find((o) => rangesOverlap(o.range, range));
+    if (clash) bad(`reserved[${i}].range`, formatRange(r.range), `(${r.name}) overlaps the ${clash.name} ${formatRange(clash.range)}`);
+  });
 }
 
 function checkDevices(platform: Platform, bad: Bad): void {

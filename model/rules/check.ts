@@ -67,7 +67,7 @@ function* perHart(obs: Observation, rule: (runs: ObservedHart) => RuleVerdict): 
 const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'MAP-DISJOINT': (obs) =>
     firstOf([
-      ...(obs.harts ?? []).map((h) => regionsDisjoint(expectedAddressSpace(obs.platform, h.hart))),
+      ...(obs.harts ?? []).filter((h) => h.hart >= 0 && h.hart < obs.platform.harts).map((h) => regionsDisjoint(expectedAddressSpace(obs.platform, h.hart))),
       obs.harts && framesDisjoint(obs.harts, (obs.kmem?.freeList ?? []).map((va) => linearPa(va, obs.platform.ramBase))),
     ]),
   'MAP-GLOBAL': (obs) => firstOf(perHart(obs, (h) => globalExceptCpuStruct(h.table.runs))),

@@ -8,7 +8,7 @@ import { describeRegion, expectedAddressSpace, expectedFixedRuns, leafFlagsOf, t
 import { ramRange, reservedRangeAt, type Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
 import { flagsEqual, formatRun, mergeRuns, runsEqual, type LeafRun } from '../sv39/mapping.js';
-import { formatFlags } from '../sv39/pte.js';
+import { decodePte, formatFlags } from '../sv39/pte.js';
 import { violation, type RuleVerdict } from './rule.js';
 
 /** One hart's final page table as observed: its root, flattened. */
@@ -52,9 +52,13 @@ export function neverUser(runs: readonly LeafRun[]): RuleVerdict {
   return bad && violation('MAP-USER', `${formatRun(bad)} has U set`);
 }
 
-/** MAP-USER on a table's structure: no non-leaf PTE has U set either (the walk already faults on those). */
+/** MAP-USER on a table's structure: no pointer PTE has U set either (the walk faults on those as reserved). */
 export function noUserAnomalies(table: FlatTable): RuleVerdict {
-  const bad = table.anomalies.find((a) => a.reason === 'reserved-bits' && a.pte !== null && ((a.pte >> 4n) & 1n) === 1n);
+  const bad = table.anomalies.find((a) => {
+    if (a.pte === null) return false;
+    const { flags } = decodePte(a.pte);
+    return flags.u && !flags.r && !flags.x;
+  });
   return bad && violation('MAP-USER', `non-leaf PTE at PA ${hex(bad.pteAddr)} (level ${bad.level}, VA ${hex(bad.va)}) has U set`);
 }
 
@@ -171,6 +175,9 @@ export function firstDifference(expected: readonly LeafRun[], observed: readonly
  * struct's shape holds (see cpuStructShape).
  */
 export function matchesExpected(platform: Platform, hart: number, runs: readonly LeafRun[]): RuleVerdict {
+  if (!Number.isInteger(hart) || hart < 0 || hart >= platform.harts) {
+    return violation('MAP-EXACT', `observed a table for hart ${hart}, but the platform's harts are 0 to ${platform.harts - 1}`);
+  }
   const expected = expectedFixedRuns(expectedAddressSpace(platform, hart));
   const diff = firstDifference(expected, mergeRuns(runsOutside(runs, CPU_STRUCT_GIGABYTE)));
   if (diff) return violation('MAP-EXACT', `hart ${hart}: ${diff}`);

@@ -4,16 +4,20 @@ import { describe, expect, it } from 'vitest';
 import {
   allViolations,
   checkRules,
+  CPU_GUARD,
+  CPU_STACK_TOP,
   earlyBootTable,
   earlyTableExact,
   expectedAddressSpace,
   formatViolation,
   GiB,
   hex,
+  imageReader,
   MiB,
   regionRuns,
   regionsDisjoint,
   virtPlatform,
+  walk,
   type ExpectedRegion,
 } from '../../model/index.js';
 import { platforms } from './arbitraries.js';
@@ -115,6 +119,30 @@ describe('laws over every valid platform', () => {
         expect(violations.map(formatViolation)).toEqual([]);
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('walking the model machine: descending stores from the stack top first fault in the guard page (STACK-GUARD)', () => {
+    fc.assert(
+      fc.property(platforms, (platform) => {
+        const machine = modelMachine(platform);
+        machine.images.forEach((image) => {
+          const read = imageReader(image);
+          let va = CPU_STACK_TOP - 8n;
+          let result = walk(read, image.root, va, 'store', 'S', false, false);
+          // mappings are page-granular, so stepping a page at a time finds the same first fault
+          while (result.kind === 'translation') {
+            va -= 0x1000n;
+            result = walk(read, image.root, va, 'store', 'S', false, false);
+          }
+          expect(result).toMatchObject({ reason: 'invalid', exception: 'StoreAMOPageFault', cause: 15 });
+          expect(va).toBe(CPU_GUARD.end - 8n);
+          // and the early table is gone: RAM's identity VA and 0 no longer translate
+          expect(walk(read, image.root, platform.ramBase, 'fetch', 'S', false, false).kind).toBe('fault');
+          expect(walk(read, image.root, 0n, 'load', 'S', false, false).kind).toBe('fault');
+        });
+      }),
+      { numRuns: 10 },
     );
   });
 

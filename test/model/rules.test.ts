@@ -84,6 +84,9 @@ describe('MAP-WX, MAP-USER, MAP-AD', () => {
     expect(noUserAnomalies(hart0.table)).toBeUndefined();
     rejects(noUserAnomalies(table), 'MAP-USER', /non-leaf PTE at PA .* VA 0xffffffe000000000\) has U set/);
     rejects(checkRules({ platform, harts: [{ hart: 0, table }] }), 'MAP-USER', /hart 0: non-leaf/);
+    // a leaf with U and a reserved bit is an anomaly too, but not a U pointer
+    const leafU = withPte(image, image.root + 384n * 8n, pteFor(0x8000_0000n, { v: true, r: true, u: true }) | (1n << 60n));
+    expect(noUserAnomalies(flatten(imageReader(leafU), leafU.root))).toBeUndefined();
   });
 
   it('MAP-AD rejects A clear, D without W and W without D', () => {
@@ -164,6 +167,8 @@ describe('MAP-SHARED and MAP-EXACT', () => {
     const small = [...runs0.filter((r) => r !== linearRun), ...Array.from({ length: 128 }, (_, i) => ({ ...linearRun, va: linearRun.va + BigInt(i) * 0x20_0000n, pa: linearRun.pa + BigInt(i) * 0x20_0000n, size: 0x20_0000n }))];
     expect(matchesExpected(platform, 0, small)).toBeUndefined(); // the same leaves, unmerged, are still exact
     rejects(matchesExpected(platform, 0, [...runs0.filter((r) => r !== linearRun), { ...linearRun, pageSize: 0x1000n }]), 'MAP-EXACT', /256 MiB in 4 KiB pages/);
+    rejects(matchesExpected(platform, 4, runs0), 'MAP-EXACT', /hart 4, but the platform's harts are 0 to 3/);
+    rejects(checkRules({ platform, harts: [{ hart: 7, table: hart0.table }] }), 'MAP-EXACT', /hart 7/);
     const early = machine.earlyTable.runs;
     expect(matchesExpected(platform, 0, early)).toBeDefined();
   });
