@@ -2,16 +2,31 @@
  * The combined check: every rule whose inputs an observation carries, in RULES order; the first
  * violation is the verdict. Each rule is a conjunct; this file only wires observations to them.
  */
-import { CPU_STRUCT_GIGABYTE } from '../layout.js';
-import { regionsDisjoint, framesDisjoint, globalExceptCpuStruct, matchesExpected, neverUser, noUserAnomalies, noWritableExecutable, accessedDirtyPreset, overflowFaultsInGuard, pagesOf, runsWithin, sameOutsideCpuStruct, stackGuarded, type ObservedHart, type StackOverflowFault } from './map.js';
-import { earlyTableExact } from './boot.js';
-import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, type KmemEvent } from './kmem.js';
-import { RULES, type RuleId, type RuleVerdict, type Violation } from './rule.js';
-import { linearPa } from '../layout.js';
-import { expectedAddressSpace } from '../memory-map.js';
 import type { ObservedKmem } from '../kmem.js';
+import { CPU_STRUCT_GIGABYTE, linearPa } from '../layout.js';
+import { expectedAddressSpace } from '../memory-map.js';
 import type { Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
+import { earlyTableExact } from './boot.js';
+import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, type KmemEvent } from './kmem.js';
+import {
+  accessedDirtyPreset,
+  framesDisjoint,
+  globalExceptCpuStruct,
+  matchesExpected,
+  neverUser,
+  noUserAnomalies,
+  noWritableExecutable,
+  overflowFaultsInGuard,
+  pagesOf,
+  regionsDisjoint,
+  runsWithin,
+  sameOutsideCpuStruct,
+  stackGuarded,
+  type ObservedHart,
+  type StackOverflowFault,
+} from './map.js';
+import { RULES, type RuleId, type RuleVerdict, type Violation } from './rule.js';
 
 /** Whatever was observed of one machine (or computed from the model); every part is optional. */
 export interface Observation {

@@ -75,6 +75,8 @@ export interface Translation {
   readonly leaf: Pte;
   /** The leaf's R W X U: what the page grants before privilege, SUM and MXR are applied. */
   readonly permissions: Pick<PteFlags, 'r' | 'w' | 'x' | 'u'>;
+  /** Which accesses step 5 would allow on this page with the walk's privilege, SUM and MXR. */
+  readonly effective: Readonly<Record<AccessType, boolean>>;
   /** G on any PTE of the path: a non-leaf G makes every mapping below it global. */
   readonly global: boolean;
   /** The PTE addresses read, root first. */
@@ -170,6 +172,11 @@ export function walk(
       pte: raw,
       leaf: pte,
       permissions: { r: flags.r, w: flags.w, x: flags.x, u: flags.u },
+      effective: {
+        fetch: permits(flags, 'fetch', privilege, sum, mxr),
+        load: permits(flags, 'load', privilege, sum, mxr),
+        store: permits(flags, 'store', privilege, sum, mxr),
+      },
       global,
       path,
       adUpdate,

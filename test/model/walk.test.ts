@@ -45,6 +45,7 @@ describe('walk: successful translations (step 8)', () => {
     expect(t.path).toEqual([ROOT + 8n, L1 + 8n, L0 + 24n]);
     expect(t.pteAddr).toBe(L0 + 24n);
     expect(t.permissions).toEqual({ r: true, w: true, x: false, u: false });
+    expect(t.effective).toEqual({ fetch: false, load: true, store: true });
     expect(t.global).toBe(false);
     expect(t.adUpdate).toBeNull();
   });
@@ -170,6 +171,7 @@ describe('walk: step 5 permissions with privilege, SUM and MXR', () => {
   it('MXR makes execute-only pages readable, never writable', () => {
     expect(fault(walk(leaf({ x: true }), ROOT, VA, 'load', 'S', false, false))).toMatchObject({ reason: 'no-permission', step: 5, cause: 13 });
     expect(ok(walk(leaf({ x: true }), ROOT, VA, 'load', 'S', false, true))).toBe(true);
+    expect(translation(walk(leaf({ x: true }), ROOT, VA, 'fetch', 'S', false, true)).effective).toEqual({ fetch: true, load: true, store: false });
     expect(ok(walk(leaf({ x: true }), ROOT, VA, 'store', 'S', false, true))).toBe(false);
   });
 
