@@ -2,7 +2,6 @@
 import fc from 'fast-check';
 import {
   canonicalize,
-  exampleImageLayout,
   GiB,
   KERNEL_LOAD_OFFSET,
   KiB,
@@ -102,7 +101,7 @@ export const platforms: fc.Arbitrary<Platform> = fc
       bootHart: bootHartSeed % harts,
       ramBase,
       ramSize,
-      image: ramSize > 0n ? image : exampleImageLayout(ramBase),
+      image,
       dtb: { start: ramBase + ramSize - 0x10_0000n, end: ramBase + ramSize - 0x10_0000n + dtbSize },
       reserved: firmwareResv ? [{ name: 'mmode_resv0@80000000', range: { start: ramBase, end: ramBase + 0x4_0000n } }] : [],
     });
