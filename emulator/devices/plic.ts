@@ -237,7 +237,7 @@ export class Plic implements MmioDevice, Snapshottable<PlicState> {
         const source = word * 32 + bit;
         if (source === 0 || source >= this.sources) continue;
         const priority = this.#priority[source]!;
-        if (priority >= bestPriority && priority > this.#threshold[context]!) {
+        if (priority > bestPriority) {
           bestSource = source;
           bestPriority = priority;
         }

@@ -140,7 +140,7 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
       },
     );
     fc.assert(
-      fc.property(fc.array(access, { minLength: 1, maxLength: 80 }), (accesses) => compare(accesses, plicPath)),
+      fc.property(fc.array(access, { minLength: 1, maxLength: 80, size: 'max' }), (accesses) => compare(accesses, plicPath)),
       { numRuns: 20 },
     );
   });
@@ -173,7 +173,7 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
       fc.record({ kind: fc.constant('toggle' as const), source }),
     );
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 80 }), (steps) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 80, size: 'max' }), (steps) => {
         const level = new Map<number, boolean>();
         const accesses: Access[] = [];
         for (const s of steps) {
@@ -226,7 +226,7 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
         .map(([t, value]) => ({ kind: 'write' as const, ...t, value: t.size === 4 ? value & 0xffff_ffffn : value })),
     );
     fc.assert(
-      fc.property(fc.array(access, { minLength: 1, maxLength: 60 }), (accesses) => compare(accesses, plicPath)),
+      fc.property(fc.array(access, { minLength: 1, maxLength: 60, size: 'max' }), (accesses) => compare(accesses, plicPath)),
       { numRuns: 12 },
     );
   });
