@@ -221,13 +221,25 @@ test_main:
   RETURN_TO_M
   TEST_CASE 41
   csrr a0, mscratch                 // back in M
+  // menvcfg and senvcfg exist (privileged spec 1.12); S reaches only its own.
+  TEST_CASE 42
+  csrr a0, CSR_MENVCFG
+  csrr a0, CSR_SENVCFG
+  ENTER_MODE PRV_S, 1f
+1:
+  csrr a0, CSR_SENVCFG
+  TRAP_BEGIN
+  csrr a0, CSR_MENVCFG
+  TRAP_END CAUSE_ILLEGAL_INSTRUCTION
+  EXPECT_TVAL_INSN32
+  RETURN_TO_M
 
   // CSRRS/CSRRC with rs1 != x0 attempt a write even when rs1 holds 0
   // (Zicsr), so on a read-only CSR they trap. QEMU 7.2 deviates (it lets
   // them read), see test/riscv-qemu.test.ts, so these cases come last.
   li a1, 0
-  TEST_ILLEGAL 42, csrrs a0, mhartid, a1   
-  TEST_ILLEGAL 43, csrrc a0, mvendorid, a1
+  TEST_ILLEGAL 43, csrrs a0, mhartid, a1   
+  TEST_ILLEGAL 44, csrrc a0, mvendorid, a1
   mv ra, s0
   ret
 
