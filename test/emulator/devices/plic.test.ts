@@ -225,20 +225,23 @@ describe('plic against a reference model', () => {
   const SOURCES = 40;
   const CONTEXTS = 4;
   // A few sources, some straddling enable words, and few priorities, so ties and contention are common.
-  const source = fc.oneof(fc.constantFrom(1, 2, 3, 31, 32, 33, 39), fc.integer({ min: 1, max: SOURCES - 1 }));
-  const context = fc.integer({ min: 0, max: CONTEXTS - 1 });
+  // Dense on purpose: a few hot sources (straddling an enable word), few priorities and mostly two contexts,
+  // so that ties, thresholds and contention between contexts actually happen.
+  const source = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(1, 2, 33) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: SOURCES - 1 }) });
+  const context = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: CONTEXTS - 1 }) });
+  const mostly = (value: boolean) => fc.oneof({ weight: 3, arbitrary: fc.constant(value) }, { weight: 1, arbitrary: fc.constant(!value) });
   const op = fc.oneof(
-    fc.record({ kind: fc.constant('level' as const), irq: source, on: fc.boolean() }),
-    fc.record({ kind: fc.constant('priority' as const), irq: source, value: fc.oneof(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 7 })) }),
-    fc.record({ kind: fc.constant('enable' as const), context, irq: source, on: fc.boolean() }),
-    fc.record({ kind: fc.constant('threshold' as const), context, value: fc.integer({ min: 0, max: 2 }) }),
-    fc.record({ kind: fc.constant('claim' as const), context }),
-    fc.record({ kind: fc.constant('complete' as const), context, irq: fc.integer({ min: 0, max: SOURCES + 2 }) }),
+    { weight: 3, arbitrary: fc.record({ kind: fc.constant('level' as const), irq: source, on: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('priority' as const), irq: source, value: fc.oneof(fc.integer({ min: 1, max: 2 }), fc.integer({ min: 0, max: 7 })) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('enable' as const), context, irq: source, on: mostly(true) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('threshold' as const), context, value: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 3 })) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('claim' as const), context }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('complete' as const), context, irq: fc.oneof(source, fc.integer({ min: 0, max: SOURCES + 2 })) }) },
   );
 
   it('claims, pending bits and outputs agree with the model; save/restore mid-way changes nothing', () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 60 }), fc.nat(60), (ops, cut) => {
+      fc.property(fc.array(op, { minLength: 20, maxLength: 80, size: 'max' }), fc.nat(80), (ops, cut) => {
         let p = plic(CONTEXTS / 2, SOURCES);
         const model = new ReferencePlic(SOURCES, CONTEXTS);
         ops.forEach((o, i) => {

@@ -148,42 +148,60 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
   it('PLIC: priorities, enables, thresholds, pending bits and claims match QEMU, with sources driven directly', () => {
     const base = VIRT_MAP.plic.base;
     const contexts = 2 * HARTS;
-    // Mostly a few sources straddling enable words, and small values, so that ties and contention are common.
-    const few = fc.constantFrom(1, 2, 10, 31, 32, 33, 63, 64, 95);
-    const source = fc.oneof(few, fc.integer({ min: 1, max: VIRT_PLIC_NUM_SOURCES - 1 }));
-    const registerOffset = fc.oneof(
-      fc.oneof(few, fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES - 1 })).map((s) => 4 * s),
+    // Dense on purpose: a few hot sources straddling enable words, small values, mostly two contexts, so that
+    // ties, thresholds and contention happen; now and then any register.
+    const hot = fc.constantFrom(1, 2, 33, 95);
+    const source = fc.oneof({ weight: 4, arbitrary: hot }, { weight: 1, arbitrary: fc.integer({ min: 1, max: VIRT_PLIC_NUM_SOURCES - 1 }) });
+    const context = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(0, 1) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: contexts - 1 }) });
+    const small = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }).map(BigInt) }, { weight: 1, arbitrary: u32 });
+    const enableWord = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(0x0000_0006n, 0x0000_0002n, 0xffff_ffffn, 0x8000_0002n) }, { weight: 1, arbitrary: u32 });
+    type Step =
+      | { kind: 'read'; offset: number }
+      | { kind: 'write'; offset: number; value: bigint }
+      | { kind: 'claim'; context: number }
+      | { kind: 'complete'; context: number; source: number }
+      | { kind: 'toggle'; source: number };
+    const anyRegister = fc.oneof(
+      fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES - 1 }).map((s) => 4 * s),
       fc.integer({ min: 0, max: 2 }).map((w) => 0x1000 + 4 * w),
       fc.tuple(fc.integer({ min: 0, max: contexts - 1 }), fc.integer({ min: 0, max: 2 })).map(([c, w]) => 0x2000 + 0x80 * c + 4 * w),
       fc.integer({ min: 0, max: contexts - 1 }).map((c) => 0x20_0000 + 0x1000 * c),
     );
-    type Step =
-      | { kind: 'reg'; write: boolean; offset: number; value: bigint }
-      | { kind: 'claim'; context: number }
-      | { kind: 'complete'; context: number; source: number }
-      | { kind: 'toggle'; source: number };
     const step: fc.Arbitrary<Step> = fc.oneof(
-      fc.record({ kind: fc.constant('reg' as const), write: fc.boolean(), offset: registerOffset, value: u32 }),
-      fc.record({ kind: fc.constant('claim' as const), context: fc.integer({ min: 0, max: contexts - 1 }) }),
-      fc.record({
-        kind: fc.constant('complete' as const),
-        context: fc.integer({ min: 0, max: contexts - 1 }),
-        source: fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES + 1 }),
-      }),
-      fc.record({ kind: fc.constant('toggle' as const), source }),
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('toggle' as const), source }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('write' as const), offset: source.map((s) => 4 * s), value: small }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('write' as const),
+          offset: fc.tuple(context, fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 }) })).map(([c, w]) => 0x2000 + 0x80 * c + 4 * w),
+          value: enableWord,
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('write' as const), offset: context.map((c) => 0x20_0000 + 0x1000 * c), value: small }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('write' as const), offset: anyRegister, value: u32 }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('read' as const), offset: anyRegister }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('claim' as const), context }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('complete' as const),
+          context,
+          source: fc.oneof({ weight: 4, arbitrary: source }, { weight: 1, arbitrary: fc.integer({ min: 0, max: VIRT_PLIC_NUM_SOURCES + 1 }) }),
+        }),
+      },
     );
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 80, size: 'max' }), (steps) => {
+      fc.property(fc.array(step, { minLength: 20, maxLength: 100, size: 'max' }), (steps) => {
         const level = new Map<number, boolean>();
         const accesses: Access[] = [];
         for (const s of steps) {
           switch (s.kind) {
-            case 'reg':
-              accesses.push(
-                s.write
-                  ? { kind: 'write', address: base + s.offset, size: 4, value: s.value }
-                  : { kind: 'read', address: base + s.offset, size: 4 },
-              );
+            case 'read':
+              accesses.push({ kind: 'read', address: base + s.offset, size: 4 });
+              break;
+            case 'write':
+              accesses.push({ kind: 'write', address: base + s.offset, size: 4, value: s.value });
               break;
             case 'claim':
               accesses.push({ kind: 'read', address: base + 0x20_0004 + 0x1000 * s.context, size: 4 });
