@@ -4,8 +4,8 @@
  */
 import { formatRange, hex, isAligned, PAGE_SIZE } from '../address.js';
 import { FRAME_STATE_CODE, FRAME_STATE_OF_CODE, kfreeVerdict, type FrameState, type FreeVerdict, type ObservedKmem } from '../kmem.js';
-import { linearPa, linearVa, VAS_RAM } from '../layout.js';
-import { ramFrames, reservedRangeAt, type Platform } from '../platform.js';
+import { linearPa, VAS_RAM } from '../layout.js';
+import { ramFrames, reservedRanges, type NamedRange, type Platform } from '../platform.js';
 import { violation, type RuleVerdict } from './rule.js';
 
 /** One observed call: kalloc's returned VA (null when out of memory), or kfree's argument and, if observed, its verdict. */
@@ -27,16 +27,19 @@ export function formatEvent(event: KmemEvent, index: number): string {
  */
 export function freeListIntact(platform: Platform, kmem: ObservedKmem, inUse: readonly bigint[] = []): RuleVerdict {
   const fail = (message: string): RuleVerdict => violation('KMEM-INTEGRITY', message);
-  const seen = new Map<bigint, number>();
+  // position + 1 of each frame's first appearance on the list, by frame index (0: not listed)
+  const seen = new Float64Array(Number(ramFrames(platform)));
   const used = new Set(inUse);
+  const reservedList = reservedRanges(platform);
   for (const [i, va] of kmem.freeList.entries()) {
     if (!isAligned(va, PAGE_SIZE)) return fail(`free list entry #${i} ${hex(va)} is not page aligned`);
     if (va < VAS_RAM || va >= VAS_RAM + platform.ramSize) return fail(`free list entry #${i} ${hex(va)} is outside the linear map of RAM ${formatRange({ start: VAS_RAM, end: VAS_RAM + platform.ramSize })}`);
     const pa = linearPa(va, platform.ramBase);
-    const first = seen.get(va);
-    if (first !== undefined) return fail(`free list entry #${i} ${hex(va)} (frame ${hex(pa)}) repeats entry #${first}: a cycle or a frame freed twice`);
-    seen.set(va, i);
-    const reserved = reservedRangeAt(platform, pa);
+    const index = Number((va - VAS_RAM) / PAGE_SIZE);
+    const first = seen[index]! - 1;
+    if (first >= 0) return fail(`free list entry #${i} ${hex(va)} (frame ${hex(pa)}) repeats entry #${first}: a cycle or a frame freed twice`);
+    seen[index] = i + 1;
+    const reserved = reservedList.find((r) => r.range.start <= pa && pa < r.range.end);
     if (reserved) return fail(`free list entry #${i} frame ${hex(pa)} is in the reserved ${reserved.name} ${formatRange(reserved.range)}`);
     if (used.has(pa)) return fail(`free list entry #${i} frame ${hex(pa)} is in use`);
   }
@@ -48,21 +51,29 @@ export function freeListIntact(platform: Platform, kmem: ObservedKmem, inUse: re
   return undefined;
 }
 
-function frameStatesAgree(platform: Platform, states: ArrayLike<number>, listed: ReadonlyMap<bigint, number>): RuleVerdict {
+function frameStatesAgree(platform: Platform, states: ArrayLike<number>, listed: Float64Array): RuleVerdict {
   const fail = (message: string): RuleVerdict => violation('KMEM-INTEGRITY', message);
   const frames = Number(ramFrames(platform));
   if (states.length !== frames) return fail(`the frame-state table has ${states.length} entries for ${frames} frames`);
+  // Which range reserves each frame, and which frames are listed, by index: RAM may have 4 Mi frames.
+  const reservedBy = new Array<NamedRange | undefined>(frames);
+  for (const r of reservedRanges(platform)) {
+    const first = Number((r.range.start - platform.ramBase) / PAGE_SIZE);
+    const last = Math.min(frames, Number((r.range.end - platform.ramBase) / PAGE_SIZE));
+    for (let index = first; index < last; index++) reservedBy[index] ??= r;
+  }
+  const onList = (index: number): boolean => listed[index] !== 0;
   for (let index = 0; index < frames; index++) {
-    const pa = platform.ramBase + BigInt(index) * PAGE_SIZE;
     const code = states[index]!;
     const state: FrameState | undefined = FRAME_STATE_OF_CODE[code];
+    const reserved = reservedBy[index];
+    if (state !== undefined && (reserved !== undefined) === (state === 'RESERVED') && onList(index) === (state === 'FREE')) continue;
+    const pa = platform.ramBase + BigInt(index) * PAGE_SIZE;
     if (state === undefined) return fail(`frame ${hex(pa)} has state byte ${code}, not 0, 1 or 2`);
-    const reserved = reservedRangeAt(platform, pa);
     if (reserved && state !== 'RESERVED') return fail(`frame ${hex(pa)} is in the reserved ${reserved.name} but its state is ${state}`);
     if (!reserved && state === 'RESERVED') return fail(`frame ${hex(pa)} is marked RESERVED but no reserved range covers it`);
-    const onList = listed.has(linearVa(pa, platform.ramBase));
-    if (onList && state !== 'FREE') return fail(`frame ${hex(pa)} is on the free list but its state is ${state}`);
-    if (!onList && state === 'FREE') return fail(`frame ${hex(pa)} is FREE but not on the free list`);
+    if (onList(index)) return fail(`frame ${hex(pa)} is on the free list but its state is ${state}`);
+    return fail(`frame ${hex(pa)} is FREE but not on the free list`);
   }
   return undefined;
 }
