@@ -126,7 +126,7 @@ export class Bus {
     }
     const d = this.deviceAt(pa, size);
     if (d === undefined) return false;
-    const x = d.device.read(pa - d.base, size);
+    const x = BigInt.asUintN(8 * size, d.device.read(pa - d.base, size));
     this.value[0] = Number(BigInt.asUintN(32, x)) | 0;
     this.value[1] = Number(BigInt.asUintN(32, x >> 32n)) | 0;
     return true;
@@ -161,7 +161,8 @@ export class Bus {
     }
     const d = this.deviceAt(pa, size);
     if (d === undefined) return false;
-    d.device.write(pa - d.base, size, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+    // Devices see exactly `size` bytes, zero-extended (devices/device.ts).
+    d.device.write(pa - d.base, size, BigInt.asUintN(8 * size, (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)));
     this.fireWatches(pa, size, hartId);
     return true;
   }
