@@ -123,11 +123,13 @@ export function imageLayoutFromSymbols(symbols: Readonly<Record<string, bigint |
 }
 
 /**
- * Where QEMU virt puts the blob: the top of RAM (at most 3 GiB in), minus its size, aligned down
- * to 2 MiB (QEMU's riscv_compute_fdt_addr); OpenSBI fw_dynamic passes it on unmoved.
+ * Where QEMU virt puts the blob (hw/riscv/boot.c): below the end of RAM or the 3 GiB address,
+ * whichever is lower (when RAM starts below 3 GiB), minus its size, aligned down to 2 MiB.
+ * OpenSBI fw_dynamic passes it on unmoved.
  */
 export function virtDtbRange(ramBase: bigint, ramSize: bigint, totalSize: bigint = EXAMPLE_DTB_SIZE): Range {
-  const top = ramBase + (ramSize < 3n * GiB ? ramSize : 3n * GiB);
+  const end = ramBase + ramSize;
+  const top = ramBase < 3n * GiB && end > 3n * GiB ? 3n * GiB : end;
   const start = pageRoundDown(top - totalSize, MEGAPAGE_SIZE);
   return { start, end: start + totalSize };
 }
