@@ -136,6 +136,12 @@ describe('MAP-DISJOINT', () => {
     rejects(framesDisjoint([twice], []), 'MAP-DISJOINT', /is both hart 0's cpu-struct page/);
   });
 
+  it('allows harts to share lower-level tables (only roots must differ)', () => {
+    const h1 = machine.harts[1]!;
+    const sharedLower: FlatTable = { ...h1.table, tableFrames: [h1.table.root, ...hart0.table.tableFrames.slice(1)] };
+    expect(framesDisjoint([hart0, { hart: 1, table: sharedLower }], freeFrames)).toBeUndefined();
+  });
+
   it('rejects a shared root, a cpu frame used as a table, a table or cpu frame on the free list, overlapping runs', () => {
     const h1 = machine.harts[1]!;
     rejects(framesDisjoint([hart0, { hart: 1, table: { ...h1.table, root: hart0.table.root } }], []), 'MAP-DISJOINT', /root table and hart 1's root table/);
