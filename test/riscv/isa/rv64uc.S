@@ -256,6 +256,20 @@ test_main:
   c.nop
   EXPECT_EQ a0, 9
 
+  // HINT encodings (rd = x0 and the like) execute as no-ops, not traps.
+  TEST_CASE 41
+  c.li a0, 9
+  mv a1, sp
+  .half 0x0005                     // c.nop 1 (c.addi x0, 1)
+  .half 0x4015                     // c.li x0, 5
+  .half 0x6005                     // c.lui x0, 1
+  .half 0x802a                     // c.mv x0, a0
+  .half 0x902a                     // c.add x0, a0
+  .half 0x0006                     // c.slli x0, 1
+  EXPECT_EQ a0, 9
+  EXPECT_EQ x0, 0
+  EXPECT_REG sp, a1
+
   ld ra, 8(sp)
   addi sp, sp, 16
   ret

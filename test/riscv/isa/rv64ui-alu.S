@@ -168,4 +168,17 @@ test_main:
   sltu a3, x0, a1             // snez
   add a2, a2, a3
   EXPECT_EQ a2, 2
+  // HINTs (computational instructions with rd = x0, FENCE with an empty
+  // set, PAUSE) execute without trapping or changing state.
+  TEST_CASE 101
+  li a1, 3
+  mv a2, a1
+  .word 0x00158013            // addi x0, a1, 1
+  .word 0x00b58033            // add x0, a1, a1
+  .word 0x12345037            // lui x0, 0x12345
+  .word 0x00159013            // slli x0, a1, 1
+  .word 0x0100000f            // pause (fence w, 0)
+  .word 0x0000000f            // fence 0, 0
+  EXPECT_EQ x0, 0
+  EXPECT_REG a1, a2
   ret

@@ -276,8 +276,61 @@ test_main:
   EXPECT_LOAD_FAULT TEST_VA(2)
   RETURN_TO_M
 
-  // M-mode is never translated: satp stays Sv39 while M reads physically.
+  // A 32-bit instruction crossing from an executable page into an unmapped
+  // one: fetch page fault, epc = the instruction, tval = the start of the
+  // unmapped page (the portion that faulted; privileged spec 3.1.16).
   TEST_CASE 30
+  la a1, page_3
+  li a0, 0x0513                       // low half of addi a0, x0, 0x77
+  li t0, 4094
+  add t0, a1, t0
+  sh a0, 0(t0)
+  fence.i
+  MAP_TEST_PAGE 3, PTE_V | PTE_R | PTE_X | PTE_A
+  la s11, l0_test + 4 * 8
+  sd zero, 0(s11)
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(3) + 4094
+  TRAP_BEGIN
+  jalr ra, 0(a1)
+  TRAP_END_ANY_EPC CAUSE_FETCH_PAGE_FAULT
+  FAIL_IF_NE t6, a1
+  li a2, TEST_VA(4)
+  FAIL_IF_NE t5, a2
+  RETURN_TO_M
+
+  // The walk's own memory accesses are checked by PMP as S-mode accesses:
+  // with l0_test inaccessible, a load through it is a load access fault
+  // (the original access type) with tval = the VA.
+  TEST_CASE 31
+  MAP_TEST_PAGE 0, LEAF_RW_AD
+  la a1, l0_test
+  srli t0, a1, 2
+  ori t0, t0, 0x1ff
+  csrw pmpaddr0, t0
+  li t0, PMP_NAPOT
+  csrw pmpcfg0, t0
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(0) + 8
+  TRAP_BEGIN
+  ld a0, 0(a1)
+  TRAP_END CAUSE_LOAD_ACCESS
+  FAIL_IF_NE t5, a1
+  TEST_CASE 32
+  TRAP_BEGIN
+  sd a0, 0(a1)
+  TRAP_END CAUSE_STORE_ACCESS
+  FAIL_IF_NE t5, a1
+  RETURN_TO_M
+  csrw pmpcfg0, zero
+  sfence.vma
+
+  // M-mode is never translated: satp stays Sv39 while M reads physically.
+  TEST_CASE 33
   la a1, known
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x600dcafe0000beef
