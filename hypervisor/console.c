@@ -170,7 +170,7 @@ static bool hart_index(u64 hartid, u64 *index) {
   return false;
 }
 
-// Waits until mailbox i leaves `from` (or reaches `until`); false on timeout.
+// Waits until mailbox i reaches state `until`; false after REPLY_TIMEOUT_TICKS.
 static bool wait_state(u64 i, u32 until) {
   u64 deadline = read_time() + REPLY_TIMEOUT_TICKS;
   while (__atomic_load_n(&mailboxes[i].state, __ATOMIC_ACQUIRE) != until)
@@ -255,7 +255,7 @@ static void cmd_batch(int argc, char **argv) {
     struct mailbox *mb = &mailboxes[indexes[k]];
     printf("OK batch hart=%lu allocs=%lu frees=%lu failed=%lu held=%lu\n", dt.hartids[indexes[k]], mb->allocs,
            mb->frees, mb->failed, mb->nheld);
-    if (indexes[k] != console_index) __atomic_store_n(&mb->state, MB_IDLE, __ATOMIC_RELEASE);
+    __atomic_store_n(&mb->state, MB_IDLE, __ATOMIC_RELEASE);
   }
   printf("OK batch hart=%lu harts=%lu nfree=%lu head=%p\n", me(), n, kmem_nfree, kmem_freelist);
 }

@@ -84,7 +84,7 @@ void dt_parse(u64 dtb_pa) {
   if (be32(fdt) != FDT_MAGIC) panic("dt: bad magic %x at %p", be32(fdt), dtb_pa);
   dt.dtb_size = be32(fdt + 4);
   if (dtb_pa + dt.dtb_size > ram_base + ram_size) panic("dt: blob of %lu bytes runs past RAM", dt.dtb_size);
-  if (be32(fdt + 20) < 16) panic("dt: version %u < 16", be32(fdt + 20));
+  if (be32(fdt + 20) < 17) panic("dt: version %u < 17 (size_dt_struct needed)", be32(fdt + 20));
   const u8 *p = fdt + be32(fdt + 8), *end = p + be32(fdt + 36);
   const char *strings = (const char *)fdt + be32(fdt + 12);
 

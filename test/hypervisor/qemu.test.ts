@@ -8,6 +8,7 @@
  * Skips, with the reason printed, when qemu-system-riscv64 is not installed. QEMU instances run a
  * few at a time and are always killed.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hex, readyVars, runScript, standardScript, VAS_RAM, type ConsoleStep, type Vars } from './console-script.js';
 import { readElf, symbol } from './elf.js';
@@ -94,6 +95,33 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
       const vars = await boot(qemu, imagePath);
       await runScript(qemu, [{ why: 'poweroff 5', send: 'poweroff 5', expect: ['^OK poweroff hart={boot} code=5$'] }], vars);
       expect((await qemu.exited).code).toBe(5);
+    });
+  });
+
+  // Debian's OpenSBI (the firmware our machine also runs): fw_dynamic gets the blob from QEMU in
+  // place; fw_jump moves it to its fixed address (0x8220_0000), which must then be reserved.
+  const debianFirmware = ['fw_dynamic.bin', 'fw_jump.bin'].map((f) => `/usr/lib/riscv64-linux-gnu/opensbi/generic/${f}`);
+  for (const bios of debianFirmware) {
+    if (!existsSync(bios)) console.warn(`test/hypervisor/qemu.test.ts: skipping the -bios ${bios} run, the file is absent (Debian package opensbi)`);
+  }
+  it.concurrent.each(debianFirmware.filter((f) => existsSync(f)))('-bios %s -smp 3 -m 128M: plays the standard console script', async (bios) => {
+    await withQemu({ image: imagePath, harts: 3, memory: '128M', bios }, async (qemu) => {
+      const vars = await boot(qemu, imagePath);
+      await runScript(
+        qemu,
+        [
+          ...standardScript(),
+          {
+            why: "the blob's frames are reserved wherever the firmware put it",
+            derive: (v) => ({ dtb_va: hex(BigInt(v.dtb!) - BigInt(v.ram_base!) + VAS_RAM) }),
+            send: 'frame {dtb_va}',
+            expect: ['^OK frame hart={boot} va={dtb_va} state=RESERVED$'],
+          },
+          poweroff,
+        ],
+        vars,
+      );
+      expect((await qemu.exited).code).toBe(0);
     });
   });
 
