@@ -133,25 +133,23 @@ export function setW(r: Int32Array, d: number, v: number): void {
   r[d + 1] = v >> 31;
 }
 
-/** Low 64 bits of a 64x64 product, from 16-bit limbs (no BigInt). */
+/**
+ * Low 64 bits of a 64x64 product without BigInt: the low word is imul's;
+ * the high word is the high half of al*bl (schoolbook on 16-bit limbs, each
+ * partial sum below 2^32) plus the two cross products' low words.
+ */
 export function mul64(r: Int32Array, d: number, a: number, b: number): void {
   const al = r[a]!;
-  const ah = r[a + 1]!;
   const bl = r[b]!;
-  const bh = r[b + 1]!;
-  // low 32x32 -> 64 product by 16-bit halves
   const a0 = al & 0xffff;
   const a1 = al >>> 16;
   const b0 = bl & 0xffff;
   const b1 = bl >>> 16;
-  const p00 = a0 * b0;
-  const mid = a1 * b0 + a0 * b1; // < 2^33, exact in a double
-  const lowFull = p00 + (mid % 65536) * 65536; // < 2^49
-  const lo = lowFull % TWO32;
-  const carry = Math.floor(lowFull / TWO32) + Math.floor(mid / 65536) + a1 * b1;
-  const hi = (carry + Math.imul(al, bh) + Math.imul(ah, bl)) | 0;
-  r[d] = lo | 0;
-  r[d + 1] = hi;
+  const m1 = a1 * b0 + ((a0 * b0) >>> 16);
+  const m2 = a0 * b1 + (m1 & 0xffff);
+  const hi = a1 * b1 + (m1 >>> 16) + (m2 >>> 16) + Math.imul(al, r[b + 1]!) + Math.imul(r[a + 1]!, bl);
+  r[d] = Math.imul(al, bl);
+  r[d + 1] = hi | 0;
 }
 
 /** The 64-bit value of register a as a BigInt (signed or unsigned view). */

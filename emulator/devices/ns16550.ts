@@ -25,8 +25,9 @@
  *   2. 0x04 received data available: ERBFI and DR, and in FIFO mode at least the trigger level (FCR bits 7:6: 1, 4, 8, 14 bytes) queued.
  *      0x0c character timeout: ERBFI, FIFO mode, DR below the trigger level. The datasheet waits 4 character
  *      times; with no clock here it is pending at once (deterministic; drivers read until DR clears either way).
- *   3. 0x02 THR empty: ETBEI and the THRE event, which is set when ETBEI is enabled while THR is empty and when
- *      a written byte leaves; cleared by reading IIR while it is the identity shown, or by writing THR.
+ *   3. 0x02 THR empty: ETBEI and the THRE event, which is set when ETBEI is enabled while THR is empty, when
+ *      a written byte leaves, and when the transmit FIFO is reset (FCR bit 2, or a change of FCR bit 0);
+ *      cleared by reading IIR while it is the identity shown, or by writing THR.
  *   4. 0x00 modem status: EDSSI and a delta bit in MSR (only loopback changes MSR); cleared by reading MSR.
  *
  * Transmission is instantaneous: a THR write calls `output` synchronously and THR is empty again (LSR.THRE and
@@ -291,6 +292,8 @@ export class Ns16550 implements MmioDevice, Snapshottable<Ns16550State> {
     const toggled = ((value ^ this.#fcr) & FCR_FIFO_ENABLE) !== 0;
     // Changing the FIFO enable clears both FIFOs (datasheet §8.4).
     if (toggled || (value & FCR_RX_RESET) !== 0) this.#receiver = [];
+    // An emptied transmitter FIFO is a THR-empty event (as QEMU 7.2 does; our THR is always empty already).
+    if (toggled || (value & FCR_TX_RESET) !== 0) this.#thrEmptyEvent = true;
     this.#fcr = value & 0xc9;
     this.#fillReceiver();
     this.#updateIrq();

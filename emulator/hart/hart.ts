@@ -461,6 +461,8 @@ export class Hart implements ReservationHolder, PteReader {
     const lo = (al + imm) | 0;
     const hi = (r[a + 1]! + (imm >> 31) + (lo >>> 0 < al >>> 0 ? 1 : 0)) | 0;
     this.pcRelativeToRegister(d, next);
+    // A target in the current page (returns from a near call) stays in the page loop.
+    if (hi === this.pageHi && (lo ^ this.pageLo) >>> 12 === 0) return lo & 0xffe;
     this.pcLo = lo & ~1;
     this.pcHi = hi;
     return -1;

@@ -20,69 +20,104 @@ function entry(mnemonic: string, match: number, mask: number, make: Make): Opcod
   return { mnemonic, match, mask, make };
 }
 
-/** A conditional branch: stays in the page when the target is in it. */
-function branch(test: (r: Int32Array, a: number, b: number) => boolean): Make {
-  return (s) => {
-    const a = rs1Index(s.raw);
-    const b = rs2Index(s.raw);
-    const delta = s.off + immB(s.raw);
-    const next = s.next;
-    if (delta >= 0 && delta < 4096) return (h) => (test(h.r, a, b) ? delta : next);
-    return (h) => (test(h.r, a, b) ? h.jumpRelative(delta) : next);
-  };
+/*
+ * Every mnemonic gets its own closure literal below (no shared wrapper taking
+ * the body as a function): V8 then sees one monomorphic, inlinable body per
+ * call site, which is most of the interpreter's speed.
+ */
+
+function fields(s: Site) {
+  return { d: rdIndex(s.raw), a: rs1Index(s.raw), b: rs2Index(s.raw), next: s.next };
 }
 
-function loadOp(kind: 'lb' | 'lh' | 'lw' | 'ld' | 'lbu' | 'lhu' | 'lwu'): Make {
-  return (s) => {
-    const d = rdIndex(s.raw);
-    const a = rs1Index(s.raw);
-    const imm = immI(s.raw);
-    const next = s.next;
-    switch (kind) {
-      case 'ld': return (h) => (h.ld(d, a, imm), next);
-      case 'lw': return (h) => (h.lw(d, a, imm), next);
-      case 'lwu': return (h) => (h.lwu(d, a, imm), next);
-      case 'lh': return (h) => (h.loadSmall(d, a, imm, 2, true), next);
-      case 'lhu': return (h) => (h.loadSmall(d, a, imm, 2, false), next);
-      case 'lb': return (h) => (h.loadSmall(d, a, imm, 1, true), next);
-      case 'lbu': return (h) => (h.loadSmall(d, a, imm, 1, false), next);
-    }
-  };
+function immFields(s: Site, imm: (raw: number) => number = immI) {
+  return { d: rdIndex(s.raw), a: rs1Index(s.raw), k: imm(s.raw), next: s.next };
 }
 
-function storeOp(size: 1 | 2 | 4 | 8): Make {
-  return (s) => {
-    const a = rs1Index(s.raw);
-    const b = rs2Index(s.raw);
-    const imm = immS(s.raw);
-    const next = s.next;
-    if (size === 8) return (h) => (h.sd(a, b, imm), next);
-    if (size === 4) return (h) => (h.sw(a, b, imm), next);
-    return (h) => (h.storeSmall(a, b, imm, size), next);
-  };
+/** Branch target as a page offset; in the page when 0 <= delta < 4096. */
+function branchFields(s: Site) {
+  return { a: rs1Index(s.raw), b: rs2Index(s.raw), delta: s.off + immB(s.raw), next: s.next };
 }
+const inPage = (delta: number) => delta >= 0 && delta < 4096;
 
-/** Register-register ALU op writing a 64-bit result. */
-function rr(body: (r: Int32Array, d: number, a: number, b: number) => void): Make {
-  return (s) => {
-    const d = rdIndex(s.raw);
-    const a = rs1Index(s.raw);
-    const b = rs2Index(s.raw);
-    const next = s.next;
-    return (h) => (body(h.r, d, a, b), next);
-  };
-}
+const beq: Make = (s) => {
+  const { a, b, delta, next } = branchFields(s);
+  if (inPage(delta)) return (h) => { const r = h.r; return r[a] === r[b] && r[a + 1] === r[b + 1] ? delta : next; };
+  return (h) => { const r = h.r; return r[a] === r[b] && r[a + 1] === r[b + 1] ? h.jumpRelative(delta) : next; };
+};
+const bne: Make = (s) => {
+  const { a, b, delta, next } = branchFields(s);
+  if (inPage(delta)) return (h) => { const r = h.r; return r[a] !== r[b] || r[a + 1] !== r[b + 1] ? delta : next; };
+  return (h) => { const r = h.r; return r[a] !== r[b] || r[a + 1] !== r[b + 1] ? h.jumpRelative(delta) : next; };
+};
+const blt: Make = (s) => {
+  const { a, b, delta, next } = branchFields(s);
+  if (inPage(delta)) return (h) => (cmp64(h.r, a, b) < 0 ? delta : next);
+  return (h) => (cmp64(h.r, a, b) < 0 ? h.jumpRelative(delta) : next);
+};
+const bge: Make = (s) => {
+  const { a, b, delta, next } = branchFields(s);
+  if (inPage(delta)) return (h) => (cmp64(h.r, a, b) >= 0 ? delta : next);
+  return (h) => (cmp64(h.r, a, b) >= 0 ? h.jumpRelative(delta) : next);
+};
+const bltu: Make = (s) => {
+  const { a, b, delta, next } = branchFields(s);
+  if (inPage(delta)) return (h) => (cmpu64(h.r, a, b) < 0 ? delta : next);
+  return (h) => (cmpu64(h.r, a, b) < 0 ? h.jumpRelative(delta) : next);
+};
+const bgeu: Make = (s) => {
+  const { a, b, delta, next } = branchFields(s);
+  if (inPage(delta)) return (h) => (cmpu64(h.r, a, b) >= 0 ? delta : next);
+  return (h) => (cmpu64(h.r, a, b) >= 0 ? h.jumpRelative(delta) : next);
+};
 
-/** Register-immediate ALU op. */
-function ri(body: (r: Int32Array, d: number, a: number, imm: number) => void, imm: (raw: number) => number = immI): Make {
-  return (s) => {
-    const d = rdIndex(s.raw);
-    const a = rs1Index(s.raw);
-    const k = imm(s.raw);
-    const next = s.next;
-    return (h) => (body(h.r, d, a, k), next);
-  };
-}
+const lb: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.loadSmall(d, a, k, 1, true), next); };
+const lh: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.loadSmall(d, a, k, 2, true), next); };
+const lw: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.lw(d, a, k), next); };
+const ld: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.ld(d, a, k), next); };
+const lbu: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.loadSmall(d, a, k, 1, false), next); };
+const lhu: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.loadSmall(d, a, k, 2, false), next); };
+const lwu: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (h.lwu(d, a, k), next); };
+const sb: Make = (s) => { const { a, b, next } = fields(s); const k = immS(s.raw); return (h) => (h.storeSmall(a, b, k, 1), next); };
+const sh: Make = (s) => { const { a, b, next } = fields(s); const k = immS(s.raw); return (h) => (h.storeSmall(a, b, k, 2), next); };
+const sw: Make = (s) => { const { a, b, next } = fields(s); const k = immS(s.raw); return (h) => (h.sw(a, b, k), next); };
+const sd: Make = (s) => { const { a, b, next } = fields(s); const k = immS(s.raw); return (h) => (h.sd(a, b, k), next); };
+
+const addi: Make = (s) => {
+  const { d, a, k, next } = immFields(s);
+  if (a === 0) { const hiK = k >> 31; return (h) => { h.r[d] = k; h.r[d + 1] = hiK; return next; }; } // li
+  if (k === 0) return (h) => { const r = h.r; r[d] = r[a]!; r[d + 1] = r[a + 1]!; return next; }; // mv
+  return (h) => (addi64(h.r, d, a, k), next);
+};
+const slti: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => { const r = h.r; r[d] = cmpImm64(r, a, k) < 0 ? 1 : 0; r[d + 1] = 0; return next; }; };
+const sltiu: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => { const r = h.r; r[d] = cmpuImm64(r, a, k) < 0 ? 1 : 0; r[d + 1] = 0; return next; }; };
+const xori: Make = (s) => { const { d, a, k, next } = immFields(s); const kh = k >> 31; return (h) => { const r = h.r; r[d] = r[a]! ^ k; r[d + 1] = r[a + 1]! ^ kh; return next; }; };
+const ori: Make = (s) => { const { d, a, k, next } = immFields(s); const kh = k >> 31; return (h) => { const r = h.r; r[d] = r[a]! | k; r[d + 1] = r[a + 1]! | kh; return next; }; };
+const andi: Make = (s) => { const { d, a, k, next } = immFields(s); const kh = k >> 31; return (h) => { const r = h.r; r[d] = r[a]! & k; r[d + 1] = r[a + 1]! & kh; return next; }; };
+const slli: Make = (s) => { const { d, a, k, next } = immFields(s, shamt6); return (h) => (sll64(h.r, d, a, k), next); };
+const srli: Make = (s) => { const { d, a, k, next } = immFields(s, shamt6); return (h) => (srl64(h.r, d, a, k), next); };
+const srai: Make = (s) => { const { d, a, k, next } = immFields(s, shamt6); return (h) => (sra64(h.r, d, a, k), next); };
+
+const add: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (add64(h.r, d, a, b), next); };
+const sub: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (sub64(h.r, d, a, b), next); };
+const sll: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (sll64(h.r, d, a, h.r[b]! & 63), next); };
+const slt: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => { const r = h.r; r[d] = cmp64(r, a, b) < 0 ? 1 : 0; r[d + 1] = 0; return next; }; };
+const sltu: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => { const r = h.r; r[d] = cmpu64(r, a, b) < 0 ? 1 : 0; r[d + 1] = 0; return next; }; };
+const xor: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => { const r = h.r; r[d] = r[a]! ^ r[b]!; r[d + 1] = r[a + 1]! ^ r[b + 1]!; return next; }; };
+const srl: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (srl64(h.r, d, a, h.r[b]! & 63), next); };
+const sra: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (sra64(h.r, d, a, h.r[b]! & 63), next); };
+const or: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => { const r = h.r; r[d] = r[a]! | r[b]!; r[d + 1] = r[a + 1]! | r[b + 1]!; return next; }; };
+const and: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => { const r = h.r; r[d] = r[a]! & r[b]!; r[d + 1] = r[a + 1]! & r[b + 1]!; return next; }; };
+
+const addiw: Make = (s) => { const { d, a, k, next } = immFields(s); return (h) => (setW(h.r, d, h.r[a]! + k), next); };
+const slliw: Make = (s) => { const { d, a, k, next } = immFields(s, shamt5); return (h) => (setW(h.r, d, h.r[a]! << k), next); };
+const srliw: Make = (s) => { const { d, a, k, next } = immFields(s, shamt5); return (h) => (setW(h.r, d, h.r[a]! >>> k), next); };
+const sraiw: Make = (s) => { const { d, a, k, next } = immFields(s, shamt5); return (h) => (setW(h.r, d, h.r[a]! >> k), next); };
+const addw: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (setW(h.r, d, h.r[a]! + h.r[b]!), next); };
+const subw: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (setW(h.r, d, h.r[a]! - h.r[b]!), next); };
+const sllw: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (setW(h.r, d, h.r[a]! << (h.r[b]! & 31)), next); };
+const srlw: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (setW(h.r, d, h.r[a]! >>> (h.r[b]! & 31)), next); };
+const sraw: Make = (s) => { const { d, a, b, next } = fields(s); return (h) => (setW(h.r, d, h.r[a]! >> (h.r[b]! & 31)), next); };
 
 export const RV64I: readonly OpcodeEntry[] = [
   entry('lui', 0x37, U, (s) => {
@@ -115,55 +150,55 @@ export const RV64I: readonly OpcodeEntry[] = [
     const next = s.next;
     return (h) => h.jalr(d, a, imm, next);
   }),
-  entry('beq', 0x63, I, branch((r, a, b) => r[a] === r[b] && r[a + 1] === r[b + 1])),
-  entry('bne', 0x1063, I, branch((r, a, b) => r[a] !== r[b] || r[a + 1] !== r[b + 1])),
-  entry('blt', 0x4063, I, branch((r, a, b) => cmp64(r, a, b) < 0)),
-  entry('bge', 0x5063, I, branch((r, a, b) => cmp64(r, a, b) >= 0)),
-  entry('bltu', 0x6063, I, branch((r, a, b) => cmpu64(r, a, b) < 0)),
-  entry('bgeu', 0x7063, I, branch((r, a, b) => cmpu64(r, a, b) >= 0)),
+  entry('beq', 0x63, I, beq),
+  entry('bne', 0x1063, I, bne),
+  entry('blt', 0x4063, I, blt),
+  entry('bge', 0x5063, I, bge),
+  entry('bltu', 0x6063, I, bltu),
+  entry('bgeu', 0x7063, I, bgeu),
 
-  entry('lb', 0x0003, I, loadOp('lb')),
-  entry('lh', 0x1003, I, loadOp('lh')),
-  entry('lw', 0x2003, I, loadOp('lw')),
-  entry('ld', 0x3003, I, loadOp('ld')),
-  entry('lbu', 0x4003, I, loadOp('lbu')),
-  entry('lhu', 0x5003, I, loadOp('lhu')),
-  entry('lwu', 0x6003, I, loadOp('lwu')),
-  entry('sb', 0x0023, I, storeOp(1)),
-  entry('sh', 0x1023, I, storeOp(2)),
-  entry('sw', 0x2023, I, storeOp(4)),
-  entry('sd', 0x3023, I, storeOp(8)),
+  entry('lb', 0x0003, I, lb),
+  entry('lh', 0x1003, I, lh),
+  entry('lw', 0x2003, I, lw),
+  entry('ld', 0x3003, I, ld),
+  entry('lbu', 0x4003, I, lbu),
+  entry('lhu', 0x5003, I, lhu),
+  entry('lwu', 0x6003, I, lwu),
+  entry('sb', 0x0023, I, sb),
+  entry('sh', 0x1023, I, sh),
+  entry('sw', 0x2023, I, sw),
+  entry('sd', 0x3023, I, sd),
 
-  entry('addi', 0x0013, I, ri(addi64)),
-  entry('slti', 0x2013, I, ri((r, d, a, k) => { const v = cmpImm64(r, a, k) < 0 ? 1 : 0; r[d] = v; r[d + 1] = 0; })),
-  entry('sltiu', 0x3013, I, ri((r, d, a, k) => { const v = cmpuImm64(r, a, k) < 0 ? 1 : 0; r[d] = v; r[d + 1] = 0; })),
-  entry('xori', 0x4013, I, ri((r, d, a, k) => { r[d] = r[a]! ^ k; r[d + 1] = r[a + 1]! ^ (k >> 31); })),
-  entry('ori', 0x6013, I, ri((r, d, a, k) => { r[d] = r[a]! | k; r[d + 1] = r[a + 1]! | (k >> 31); })),
-  entry('andi', 0x7013, I, ri((r, d, a, k) => { r[d] = r[a]! & k; r[d + 1] = r[a + 1]! & (k >> 31); })),
-  entry('slli', 0x1013, SHIFT64, ri(sll64, shamt6)),
-  entry('srli', 0x5013, SHIFT64, ri(srl64, shamt6)),
-  entry('srai', 0x40005013, SHIFT64, ri(sra64, shamt6)),
+  entry('addi', 0x0013, I, addi),
+  entry('slti', 0x2013, I, slti),
+  entry('sltiu', 0x3013, I, sltiu),
+  entry('xori', 0x4013, I, xori),
+  entry('ori', 0x6013, I, ori),
+  entry('andi', 0x7013, I, andi),
+  entry('slli', 0x1013, SHIFT64, slli),
+  entry('srli', 0x5013, SHIFT64, srli),
+  entry('srai', 0x40005013, SHIFT64, srai),
 
-  entry('add', 0x0033, R, rr(add64)),
-  entry('sub', 0x40000033, R, rr(sub64)),
-  entry('sll', 0x1033, R, rr((r, d, a, b) => sll64(r, d, a, r[b]! & 63))),
-  entry('slt', 0x2033, R, rr((r, d, a, b) => { const v = cmp64(r, a, b) < 0 ? 1 : 0; r[d] = v; r[d + 1] = 0; })),
-  entry('sltu', 0x3033, R, rr((r, d, a, b) => { const v = cmpu64(r, a, b) < 0 ? 1 : 0; r[d] = v; r[d + 1] = 0; })),
-  entry('xor', 0x4033, R, rr((r, d, a, b) => { r[d] = r[a]! ^ r[b]!; r[d + 1] = r[a + 1]! ^ r[b + 1]!; })),
-  entry('srl', 0x5033, R, rr((r, d, a, b) => srl64(r, d, a, r[b]! & 63))),
-  entry('sra', 0x40005033, R, rr((r, d, a, b) => sra64(r, d, a, r[b]! & 63))),
-  entry('or', 0x6033, R, rr((r, d, a, b) => { r[d] = r[a]! | r[b]!; r[d + 1] = r[a + 1]! | r[b + 1]!; })),
-  entry('and', 0x7033, R, rr((r, d, a, b) => { r[d] = r[a]! & r[b]!; r[d + 1] = r[a + 1]! & r[b + 1]!; })),
+  entry('add', 0x0033, R, add),
+  entry('sub', 0x40000033, R, sub),
+  entry('sll', 0x1033, R, sll),
+  entry('slt', 0x2033, R, slt),
+  entry('sltu', 0x3033, R, sltu),
+  entry('xor', 0x4033, R, xor),
+  entry('srl', 0x5033, R, srl),
+  entry('sra', 0x40005033, R, sra),
+  entry('or', 0x6033, R, or),
+  entry('and', 0x7033, R, and),
 
-  entry('addiw', 0x001b, I, ri((r, d, a, k) => setW(r, d, r[a]! + k))),
-  entry('slliw', 0x101b, R, ri((r, d, a, k) => setW(r, d, r[a]! << k), shamt5)),
-  entry('srliw', 0x501b, R, ri((r, d, a, k) => setW(r, d, r[a]! >>> k), shamt5)),
-  entry('sraiw', 0x4000501b, R, ri((r, d, a, k) => setW(r, d, r[a]! >> k), shamt5)),
-  entry('addw', 0x003b, R, rr((r, d, a, b) => setW(r, d, r[a]! + r[b]!))),
-  entry('subw', 0x4000003b, R, rr((r, d, a, b) => setW(r, d, r[a]! - r[b]!))),
-  entry('sllw', 0x103b, R, rr((r, d, a, b) => setW(r, d, r[a]! << (r[b]! & 31)))),
-  entry('srlw', 0x503b, R, rr((r, d, a, b) => setW(r, d, r[a]! >>> (r[b]! & 31)))),
-  entry('sraw', 0x4000503b, R, rr((r, d, a, b) => setW(r, d, r[a]! >> (r[b]! & 31)))),
+  entry('addiw', 0x001b, I, addiw),
+  entry('slliw', 0x101b, R, slliw),
+  entry('srliw', 0x501b, R, srliw),
+  entry('sraiw', 0x4000501b, R, sraiw),
+  entry('addw', 0x003b, R, addw),
+  entry('subw', 0x4000003b, R, subw),
+  entry('sllw', 0x103b, R, sllw),
+  entry('srlw', 0x503b, R, srlw),
+  entry('sraw', 0x4000503b, R, sraw),
 
   // FENCE (any pred/succ/fm, including fence.tso and pause): ordering is already total here.
   entry('fence', 0x000f, I, (s) => {
