@@ -240,13 +240,6 @@ export function standardScript(): ConsoleStep[] {
       send: 'read {last} {ram_last}',
       expect: ['^OK read hart={last} va={ram_last} value=0x[0-9a-f]+$'],
     },
-    ...batch('a100 f100', 100, 100),
-    ...batch('a10 f5 a20 f25 a1 f1', 31, 31),
-    {
-      why: 'balanced batches leave the count unchanged (the order of the list may differ)',
-      send: 'stat',
-      expect: [`^OK stat hart={boot} nfree={nfree} head=(?<head>${X}) frames=\\d+$`],
-    },
     { why: 'an unknown command', send: 'hello world', expect: ['^ERR unknown hart={boot} reason=unknown-command word=hello$'] },
     { why: 'a missing argument', send: 'alloc', expect: ['^ERR alloc hart={boot} reason=bad-arguments$'] },
     { why: 'a hart that does not exist', send: 'alloc 99', expect: ['^ERR alloc hart=99 reason=no-such-hart$'] },
@@ -255,10 +248,14 @@ export function standardScript(): ConsoleStep[] {
     { why: 'a line longer than the buffer', send: 'x'.repeat(300), expect: ['^ERR unknown hart={boot} reason=line-too-long$'] },
     { why: 'stat takes no arguments', send: 'stat 1', expect: ['^ERR stat hart={boot} reason=bad-arguments$'] },
     { ...statUnchanged, why: 'bad input changes nothing' },
+    // Last: after concurrent batches the order of the free list depends on timing, so nothing
+    // after them may print a frame address (replies stay comparable between machines).
+    ...batch('a100 f100', 100, 100),
+    ...batch('a10 f5 a20 f25 a1 f1', 31, 31),
   ];
 }
 
-/** A batch on every hart: one line per hart in `ids` order, then the summary with the count restored. */
+/** A balanced batch on every hart: one line per hart in `ids` order, then the summary with the count restored. */
 function batch(ops: string, allocs: number, frees: number): ConsoleStep[] {
   return [
     {
@@ -266,7 +263,7 @@ function batch(ops: string, allocs: number, frees: number): ConsoleStep[] {
       send: `batch {ids} ${ops}`,
       expect: (v) => [
         ...v.ids!.split(',').map((id) => `^OK batch hart=${id} allocs=${allocs} frees=${frees} failed=0 held=0$`),
-        `^OK batch hart={boot} harts={harts} nfree={nfree} head=${X}$`,
+        `^OK batch hart={boot} harts={harts} nfree={nfree}$`,
       ],
     },
   ];
