@@ -28,7 +28,7 @@ export const VIRT_MAP = {
    * harts respond.
    */
   plic: { base: 0x0c00_0000, end: 0x0c60_0000 },
-  /** 16550A UART, `ns16550a` (VIRT_UART0: size 0x100; registers repeat every 8 bytes). */
+  /** 16550A UART, `ns16550a` (VIRT_UART0: size 0x100; the 8 registers are its first 8 bytes). */
   uart0: { base: 0x1000_0000, end: 0x1000_0100 },
 } as const satisfies Record<string, Region>;
 

@@ -2,7 +2,7 @@
  * 16550A UART (`ns16550a`), the console of QEMU's virt board. Registers and
  * interrupt rules from the TI/National PC16550D datasheet (Table II "Summary
  * of Registers", Table IV "Interrupt Control Functions", §8 "Registers"),
- * reset values and the 8-byte register aliasing from QEMU 7.2 hw/char/serial.c.
+ * reset values from QEMU 7.2 hw/char/serial.c.
  *
  * | off | DLAB=0 read        | DLAB=0 write       | DLAB=1        | reset |
  * |-----|--------------------|--------------------|---------------|-------|
@@ -90,6 +90,8 @@ const MSR_DELTAS = MSR_DCTS | MSR_DDSR | MSR_TERI | MSR_DDCD;
 /** Modem inputs outside loopback: QEMU's reset value, carrier and peer ready. */
 const MSR_IDLE_INPUTS = MSR_DCD | MSR_DSR | MSR_CTS;
 
+/** Registers occupy the first 8 bytes of the 0x100-byte window; QEMU maps nothing behind them. */
+const REGISTERS = 8;
 const FIFO_DEPTH = 16;
 const TRIGGER_LEVELS = [1, 4, 8, 14] as const;
 
@@ -157,12 +159,14 @@ export class Ns16550 implements MmioDevice, Snapshottable<Ns16550State> {
     return this.#hostInput.length - this.#hostInputHead + this.#receiver.length;
   }
 
+  /** Any access size reaches the register at `offset` (QEMU's serial_mm does the same); offsets 8 and up read 0. */
   read(offset: number, _size: AccessSize): bigint {
-    return BigInt(this.#readRegister(offset & 7));
+    return offset < REGISTERS ? BigInt(this.#readRegister(offset)) : 0n;
   }
 
+  /** Only the low byte of `value` is written; offsets 8 and up are ignored. */
   write(offset: number, _size: AccessSize, value: bigint): void {
-    this.#writeRegister(offset & 7, Number(value & 0xffn));
+    if (offset < REGISTERS) this.#writeRegister(offset, Number(value & 0xffn));
   }
 
   save(): Ns16550State {

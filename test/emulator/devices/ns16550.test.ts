@@ -74,13 +74,16 @@ describe('ns16550 registers', () => {
     expect(rd(UART_LSR) & (LSR_THRE | LSR_TEMT)).toBe(LSR_THRE | LSR_TEMT);
   });
 
-  it('keeps only the low byte of wider writes and repeats registers every 8 bytes', () => {
+  it('keeps only the low byte of wider writes; offsets past the 8 registers read 0 and ignore writes', () => {
     const { device, output } = uart();
     device.write(0, 4, 0x1234_5641n);
-    device.write(8, 1, 0x42n); // offset 8 aliases THR, as QEMU's serial_ioport_write masks addr & 7
-    device.write(0x17, 1, 0x99n); // SCR alias
-    expect(output).toEqual([0x41, 0x42]);
+    device.write(8, 1, 0x42n);
+    device.write(7, 8, 0x199n);
+    device.write(0x17, 1, 0x55n);
+    expect(output).toEqual([0x41]);
     expect(device.read(7, 1)).toBe(0x99n);
+    expect(device.read(0xf, 1)).toBe(0n);
+    expect(device.read(5, 8)).toBe(0x60n);
   });
 
   it('switches offsets 0 and 1 to the divisor latch while LCR.DLAB is set', () => {
