@@ -265,6 +265,59 @@ back_in_m:
   EXPECT_EQ a0, 0
   csrw mideleg, zero
   csrw mie, zero
+
+  // STIP and SEIP set by M and delegated reach S as causes 5 and 9 (stvec
+  // direct here); S cannot clear them through sip (only SSIP is writable
+  // there).
+  TEST_CASE 18
+  la t0, s_record
+  csrw stvec, t0
+  li t0, MIP_STIP | MIP_SEIP
+  csrw mideleg, t0
+  li t0, MIP_STIP
+  csrs mip, t0
+  csrw mie, t0
+  li t0, MSTATUS_SIE
+  csrc mstatus, t0
+  S_LANDING 1f
+  M_LANDING back_in_m_2
+  ENTER_MODE PRV_S, 2f
+2:
+  li t0, MIP_STIP
+  csrc sip, t0                        // read-only in sip: no effect
+  csrr a0, sip
+  andi a0, a0, MIP_STIP
+  EXPECT_EQ a0, MIP_STIP
+  csrsi sstatus, MSTATUS_SIE
+  j fail
+1:
+  EXPECT_EQ t4, INTERRUPT_BIT | IRQ_S_TIMER
+  EXPECT_EQ a6, 0
+  ecall                               // to M: clear STIP, raise SEIP
+  j fail
+back_in_m_2:
+  EXPECT_EQ t4, CAUSE_SUPERVISOR_ECALL
+  TEST_CASE 19
+  li t0, MIP_STIP
+  csrc mip, t0
+  li t0, MIP_SEIP
+  csrs mip, t0
+  csrw mie, t0
+  S_LANDING 1f
+  M_LANDING back_in_m_3
+  ENTER_MODE PRV_S, 2f
+2:
+  csrsi sstatus, MSTATUS_SIE
+  j fail
+1:
+  EXPECT_EQ t4, INTERRUPT_BIT | IRQ_S_EXT
+  ecall
+  j fail
+back_in_m_3:
+  li t0, MIP_SEIP
+  csrc mip, t0
+  csrw mideleg, zero
+  csrw mie, zero
   la t0, s_trap_handler
   csrw stvec, t0
 
@@ -275,7 +328,7 @@ back_in_m:
   la t0, m_vectors
   ori t0, t0, 1
   csrw mtvec, t0
-  TEST_CASE 18
+  TEST_CASE 20
   li t0, MIP_SSIP | MIP_STIP | MIP_SEIP
   csrs mip, t0
   csrr a0, mip
@@ -288,7 +341,7 @@ back_in_m:
 1:
   EXPECT_EQ a6, IRQ_S_EXT
   EXPECT_EQ t4, INTERRUPT_BIT | IRQ_S_EXT
-  TEST_CASE 19
+  TEST_CASE 21
   li t0, MIP_SEIP
   csrc mip, t0
   li t0, MIP_SSIP | MIP_STIP
@@ -298,7 +351,7 @@ back_in_m:
   j fail
 1:
   EXPECT_EQ a6, IRQ_S_SOFT
-  TEST_CASE 20
+  TEST_CASE 22
   li t0, MIP_SSIP
   csrc mip, t0
   li t0, MIP_STIP

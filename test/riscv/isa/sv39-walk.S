@@ -301,10 +301,36 @@ test_main:
   FAIL_IF_NE t5, a2
   RETURN_TO_M
 
+  // A misaligned load or store crossing into an unmapped page: page fault
+  // with tval = the address of the portion that faulted (3.1.16), i.e.
+  // the start of the unmapped page. (The fetch case is case 31.)
+  TEST_CASE 31
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(3) + 4092
+  li a2, TEST_VA(4)
+  TRAP_BEGIN
+  ld a0, 0(a1)
+  TRAP_END CAUSE_LOAD_PAGE_FAULT
+  FAIL_IF_NE t5, a2
+  RETURN_TO_M
+  TEST_CASE 32
+  MAP_TEST_PAGE 3, LEAF_RW_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(3) + 4094
+  li a2, TEST_VA(4)
+  TRAP_BEGIN
+  sw a0, 0(a1)
+  TRAP_END CAUSE_STORE_PAGE_FAULT
+  FAIL_IF_NE t5, a2
+  RETURN_TO_M
+
   // The walk's own memory accesses are checked by PMP as S-mode accesses:
   // with l0_test inaccessible, a load through it is a load access fault
   // (the original access type) with tval = the VA.
-  TEST_CASE 31
+  TEST_CASE 33
   MAP_TEST_PAGE 0, LEAF_RW_AD
   la a1, l0_test
   srli t0, a1, 2
@@ -320,7 +346,7 @@ test_main:
   ld a0, 0(a1)
   TRAP_END CAUSE_LOAD_ACCESS
   FAIL_IF_NE t5, a1
-  TEST_CASE 32
+  TEST_CASE 34
   TRAP_BEGIN
   sd a0, 0(a1)
   TRAP_END CAUSE_STORE_ACCESS
@@ -330,7 +356,7 @@ test_main:
   sfence.vma
 
   // M-mode is never translated: satp stays Sv39 while M reads physically.
-  TEST_CASE 33
+  TEST_CASE 35
   la a1, known
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x600dcafe0000beef
