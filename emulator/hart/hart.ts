@@ -60,6 +60,27 @@ export interface StaleTranslationEvent {
   readonly pc: bigint;
 }
 
+/** Everything architectural (and the TLB) of a hart, as plain data (snapshots; see saveState). */
+export interface HartState {
+  readonly registers: Int32Array;
+  readonly pcLo: number;
+  readonly pcHi: number;
+  readonly priv: Privilege;
+  readonly csr: Readonly<Record<string, number | bigint>>;
+  readonly pmpCfg: Uint8Array;
+  readonly pmpAddr: readonly bigint[];
+  readonly tlb: ReturnType<Tlb['save']>;
+  readonly instret: number;
+  readonly reservation: number;
+  readonly waiting: boolean;
+}
+
+/** Hart fields saved by name in HartState.csr. */
+const CSR_FIELDS = [
+  'mstatus', 'medeleg', 'mideleg', 'mie', 'mipSoftware', 'mipLines', 'mtvec', 'stvec', 'mepc', 'sepc', 'mcause', 'scause', 'mtval', 'stval',
+  'mscratch', 'sscratch', 'mcounteren', 'scounteren', 'menvcfg', 'senvcfg', 'cycleOffset', 'instretOffset',
+] as const;
+
 export interface HartHooks {
   onTrap?: (event: TrapEvent) => void;
   onStaleTranslation?: (event: StaleTranslationEvent) => void;
@@ -126,8 +147,8 @@ export class Hart implements ReservationHolder, PteReader {
   satpMode = 0;
   satpAsid = 0;
   satpPpn = 0;
-  private cycleOffset = 0n;
-  private instretOffset = 0n;
+  cycleOffset = 0n;
+  instretOffset = 0n;
 
   /** Instructions retired since reset (the observation count; minstret is this plus an offset). */
   instret = 0;
@@ -231,6 +252,35 @@ export class Hart implements ReservationHolder, PteReader {
     this.satpAsid = Number((v >> 44n) & 0xffffn);
     this.satpPpn = Number(v & ((1n << 44n) - 1n));
     // The TLB is ASID-tagged and keeps its entries: the spec requires sfence.vma to see PTE changes.
+    this.flushFastCaches();
+  }
+
+  /** The hart's whole state as plain data (the decode cache and fast paths are derived, so not saved). */
+  saveState(): HartState {
+    const csr: Record<string, number | bigint> = {};
+    for (const f of CSR_FIELDS) csr[f] = this[f];
+    csr.satp = this.satp;
+    return {
+      registers: this.r.slice(), pcLo: this.pcLo, pcHi: this.pcHi, priv: this.priv, csr,
+      pmpCfg: this.pmp.cfg.slice(), pmpAddr: [...this.pmp.addr], tlb: this.tlb.save(),
+      instret: this.instret, reservation: this.reservation, waiting: this.waiting,
+    };
+  }
+
+  /** Puts back a state from saveState (of this or another hart with the same options). */
+  restoreState(state: HartState): void {
+    this.r.set(state.registers);
+    this.pcLo = state.pcLo;
+    this.pcHi = state.pcHi;
+    this.priv = state.priv;
+    const self = this as unknown as Record<string, number | bigint>;
+    for (const f of CSR_FIELDS) self[f] = state.csr[f]!;
+    this.setSatp(state.csr.satp as bigint);
+    this.pmp.load(state.pmpCfg, state.pmpAddr);
+    this.tlb.load(state.tlb);
+    this.instret = state.instret;
+    this.reservation = state.reservation;
+    this.waiting = state.waiting;
     this.flushFastCaches();
   }
 

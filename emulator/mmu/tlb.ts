@@ -79,6 +79,25 @@ export class Tlb {
     }
   }
 
+  /** All entries as plain data (snapshots). */
+  save(): { tag: Int32Array; asid: Int32Array; global: Uint8Array; flags: Int32Array; level: Int8Array; pagePa: Float64Array; ptePa: Float64Array; victim: Uint8Array } {
+    return {
+      tag: this.tag.slice(), asid: this.asid.slice(), global: this.global.slice(), flags: this.flags.slice(),
+      level: this.level.slice(), pagePa: this.pagePa.slice(), ptePa: this.ptePa.slice(), victim: this.victim.slice(),
+    };
+  }
+
+  load(s: ReturnType<Tlb['save']>): void {
+    this.tag.set(s.tag);
+    this.asid.set(s.asid);
+    this.global.set(s.global);
+    this.flags.set(s.flags);
+    this.level.set(s.level);
+    this.pagePa.set(s.pagePa);
+    this.ptePa.set(s.ptePa);
+    this.victim.set(s.victim);
+  }
+
   /** Number of valid entries (tests and observers). */
   size(): number {
     let n = 0;

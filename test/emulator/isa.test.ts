@@ -10,6 +10,7 @@ import { runElf } from '../../emulator/run.js';
 
 const ISA_DIR = 'test/riscv/build/isa';
 const SELFTEST = 'test/riscv/build/selftest/fail-test-3.elf';
+const BENCH = 'test/riscv/build/bench/sv39-loop.elf';
 const BUDGET = 20_000_000;
 
 function elfsUnder(dir: string): string[] {
@@ -34,6 +35,11 @@ describe('ISA test programs (test/riscv/build/isa)', () => {
       expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
     });
   }
+
+  it.skipIf(!existsSync(BENCH))('the benchmark program (S-mode, Sv39, exits through HTIF by a virtual address) runs to its checksum', () => {
+    const result = runElf(readFileSync(BENCH), { fileName: BENCH, maxInstructions: 200_000_000 });
+    expect(result).toMatchObject({ reason: 'exit', exitCode: 0, console: '7f8eb3012ce64755\n' });
+  });
 
   it.skipIf(!existsSync(SELFTEST))('reports a failing program by its test number (selftest fail-test-3)', () => {
     const result = runElf(readFileSync(SELFTEST), { fileName: SELFTEST, maxInstructions: BUDGET });
