@@ -368,7 +368,12 @@ describe.skipIf(!hasDtc)(`dtc cross-check${hasDtc ? '' : ' (SKIPPED: dtc not ins
     it(`dtc decompiles the ${harts}-hart blob to the expected nodes, compatibles and reg values, and recompiles it to the same tree`, () => {
       withTempDir((dir) => {
         const dtbPath = join(dir, 'virt.dtb');
-        const blob = buildVirtDtb({ harts, ramSize: 256 * MiB, bootargs: 'console=ttyS0' });
+        const blob = buildVirtDtb({
+          harts,
+          ramSize: 256 * MiB,
+          bootargs: 'console=ttyS0',
+          reserved: [{ base: 0x8000_0000, size: 0x4_0000, name: 'mmode_resv0' }],
+        });
         writeFileSync(dtbPath, blob);
         const decompiled = runWithWarnings('dtc', ['-I', 'dtb', '-O', 'dts', dtbPath]);
         expect(decompiled.warnings.filter((w) => !KNOWN_DTC_WARNING.test(w)), 'dtc warnings').toEqual([]);
@@ -390,6 +395,8 @@ describe.skipIf(!hasDtc)(`dtc cross-check${hasDtc ? '' : ' (SKIPPED: dtc not ins
         }
         expect(dts.get('/memory@80000000')!.get('reg')).toBe('<0x00 0x80000000 0x00 0x10000000>');
         expect(dts.get('/chosen')!.get('bootargs')).toBe('"console=ttyS0"');
+        expect(dts.get('/reserved-memory/mmode_resv0@80000000')?.get('reg')).toBe('<0x00 0x80000000 0x00 0x40000>');
+        expect(dts.get('/reserved-memory/mmode_resv0@80000000')?.get('no-map')).toBe('');
         expect(dts.get('/cpus')!.get('timebase-frequency')).toBe('<0x989680>');
         for (let h = 0; h < harts; h++) {
           const cpu = dts.get(`/cpus/cpu@${h.toString(16)}`);
