@@ -270,9 +270,38 @@ test_main:
   EXPECT_EQ x0, 0
   EXPECT_REG sp, a1
 
+  // With C, targets need only 2-byte alignment: a 32-bit JALR and a 32-bit
+  // branch to an address that is 2 mod 4.
+  TEST_CASE 42
+  la a1, half_aligned
+  andi a2, a1, 3
+  EXPECT_EQ a2, 2
+  c.li a0, 0
+  .option norvc
+  jalr ra, 0(a1)
+  .option rvc
+  EXPECT_EQ a0, 12
+  TEST_CASE 43
+  .option norvc
+  beq x0, x0, 2f
+  .option rvc
+  j fail
+  .balign 4
+  c.nop
+2:
+  la a1, 2b
+  andi a2, a1, 3
+  EXPECT_EQ a2, 2
+
   ld ra, 8(sp)
   addi sp, sp, 16
   ret
+
+  .balign 4
+  c.nop
+half_aligned:
+  c.li a0, 12
+  c.jr ra
 
 fail_near:
   j fail
