@@ -14,4 +14,6 @@ export * from './rules/rule.js';
 export * from './rules/map.js';
 export * from './rules/boot.js';
 export * from './rules/kmem.js';
+export * from './rules/concurrent.js';
+export * from './rules/tlb.js';
 export * from './rules/check.js';

@@ -8,6 +8,7 @@ import { expectedAddressSpace } from '../memory-map.js';
 import type { Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
 import { earlyTableExact } from './boot.js';
+import { concurrentHistoryLinearizable, type KmemCall } from './concurrent.js';
 import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, type KmemEvent } from './kmem.js';
 import {
   accessedDirtyPreset,
@@ -27,6 +28,7 @@ import {
   type StackOverflowFault,
 } from './map.js';
 import { RULES, type RuleId, type RuleVerdict, type Violation } from './rule.js';
+import { noStaleTranslations, type CheckedTranslation } from './tlb.js';
 
 /** Whatever was observed of one machine (or computed from the model); every part is optional. */
 export interface Observation {
@@ -48,6 +50,10 @@ export interface Observation {
   readonly frameStatesAtStart?: ArrayLike<number>;
   /** Traps taken by stack overflows. */
   readonly stackOverflows?: readonly StackOverflowFault[];
+  /** kalloc/kfree calls from several harts with their timing (judged from `inUseAtStart`). */
+  readonly concurrentCalls?: readonly KmemCall[];
+  /** Translations harts used, each with the model's walk of the table at that moment. */
+  readonly translations?: readonly CheckedTranslation[];
 }
 
 /** Frames the harts' tables use: every table frame and every cpu-struct page's frame. */
@@ -103,6 +109,8 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'KMEM-NO-DOUBLE-FREE': (obs) =>
     obs.history && neverHandedOutTwice(obs.platform, obs.history, obs.inUseAtStart ?? []),
   'KMEM-FREE-VERDICT': (obs) => (obs.history && obs.frameStatesAtStart ? freeVerdictsFollowOrder(obs.platform, obs.frameStatesAtStart, obs.history) : undefined),
+  'KMEM-CONCURRENT': (obs) => obs.concurrentCalls && concurrentHistoryLinearizable(obs.platform, obs.concurrentCalls, obs.inUseAtStart ?? []),
+  'TLB-DISCIPLINE': (obs) => obs.translations && noStaleTranslations(obs.translations),
 };
 
 /** The first violated rule, in RULES order, with what broke it; undefined when every applicable rule holds. */

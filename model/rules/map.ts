@@ -224,20 +224,29 @@ export function stackGuarded(runs: readonly LeafRun[]): RuleVerdict {
   return next === CPU_STACK.end ? undefined : violation('STACK-GUARD', `stack byte ${hex(next)} is unmapped, so an overflow would fault above the guard page`);
 }
 
-/** A trap a hart took while overflowing its stack. */
+/** The first trap a hart took while overflowing its stack, and what it stored before. */
 export interface StackOverflowFault {
   readonly hart: number;
   /** scause. */
   readonly cause: number;
   /** stval: the faulting address. */
   readonly tval: bigint;
+  /** VAs the hart stored to from the start of the overflowing recursion up to that trap, when observed. */
+  readonly storesBeforeFault?: readonly bigint[];
 }
 
-/** STACK-GUARD at run time: an overflow's first fault is a load or store page fault inside the guard page. */
+/**
+ * STACK-GUARD at run time: an overflow's first fault is a load or store page fault inside the guard
+ * page, and until then the hart stored only inside its stack.
+ */
 export function overflowFaultsInGuard(faults: readonly StackOverflowFault[]): RuleVerdict {
   for (const f of faults) {
     if (f.cause !== 15 && f.cause !== 13) return violation('STACK-GUARD', `hart ${f.hart}: stack overflow trapped with scause ${f.cause}, not a store (15) or load (13) page fault`);
     if (f.tval < CPU_GUARD.start || f.tval >= CPU_GUARD.end) return violation('STACK-GUARD', `hart ${f.hart}: stack overflow faulted at ${hex(f.tval)}, outside the guard page ${formatRange(CPU_GUARD)}`);
+    const stray = f.storesBeforeFault?.find((va) => va < CPU_STACK.start || va >= CPU_STACK.end);
+    if (stray !== undefined) {
+      return violation('STACK-GUARD', `hart ${f.hart}: before its overflow faulted it stored to ${hex(stray)}, outside its stack ${formatRange(CPU_STACK)}`);
+    }
   }
   return undefined;
 }

@@ -12,11 +12,13 @@ export const RULES = [
   { id: 'MAP-AD', statement: 'Every leaf has A set, and D set exactly when W is set.' },
   { id: 'MAP-SHARED', statement: 'Outside the cpu struct\'s gigabyte, every hart maps exactly the same leaves.' },
   { id: 'MAP-EXACT', statement: 'Each hart\'s final table maps exactly expectedAddressSpace(platform, hart): the same runs, PAs, flags and page sizes, and a cpu struct of 7 private RW- non-global 4 KiB pages in RAM outside every reserved range.' },
-  { id: 'STACK-GUARD', statement: 'The page just below each hart\'s stack is unmapped while the whole stack is writable, so a stack overflow\'s first fault lands in the guard page.' },
+  { id: 'STACK-GUARD', statement: 'The page just below each hart\'s stack is unmapped while the whole stack is writable, so a stack overflow\'s first fault lands in the guard page before anything outside the stack is written.' },
   { id: 'BOOT-EARLY', statement: 'The early boot table is one root in .bss holding exactly earlyBootTable(platform): gigapage leaves only, nothing else valid.' },
   { id: 'KMEM-INTEGRITY', statement: 'The free list ends, has no repeats, and holds only page-aligned linear-map addresses of RAM frames that are neither reserved nor in use, and agrees with kmem_nfree and the frame-state table.' },
   { id: 'KMEM-NO-DOUBLE-FREE', statement: 'kalloc never hands out a frame that is still allocated, and kfree never accepts a frame that is not allocated.' },
   { id: 'KMEM-FREE-VERDICT', statement: 'kfree\'s verdict is the first that applies of Misaligned, OutOfRange, Reserved, DoubleFree, else Ok.' },
+  { id: 'KMEM-CONCURRENT', statement: 'Concurrent kalloc and kfree calls on any harts are linearizable: for every frame, some order of its calls consistent with their timing is a legal sequential history, so no frame is ever owned twice.' },
+  { id: 'TLB-DISCIPLINE', statement: 'Every translation a hart uses agrees with a walk of its current page table at that moment: no stale TLB entry is ever used.' },
 ] as const;
 
 export type RuleId = (typeof RULES)[number]['id'];

@@ -2,8 +2,16 @@
  * Every rule rejects hand-made violations, naming itself, and accepts the model's own machine.
  * Violations are small edits of a correct machine built from the model (test/model/machine.ts).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  alloc as kalloc,
+  concurrentHistoryLinearizable,
+  free as kfree,
+  initKmem,
+  noStaleTranslations,
+  walk,
+  type KmemCall,
   accessedDirtyPreset,
   checkRules,
   allViolations,
@@ -311,5 +319,83 @@ describe('the combined check', () => {
     // an outstanding kalloc from the history is in use, so it may not be on the free list
     rejects(checkRules({ platform, history: [{ kind: 'alloc', va: a }], kmem: { freeList: [a], terminated: true } }), 'KMEM-INTEGRITY', /in use/);
     expect(checkRules({ platform, history: [{ kind: 'alloc', va: a }, { kind: 'free', va: a }], kmem: { freeList: [a], terminated: true } })).toBeUndefined();
+  });
+});
+
+describe('STACK-GUARD at run time: nothing outside the stack is written before the fault', () => {
+  it('rejects a store outside the stack before the first fault (cpu info under the stack)', () => {
+    const inside = [CPU_STACK.end - 8n, CPU_STACK.start];
+    expect(overflowFaultsInGuard([{ hart: 0, cause: 15, tval: CPU_GUARD.end - 8n, storesBeforeFault: inside }])).toBeUndefined();
+    rejects(overflowFaultsInGuard([{ hart: 1, cause: 15, tval: CPU_GUARD.end - 8n, storesBeforeFault: [...inside, CPU_STACK.end + 0x10n] }]), 'STACK-GUARD', /hart 1: before its overflow faulted it stored to 0xffffffc040005010, outside its stack/);
+  });
+});
+
+describe('KMEM-CONCURRENT', () => {
+  const f = VAS_RAM + 0xfff_f000n;
+  const g = VAS_RAM + 0xfff_e000n;
+  const alloc = (hart: number, call: number, ret: number, va: bigint | null): KmemCall => ({ hart, kind: 'alloc', call, ret, va });
+  const free = (hart: number, call: number, ret: number, va: bigint, verdict?: KmemCall['verdict']): KmemCall => ({ hart, kind: 'free', call, ret, va, ...(verdict ? { verdict } : {}) });
+
+  it('accepts sequential and overlapping histories that have a legal order', () => {
+    expect(concurrentHistoryLinearizable(platform, [alloc(0, 0, 1, f), free(0, 2, 3, f, 'Ok'), alloc(1, 4, 5, f), alloc(2, 4, 6, null)])).toBeUndefined();
+    // hart 1's kalloc overlaps hart 0's kfree of the same frame: free first, then alloc, is legal
+    expect(concurrentHistoryLinearizable(platform, [alloc(0, 0, 1, f), free(0, 2, 10, f, 'Ok'), alloc(1, 5, 15, f)])).toBeUndefined();
+    expect(concurrentHistoryLinearizable(platform, [alloc(0, 0, 1, f), free(0, 2, 3, f), free(1, 2, 4, f, 'DoubleFree')])).toBeUndefined();
+    expect(concurrentHistoryLinearizable(platform, [free(0, 0, 1, f, 'Ok')], [0x8fff_f000n])).toBeUndefined();
+  });
+
+  it('rejects a frame owned by two harts at once, a free of a free frame accepted, a misordered timing', () => {
+    rejects(concurrentHistoryLinearizable(platform, [alloc(0, 0, 2, f), alloc(1, 3, 5, f), alloc(0, 1, 2, g)]), 'KMEM-CONCURRENT', /frame 0x8ffff000: no order .*hart 0 kalloc\(\) = 0xffffffe00ffff000 \[0, 2\]; hart 1 kalloc\(\) = 0xffffffe00ffff000 \[3, 5\]/);
+    rejects(concurrentHistoryLinearizable(platform, [free(0, 0, 1, f, 'Ok')]), 'KMEM-CONCURRENT', /frame 0x8ffff000/);
+    // the free returned before the alloc was called, so the alloc cannot be ordered first
+    rejects(concurrentHistoryLinearizable(platform, [free(0, 0, 1, f, 'Ok'), alloc(1, 2, 3, f)]), 'KMEM-CONCURRENT', /frame 0x8ffff000/);
+    rejects(concurrentHistoryLinearizable(platform, [alloc(0, 5, 4, f)]), 'KMEM-CONCURRENT', /returns before it is called/);
+  });
+
+  it('rejects wrong state-independent verdicts', () => {
+    expect(concurrentHistoryLinearizable(platform, [free(0, 0, 1, VAS_RAM + 0x800n, 'Misaligned'), free(0, 2, 3, VAS_RAM, 'Reserved'), free(1, 0, 1, 0x1000n)])).toBeUndefined();
+    rejects(concurrentHistoryLinearizable(platform, [free(0, 0, 1, VAS_RAM - 0x800n, 'OutOfRange')]), 'KMEM-CONCURRENT', /kfree\(0xffffffdffffff800\) = OutOfRange \[0, 1\], expected Misaligned/);
+    rejects(concurrentHistoryLinearizable(platform, [free(0, 0, 1, f, 'Reserved')]), 'KMEM-CONCURRENT', /only Ok or DoubleFree fit/);
+    rejects(checkRules({ platform, concurrentCalls: [alloc(0, 0, 1, f), alloc(1, 0, 1, f)] }), 'KMEM-CONCURRENT', /no order/);
+  });
+
+  it('accepts any widening of a sequential model history (its own order still fits)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat(), fc.nat({ max: 3 }), fc.nat({ max: 30 }), fc.nat({ max: 30 })), { maxLength: 60 }), (steps) => {
+        let state = initKmem(platform);
+        const live: bigint[] = [];
+        const calls: KmemCall[] = [];
+        steps.forEach(([isAlloc, pick, hart, early, late], i) => {
+          const t = i * 10;
+          if (isAlloc || live.length === 0) {
+            const r = kalloc(state);
+            state = r.state;
+            if (r.result.ok) live.push(r.result.va);
+            calls.push(alloc(hart, t - early, t + late, r.result.ok ? r.result.va : null));
+          } else {
+            const va = live.splice(pick % live.length, 1)[0]!;
+            const r = kfree(state, va);
+            state = r.state;
+            calls.push(free(hart, t - early, t + late, va, r.verdict));
+          }
+        });
+        expect(concurrentHistoryLinearizable(platform, calls)).toBeUndefined();
+      }),
+      { numRuns: 50 },
+    );
+  });
+});
+
+describe('TLB-DISCIPLINE', () => {
+  const image = machine.images[0]!;
+  const read = imageReader(image);
+  const use = (va: bigint, pa: bigint, root = image.root) => ({ hart: 0, va, access: 'load' as const, privilege: 'S' as const, pa, root });
+  it('accepts uses that match a fresh walk, rejects a PA the table no longer gives and an unmapped VA', () => {
+    const ok = use(VAS_RAM + 0x1234n, 0x8000_1234n);
+    expect(noStaleTranslations([{ use: ok, fresh: walk(read, image.root, ok.va, 'load', 'S', false, false) }])).toBeUndefined();
+    const moved = use(VAS_RAM + 0x1234n, 0x9000_1234n);
+    rejects(noStaleTranslations([{ use: moved, fresh: walk(read, image.root, moved.va, 'load', 'S', false, false) }]), 'TLB-DISCIPLINE', /hart 0 load of 0xffffffe000001234 .* used PA 0x90001234, but the current table maps it to 0x80001234/);
+    const identity = use(platform.ramBase, platform.ramBase);
+    rejects(checkRules({ platform, translations: [{ use: identity, fresh: walk(read, image.root, identity.va, 'load', 'S', false, false) }] }), 'TLB-DISCIPLINE', /faults there \(invalid, step 3\)/);
   });
 });
