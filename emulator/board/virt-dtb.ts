@@ -10,7 +10,7 @@
  * advertise what the emulated hart implements (`isa`), not QEMU's default
  * rv64imafdch... with Sv48.
  */
-import { fdtNode, findNode, nodeNameProblem, prop, writeFdt, type FdtNode } from './fdt.js';
+import { fdtNode, findNode, nodeNameProblem, prop, writeFdt, type FdtNode, type FdtProperty } from './fdt.js';
 import {
   ramRegion,
   regionSize,
@@ -80,7 +80,7 @@ export function virtDeviceTree(options: VirtDtbOptions): FdtNode {
   const ram = ramRegion(options.ramSize, options.ramBase ?? VIRT_RAM_BASE);
   const ph = phandles(harts);
   const hex = (n: number): string => n.toString(16);
-  const reg = (region: Region): ReturnType<typeof prop.u64> => prop.u64('reg', region.base, regionSize(region));
+  const reg = (region: Region): FdtProperty => prop.u64('reg', region.base, regionSize(region));
 
   const cpus = fdtNode(
     'cpus',

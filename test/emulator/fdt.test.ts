@@ -154,6 +154,35 @@ describe('FDT reader errors name the offset and the problem', () => {
     expect(error(patched(offStruct + sizeStruct - 8, 9)).problem).toMatch(/FDT_END inside node ""/);
   });
 
+  it('blocks outside totalsize or misaligned', () => {
+    expect(error(patched(12, good.length)).problem).toMatch(/^strings block \[0x[0-9a-f]+, \+0x4\) lies outside/);
+    expect(error(patched(16, 44)).problem).toBe('memory reservation block offset 0x2c is not 8-byte aligned');
+  });
+  it('a root with a name, a token after the root, bytes after FDT_END', () => {
+    // Structure of `good`: BEGIN "" | PROP a | BEGIN "n" | PROP b | END_NODE | END_NODE | END (offsets 0..56).
+    expect(error(patched(offStruct + 4, 0x7200_0000)).problem).toBe('root node is named "r", expected ""');
+    expect(error(patched(offStruct + 56, 1)).problem).toBe('token 0x1 after the root node, expected FDT_END');
+    const sizeStruct = u32At(good, 36);
+    expect(error(patched(36, sizeStruct + 4)).problem).toBe('4 bytes follow FDT_END inside the structure block');
+    expect(error(patched(offStruct + 28, 0x0100_0000)).problem).toMatch(/node name "\\u0001" is not node-name/);
+  });
+  it('duplicate nodes and properties', () => {
+    const twins = writeFdt({ root: fdtNode('', [prop.empty('a'), prop.empty('b')], [fdtNode('n', []), fdtNode('m', [])]) });
+    const twinsStruct = u32At(twins, 8);
+    const patch = (offset: number, value: number): Uint8Array => {
+      const copy = twins.slice();
+      new DataView(copy.buffer).setUint32(offset, value);
+      return copy;
+    };
+    // BEGIN "" (0, 4) | PROP a (8: len 12, nameoff 16) | PROP b (20: len 24, nameoff 28) | BEGIN "n" (32, 36) | END (40)
+    // | BEGIN "m" (44, 48) | END | END | END
+    expect(error(patch(twinsStruct + 28, 0)).problem).toBe('duplicate property a');
+    expect(error(patch(twinsStruct + 48, 0x6e00_0000))).toMatchObject({ offset: twinsStruct + 44, problem: 'duplicate node n' });
+  });
+  it('accepts version 16, which has no size_dt_struct', () => {
+    expect(readFdt(patched(20, 16)).root).toEqual(readFdt(good).root);
+  });
+
   it('any corruption of a valid blob yields a tree or an FdtError, never another exception', () => {
     const blob = buildVirtDtb({ harts: 2, ramSize: 64 * MiB });
     fc.assert(
