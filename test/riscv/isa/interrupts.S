@@ -316,6 +316,24 @@ back_in_m_2:
 back_in_m_3:
   li t0, MIP_SEIP
   csrc mip, t0
+  // In U both a delegated interrupt (SSI, for S) and one for M (STI, not
+  // delegated) are enabled; the one for the more privileged mode is taken
+  // first, whatever their codes (3.1.9).
+  TEST_CASE 20
+  li t0, MIP_SSIP
+  csrw mideleg, t0
+  li t0, MIP_SSIP | MIP_STIP
+  csrs mip, t0
+  csrw mie, t0
+  M_LANDING 1f
+  S_LANDING unexpected
+  ENTER_MODE PRV_U, 2f
+2:
+  j fail
+1:
+  EXPECT_EQ t4, INTERRUPT_BIT | IRQ_S_TIMER
+  li t0, MIP_SSIP | MIP_STIP
+  csrc mip, t0
   csrw mideleg, zero
   csrw mie, zero
   la t0, s_trap_handler
@@ -328,7 +346,7 @@ back_in_m_3:
   la t0, m_vectors
   ori t0, t0, 1
   csrw mtvec, t0
-  TEST_CASE 20
+  TEST_CASE 21
   li t0, MIP_SSIP | MIP_STIP | MIP_SEIP
   csrs mip, t0
   csrr a0, mip
@@ -341,7 +359,7 @@ back_in_m_3:
 1:
   EXPECT_EQ a6, IRQ_S_EXT
   EXPECT_EQ t4, INTERRUPT_BIT | IRQ_S_EXT
-  TEST_CASE 21
+  TEST_CASE 22
   li t0, MIP_SEIP
   csrc mip, t0
   li t0, MIP_SSIP | MIP_STIP
@@ -351,7 +369,7 @@ back_in_m_3:
   j fail
 1:
   EXPECT_EQ a6, IRQ_S_SOFT
-  TEST_CASE 22
+  TEST_CASE 23
   li t0, MIP_SSIP
   csrc mip, t0
   li t0, MIP_STIP

@@ -194,6 +194,32 @@ test_main:
   READ_PTE l1_test, 1
   EXPECT_AD 0
 3:
+  // A load first (the translation may now be cached with D = 0), then a
+  // store: D must still be set by the store (or the store faults).
+  TEST_CASE 9
+  li a1, TEST_VA(5)
+  beqz s9, 2f
+  la t0, page_1
+  SET_LEAF l0_test, 5, t0, RW_NO_AD
+  sfence.vma
+  ld a0, 0(a1)
+  READ_PTE l0_test, 5
+  EXPECT_AD PTE_A
+  sd a0, 0(a1)
+  READ_PTE l0_test, 5
+  EXPECT_AD PTE_A | PTE_D
+  j 3f
+2:
+  la t0, page_1
+  SET_LEAF l0_test, 5, t0, RW_NO_AD | PTE_A
+  sfence.vma
+  ld a0, 0(a1)
+  TRAP_BEGIN
+  sd a0, 0(a1)
+  TRAP_END CAUSE_STORE_PAGE_FAULT
+  READ_PTE l0_test, 5
+  EXPECT_AD PTE_A
+3:
   RETURN_TO_M
   csrw satp, zero
   sfence.vma

@@ -221,6 +221,51 @@ test_main:
   FAIL_IF_NE t5, a1
   RETURN_TO_M
   csrw medeleg, zero
+
+  // Permission inputs that are not in the PTE take effect at once, with
+  // no fence, even for a translation just used: SUM, MXR, the privilege.
+  TEST_CASE 21
+  li t0, MSTATUS_SUM
+  csrs mstatus, t0
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(0)
+  ld a0, 0(a1)                        // U page with SUM
+  li t0, MSTATUS_SUM
+  csrc sstatus, t0
+  TRAP_BEGIN
+  ld a0, 0(a1)
+  TRAP_END CAUSE_LOAD_PAGE_FAULT
+  TEST_CASE 22
+  li t0, MSTATUS_MXR
+  csrs sstatus, t0
+  li a1, TEST_VA(4)
+  lw a0, 0(a1)                        // X-only page with MXR
+  li t0, MSTATUS_MXR
+  csrc sstatus, t0
+  TRAP_BEGIN
+  lw a0, 0(a1)
+  TRAP_END CAUSE_LOAD_PAGE_FAULT
+  RETURN_TO_M
+  // S uses a supervisor page; U then faults on the same VA.
+  TEST_CASE 23
+  SATP_USE root_u, 0
+  sfence.vma
+  li t0, MSTATUS_MPP
+  csrc mstatus, t0
+  li t0, (PRV_S << 11) | MSTATUS_MPRV
+  csrs mstatus, t0
+  li a1, TEST_VA(1)
+  ld a0, 0(a1)                        // M as S through root_u: allowed
+  li t0, MSTATUS_MPRV
+  csrc mstatus, t0
+  ENTER_MODE PRV_U, 1f
+1:
+  li a1, TEST_VA(1)
+  TRAP_BEGIN
+  ld a0, 0(a1)
+  TRAP_END CAUSE_LOAD_PAGE_FAULT
+  RETURN_TO_M
   csrw satp, zero
   sfence.vma
   mv ra, s0

@@ -138,10 +138,41 @@ test_main:
   EXPECT_EQ a0, 0x102
   RETURN_TO_M
 
+  // Code: after a remap and a fence, the same VA runs the new page's code
+  // (whatever was cached for the old one).
+  TEST_CASE 11
+  la a1, page_2
+  li a0, 0x02200513                   // li a0, 0x22
+  sw a0, 64(a1)
+  li a0, 0x00008067                   // ret
+  sw a0, 68(a1)
+  la a1, page_3
+  li a0, 0x03300513                   // li a0, 0x33
+  sw a0, 64(a1)
+  li a0, 0x00008067
+  sw a0, 68(a1)
+  fence.i
+  la t0, page_2
+  SET_LEAF l0_test, 7, t0, PTE_V | PTE_R | PTE_X | PTE_A
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li s1, TEST_VA(7) + 64
+  jalr ra, 0(s1)
+  EXPECT_EQ a0, 0x22
+  jalr ra, 0(s1)
+  EXPECT_EQ a0, 0x22
+  la t0, page_3
+  SET_LEAF l0_test, 7, t0, PTE_V | PTE_R | PTE_X | PTE_A
+  sfence.vma s1, x0
+  jalr ra, 0(s1)
+  EXPECT_EQ a0, 0x33
+  RETURN_TO_M
+
   // Two address spaces: root_s and root_b share the identity leaf, and
   // TEST_VA(5) is page_2 in root_s but page_3 in root_b. Both ASIDs fresh
   // (fenced once), so satp switches need no fence. Needs 2 ASIDs.
-  TEST_CASE 11
+  TEST_CASE 12
   li a0, 2
   bltu s8, a0, no_asids
   li t0, 0x80000000
@@ -167,14 +198,14 @@ test_main:
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x103
   // ASID-specific fences after changing root_b's leaf, both forms.
-  TEST_CASE 12
+  TEST_CASE 13
   la t0, page_1
   SET_LEAF l0_b, 5, t0, LEAF_RW_AD
   li a2, 2
   sfence.vma x0, a2
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x101
-  TEST_CASE 13
+  TEST_CASE 14
   la t0, page_0
   SET_LEAF l0_b, 5, t0, LEAF_RW_AD
   sfence.vma a1, a2
@@ -182,7 +213,7 @@ test_main:
   EXPECT_EQ a0, 0x100
   // A global leaf, identical in both spaces (as G requires): a change
   // fenced with rs2 = x0 is seen from either ASID.
-  TEST_CASE 14
+  TEST_CASE 15
   la t0, page_1
   SET_LEAF l0_b, 6, t0, LEAF_RW_AD | PTE_G
   REMAP 6, 1, PTE_G
@@ -193,7 +224,7 @@ test_main:
   SATP_USE root_s, 1
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x101
-  TEST_CASE 15
+  TEST_CASE 16
   la t0, page_2
   SET_LEAF l0_b, 6, t0, LEAF_RW_AD | PTE_G
   REMAP 6, 2, PTE_G
