@@ -58,7 +58,10 @@ export interface Platform {
   readonly image: ImageLayout;
   /** The device tree blob: [address in a1, + totalsize). */
   readonly dtb: Range;
-  /** Extra reserved ranges the blob declares. They may overlap the firmware's range (OpenSBI declares its own). */
+  /**
+   * Extra reserved ranges the blob declares, as declared; only their part in RAM counts (clipped).
+   * They may overlap the firmware's range (OpenSBI declares its own memory there).
+   */
   readonly reserved: readonly ReservedRange[];
   readonly devices: readonly Device[];
 }
@@ -239,8 +242,19 @@ export function reservedRanges(platform: Platform): readonly NamedRange[] {
     { name: 'image', range: pageRoundOutward(imageRange(platform)) },
     { name: 'frame-state table', range: frameStateTableRange(platform) },
     { name: 'device tree', range: pageRoundOutward(platform.dtb) },
-    ...platform.reserved.map((r) => ({ name: `reserved ${r.name}`, range: pageRoundOutward(r.range) })),
+    ...platform.reserved.flatMap((r) => {
+      const range = blobReservedInRam(platform, r.range);
+      return range ? [{ name: `reserved ${r.name}`, range }] : [];
+    }),
   ];
+}
+
+/** A range the blob reserves, rounded outward to pages and clipped to RAM; undefined when none of it is RAM. */
+export function blobReservedInRam(platform: Platform, range: Range): Range | undefined {
+  const rounded = pageRoundOutward(range);
+  const start = rounded.start > platform.ramBase ? rounded.start : platform.ramBase;
+  const end = rounded.end < ramEnd(platform) ? rounded.end : ramEnd(platform);
+  return start < end ? { start, end } : undefined;
 }
 
 /** The reserved range containing PA `pa`, if any. */
@@ -288,10 +302,7 @@ export function validatePlatform(platform: Platform): PlatformProblem[] {
   }
   checkRange('dtb', platform.dtb, bad);
   if (!rangeContains(ram, platform.dtb)) bad('dtb', formatRange(platform.dtb), `must lie inside RAM ${formatRange(ram)}`);
-  platform.reserved.forEach((r, i) => {
-    checkRange(`reserved[${i}].range`, r.range, bad);
-    if (!rangeContains(ram, r.range)) bad(`reserved[${i}].range`, formatRange(r.range), `(${r.name}) must lie inside RAM ${formatRange(ram)}`);
-  });
+  platform.reserved.forEach((r, i) => checkRange(`reserved[${i}].range`, r.range, bad));
   if (problems.length === 0) checkReservedDisjoint(platform, bad);
   checkDevices(platform, bad);
   return problems;
@@ -352,10 +363,17 @@ function checkReservedDisjoint(platform: Platform, bad: Bad): void {
   // The blob's reserved ranges may overlap the firmware's (OpenSBI declares its own memory there).
   const others = own.slice(1);
   platform.reserved.forEach((r, i) => {
-    const range = pageRoundOutward(r.range);
+    const range = blobReservedInRam(platform, r.range);
+    if (range === undefined) return;
     const clash =
       others.find((o) => rangesOverlap(o.range, range)) ??
-      platform.reserved.slice(0, i).map((o) => ({ name: `reserved ${o.name}`, range: pageRoundOutward(o.range) })).find((o) => rangesOverlap(o.range, range));
+      platform.reserved
+        .slice(0, i)
+        .flatMap((o) => {
+          const clipped = blobReservedInRam(platform, o.range);
+          return clipped ? [{ name: `reserved ${o.name}`, range: clipped }] : [];
+        })
+        .find((o) => rangesOverlap(o.range, range));
     if (clash) bad(`reserved[${i}].range`, formatRange(r.range), `(${r.name}) overlaps the ${clash.name} ${formatRange(clash.range)}`);
   });
 }
