@@ -82,6 +82,12 @@ const CSR_FIELDS = [
 ] as const;
 
 export interface HartHooks {
+  /**
+   * Called before a trap is taken, with pc still at the trapping instruction.
+   * Returning true means the host handled it (e.g. builtin SBI firmware
+   * answering an ecall from S-mode; it must set pc itself): no trap is taken.
+   */
+  interceptTrap?: (hart: Hart, cause: number, interrupt: boolean, tval: bigint) => boolean;
   onTrap?: (event: TrapEvent) => void;
   onStaleTranslation?: (event: StaleTranslationEvent) => void;
 }
@@ -181,6 +187,8 @@ export class Hart implements ReservationHolder, PteReader {
 
   // Observation: per-PC hooks and the trace
   private readonly pcHooks = new Map<bigint, (h: Hart) => void>();
+  /** Virtual pages (pc >> 12, as hi * 2^20 + lo >>> 12) holding PC hooks, with counts. */
+  private readonly pcHookPages = new Map<number, number>();
   private trace: ((line: string) => void) | undefined;
   private hookedPc = -1n;
   private hookedInstret = -1;
@@ -322,7 +330,8 @@ export class Hart implements ReservationHolder, PteReader {
   run(maxSteps: number): number {
     this.stopRequested = false;
     let steps = 0;
-    const single = this.trace !== undefined || this.pcHooks.size > 0 || this.strictTlb;
+    const single = this.trace !== undefined || this.strictTlb;
+    const hooked = this.pcHooks.size > 0;
     while (steps < maxSteps && !this.stopRequested) {
       this.breakOut = false;
       if (this.waiting) {
@@ -334,7 +343,9 @@ export class Hart implements ReservationHolder, PteReader {
         this.takeTrap(cause, true, 0n);
         continue;
       }
-      steps += single ? this.stepObserved() : this.runPage(maxSteps - steps);
+      // runPage never leaves the virtual page it starts in, so PC hooks cost only in pages that have one.
+      const observe = single || (hooked && this.pcHookPages.has(this.pcHi * 0x100000 + (this.pcLo >>> 12)));
+      steps += observe ? this.stepObserved() : this.runPage(maxSteps - steps);
     }
     return steps;
   }
@@ -425,8 +436,16 @@ export class Hart implements ReservationHolder, PteReader {
 
   /** Calls `hook` before the instruction at virtual address `pc` executes. Returns a remover. */
   addPcHook(pc: bigint, hook: (h: Hart) => void): () => void {
-    this.pcHooks.set(BigInt.asUintN(64, pc), hook);
-    return () => this.pcHooks.delete(BigInt.asUintN(64, pc));
+    const at = BigInt.asUintN(64, pc);
+    this.pcHooks.set(at, hook);
+    const page = bigHi(at) * 0x100000 + (bigLo(at) >>> 12);
+    this.pcHookPages.set(page, (this.pcHookPages.get(page) ?? 0) + 1);
+    return () => {
+      if (!this.pcHooks.delete(at)) return;
+      const n = this.pcHookPages.get(page)! - 1;
+      if (n === 0) this.pcHookPages.delete(page);
+      else this.pcHookPages.set(page, n);
+    };
   }
 
   /** Fetch, decode and run one instruction that is not in RAM (MMIO, e.g. a boot ROM device); not cached. */
@@ -927,6 +946,10 @@ export class Hart implements ReservationHolder, PteReader {
 
   /** Enters the trap handler (privileged spec 3.1.6.1, 3.1.7, 4.1.1): delegation, xPP/xPIE/xIE, xtvec. */
   takeTrap(cause: number, interrupt: boolean, tval: bigint): void {
+    if (this.hooks.interceptTrap?.(this, cause, interrupt, tval) === true) {
+      this.flushFastCaches();
+      return;
+    }
     const from = this.priv;
     const epc = pairToBig(this.pcLo, this.pcHi);
     const delegated = from <= PRV_S && (((interrupt ? this.mideleg : this.medeleg) >>> cause) & 1) === 1;

@@ -93,6 +93,37 @@ describe('exceptions', () => {
   });
 });
 
+describe('hooks', () => {
+  it('interceptTrap lets the host handle a trap (builtin SBI): no trap is taken, the host sets pc', () => {
+    const m = machineAt([...li(x.a7, 0x10n), asm.ecall(), asm.addi(x.a1, x.a0, 1)], PRV_S);
+    const seen: number[] = [];
+    m.hart.hooks.interceptTrap = (h, cause, interrupt) => {
+      if (interrupt || cause !== Exception.EnvironmentCallFromSMode) return false;
+      seen.push(Number(h.getRegister(x.a7)));
+      h.setRegister(x.a0, 41n);
+      h.pc += 4n;
+      return true;
+    };
+    m.run();
+    expect(seen).toEqual([0x10]);
+    expect(m.hart.getRegister(x.a1)).toBe(42n);
+    expect(m.trapsBeforeEnd()).toEqual([]);
+    expect(m.traps[0]?.from).toBe(PRV_S); // still in S when it ran off the program's end
+  });
+
+  it('a PC hook fires once per arrival, also in a loop run at full speed elsewhere', () => {
+    // a0 counts to 100 in a loop at 0x8000_0000; the hook sits in another page at the loop's exit
+    const m = makeMachine([asm.addi(x.a0, x.a0, 1), ...li(x.t0, 100n), asm.bne(x.a0, x.t0, -4 * (1 + li(x.t0, 100n).length)), ...li(x.t1, 0x8000_2000n), asm.jalr(0, x.t1, 0)]);
+    m.bus.write(0x8000_2000, 4, asm.addi(x.a2, 0, 9), 0, -1);
+    let hits = 0;
+    m.hart.addPcHook(0x8000_2000n, () => hits++);
+    m.run(1000);
+    expect(hits).toBe(1);
+    expect(m.hart.getRegister(x.a0)).toBe(100n);
+    expect(m.hart.getRegister(x.a2)).toBe(9n);
+  });
+});
+
 describe('xRET', () => {
   it('mret: priv = MPP, MIE = MPIE, MPIE = 1, MPP = U, MPRV cleared when leaving M', () => {
     const m = machineAt([asm.mret()], PRV_M);
