@@ -4,16 +4,16 @@
  * of Registers", Table IV "Interrupt Control Functions", §8 "Registers"),
  * reset values from QEMU 7.2 hw/char/serial.c.
  *
- * | off | DLAB=0 read        | DLAB=0 write       | DLAB=1        | reset |
- * |-----|--------------------|--------------------|---------------|-------|
- * | 0   | RBR receive buffer | THR transmit       | DLL divisor lo| 0x0c  |
- * | 1   | IER int. enable    | IER                | DLM divisor hi| 0x00  |
- * | 2   | IIR int. ident.    | FCR FIFO control   | (same as 0)   | 0x01  |
- * | 3   | LCR line control   | LCR                |               | 0x00  |
- * | 4   | MCR modem control  | MCR                |               | 0x08  |
- * | 5   | LSR line status    | (ignored)          |               | 0x60  |
- * | 6   | MSR modem status   | (ignored)          |               | 0xb0  |
- * | 7   | SCR scratch        | SCR                |               | 0x00  |
+ * | off | DLAB=0 read        | DLAB=0 write       | DLAB=1          | reset       |
+ * |-----|--------------------|--------------------|-----------------|-------------|
+ * | 0   | RBR receive buffer | THR transmit       | DLL divisor lo  | DLL 0x0c    |
+ * | 1   | IER int. enable    | IER                | DLM divisor hi  | 0x00, DLM 0 |
+ * | 2   | IIR int. ident.    | FCR FIFO control   | as with DLAB=0  | IIR 0x01    |
+ * | 3   | LCR line control   | LCR                |                 | 0x00        |
+ * | 4   | MCR modem control  | MCR                |                 | 0x08 (OUT2) |
+ * | 5   | LSR line status    | (ignored)          |                 | 0x60        |
+ * | 6   | MSR modem status   | (ignored)          |                 | 0xb0        |
+ * | 7   | SCR scratch        | SCR                |                 | 0x00        |
  *
  * IER bits: 0 ERBFI received data available, 1 ETBEI THR empty, 2 ELSI
  * receiver line status, 3 EDSSI modem status. LSR bits: 0 DR, 1 OE, 5 THRE,

@@ -21,8 +21,8 @@
  * same, checked with qtest in test/emulator/devices/qemu-qtest.test.ts);
  * a claim clears the pending bit and marks the source claimed; a completion
  * unmarks it and, if the level is still high, makes it pending again.
- * (QEMU re-pends instead whenever the device next drives its line, which it
- * does on most register accesses, so a handler that services the device
+ * (QEMU re-pends instead whenever the device next drives its line, which its
+ * UART does on many register accesses, so a handler that services the device
  * before completing sees the same thing on both; one that completes without
  * touching the device loses the interrupt on QEMU but not here.)
  * A context's output is high while some source is pending, enabled for it,
