@@ -201,3 +201,41 @@ export function observeKmem(state: KmemState): ObservedKmem {
     frameStates,
   };
 }
+
+/**
+ * The model state a machine's allocator is in, from what was read out of it (the free list in order
+ * and the frame-state table), so a model-based test can continue from a booted machine. Throws
+ * RangeError naming the problem when the observation is not a state the model can be in; check
+ * KMEM-INTEGRITY first for a rule verdict.
+ */
+export function kmemFromObserved(platform: Platform, observed: ObservedKmem): KmemState {
+  const start = initKmem(platform);
+  const states = observed.frameStates;
+  if (!observed.terminated) throw new RangeError('kmemFromObserved: the free list did not end');
+  if (states === undefined || states.length !== start.totalFrames) {
+    throw new RangeError(`kmemFromObserved: needs the frame-state table (${start.totalFrames} entries)`);
+  }
+  let changed: Trie | undefined;
+  let nallocated = 0;
+  for (let index = 0; index < start.totalFrames; index++) {
+    const state = FRAME_STATE_OF_CODE[states[index]!];
+    const initial = initialState(start.reserved, index);
+    if (state === undefined || (state === 'RESERVED') !== (initial === 'RESERVED')) {
+      throw new RangeError(`kmemFromObserved: frame ${hex(framePa(platform, index))} has state byte ${states[index]}, but it is ${initial === 'RESERVED' ? '' : 'not '}reserved`);
+    }
+    if (state === 'ALLOCATED') nallocated += 1;
+    if (state !== initial) changed = trieSet(changed, index, state);
+  }
+  // rebuild the list tail first, merging runs of consecutive descending frames into segments
+  let head: FreeSegment | null = null;
+  for (let i = observed.freeList.length - 1; i >= 0; i--) {
+    const index = frameIndex(platform, linearPa(observed.freeList[i]!, platform.ramBase));
+    if (FRAME_STATE_OF_CODE[states[index]!] !== 'FREE') throw new RangeError(`kmemFromObserved: list entry #${i} ${hex(observed.freeList[i]!)} is not FREE`);
+    head = head !== null && head.top + 1 === index ? { top: index, bottom: head.bottom, next: head.next } : { top: index, bottom: index, next: head };
+  }
+  const nfree = observed.freeList.length;
+  if (nfree + nallocated !== start.nfree) {
+    throw new RangeError(`kmemFromObserved: ${nfree} listed + ${nallocated} allocated frames, but ${start.nfree} frames are not reserved`);
+  }
+  return { ...start, nfree, nallocated, head, changed };
+}

@@ -11,6 +11,7 @@ import {
   frameState,
   hex,
   initKmem,
+  kmemFromObserved,
   MiB,
   neverHandedOutTwice,
   observeKmem,
@@ -180,5 +181,52 @@ describe('laws over random alloc/free sequences (16 MiB RAM)', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('kmemFromObserved', () => {
+  it('recovers a state that observes the same and allocates in the same order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.nat()), { maxLength: 80 }), (ops) => {
+        let s = initKmem(small);
+        const live: bigint[] = [];
+        for (const [isAlloc, pick] of ops) {
+          if (isAlloc || live.length === 0) {
+            const r = alloc(s);
+            s = r.state;
+            if (r.result.ok) live.push(r.result.va);
+          } else {
+            s = free(s, live.splice(pick % live.length, 1)[0]!).state;
+          }
+        }
+        const recovered = kmemFromObserved(small, observeKmem(s));
+        expect(observeKmem(recovered)).toEqual(observeKmem(s));
+        expect([recovered.nfree, recovered.nallocated]).toEqual([s.nfree, s.nallocated]);
+        let a = s;
+        let b = recovered;
+        for (let i = 0; i < 5; i++) {
+          const ra = alloc(a);
+          const rb = alloc(b);
+          expect(rb.result).toEqual(ra.result);
+          a = ra.state;
+          b = rb.state;
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('refuses observations no model state matches', () => {
+    const good = observeKmem(initKmem(small));
+    const states = Uint8Array.from(good.frameStates!);
+    expect(() => kmemFromObserved(small, { ...good, terminated: false })).toThrow(/did not end/);
+    expect(() => kmemFromObserved(small, { freeList: good.freeList, terminated: true })).toThrow(/needs the frame-state table/);
+    const reservedFree = Uint8Array.from(states);
+    reservedFree[0] = 1;
+    expect(() => kmemFromObserved(small, { ...good, frameStates: reservedFree })).toThrow(/frame 0x80000000 has state byte 1, but it is reserved/);
+    const allocatedListed = Uint8Array.from(states);
+    allocatedListed[4095] = 2;
+    expect(() => kmemFromObserved(small, { ...good, frameStates: allocatedListed })).toThrow(/list entry #0 .* is not FREE/);
+    expect(() => kmemFromObserved(small, { ...good, freeList: good.freeList.slice(1) })).toThrow(/listed \+ 0 allocated frames/);
   });
 });
