@@ -4,13 +4,15 @@
  * mtimecmp at +0x4000, mtime at +0xbff8; privileged spec 3.1.9, 3.2.1):
  * mtime advances; mip.MSIP follows msip and mip.MTIP follows
  * mtime >= mtimecmp (neither writable through mip); the interrupts are
- * taken with causes 3 and 7, MSI before MTI; WFI wakes on the timer.
+ * taken with causes 3 and 7, MSI before MTI; WFI wakes on the timer; the
+ * time CSR, where implemented, shadows mtime.
  */
 #include "test.h"
 
 #define CLINT_MSIP     0x02000000
 #define CLINT_MTIMECMP 0x02004000
 #define CLINT_MTIME    0x0200bff8
+#define TM             (1 << 1)      /* mcounteren.TM */
 
 /* a0 = mip & bit */
 .macro MIP_BIT bit
@@ -148,6 +150,46 @@ test_main:
   sd t0, 0(s2)
   la t0, m_trap_handler
   csrw mtvec, t0
+
+  // The time CSR is a read-only shadow of mtime; the privileged spec also
+  // lets M-mode software emulate it, in which case reading it traps as an
+  // illegal instruction (QEMU's spike machine does that). Either is
+  // accepted, but consistently: s4 = 1 if time is implemented. If it is,
+  // mtime before <= time <= mtime after, in M and, with mcounteren.TM, in S.
+  TEST_CASE 8
+  li s4, 1
+  ld a2, 0(s3)
+  la t3, 2f
+  rdtime a0
+  li t3, 0
+  ld a3, 0(s3)
+  bltu a0, a2, fail_near
+  bltu a3, a0, fail_near
+  j 3f
+2:
+  li s4, 0
+  EXPECT_EQ t4, CAUSE_ILLEGAL_INSTRUCTION
+  EXPECT_TVAL_INSN32
+3:
+  TEST_CASE 9
+  li t0, TM
+  csrw mcounteren, t0
+  ENTER_MODE PRV_S, 1f
+1:
+  beqz s4, 2f
+  ld a2, 0(s3)
+  rdtime a0
+  ld a3, 0(s3)
+  bltu a0, a2, fail_near
+  bltu a3, a0, fail_near
+  j 3f
+2:
+  TRAP_BEGIN
+  rdtime a0
+  TRAP_END CAUSE_ILLEGAL_INSTRUCTION
+3:
+  RETURN_TO_M
+  csrw mcounteren, zero
   mv ra, s0
   ret
 

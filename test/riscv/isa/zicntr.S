@@ -4,8 +4,7 @@
  * count up and can be written; S needs the mcounteren bit and U both the
  * mcounteren and scounteren bits, else illegal-instruction (also for time
  * and hpmcounter3); the RV32-only high halves do not exist on RV64.
- * (Reads of `time` where permitted are not checked: QEMU's spike machine
- * has no time CSR, the board's timer is tested through the CLINT.)
+ * (The value of `time` where permitted is checked in clint, next to mtime.)
  */
 #include "test.h"
 
