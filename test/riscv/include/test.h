@@ -165,30 +165,17 @@
   EXPECT_EQ a0, \expected
 .endm
 
-/* Fails the current test unless the CSR reads imm. */
-.macro EXPECT_CSR csr, imm
-  csrr s10, \csr
-  li s11, \imm
-  FAIL_IF_NE s10, s11
-.endm
-
 /*
  * TRAP_BEGIN / TRAP_END bracket one instruction that must trap:
  *     TRAP_BEGIN
  *     ld a0, 0(a1)
  *     TRAP_END CAUSE_LOAD_ACCESS
  * TRAP_END checks the cause and that epc is the bracketed instruction;
- * then EXPECT_EQ TRAP_TVAL, ... (or EXPECT_REG) checks tval. The
- * _HERE variants resume in the handler's mode instead of the trapping one.
+ * then EXPECT_EQ TRAP_TVAL, imm / FAIL_IF_NE TRAP_TVAL, reg /
+ * EXPECT_TVAL_INSN32 check tval.
  */
 .macro TRAP_BEGIN
   la t3, 8997f
-8996:
-.endm
-
-.macro TRAP_BEGIN_HERE
-  la t3, 8997f
-  ori t3, t3, 1
 8996:
 .endm
 
@@ -210,20 +197,15 @@
 .endm
 
 /* After a trap: fails unless tval holds the 32-bit instruction at epc (the
- * illegal-instruction rule, privileged spec 3.1.16). */
+ * illegal-instruction rule, privileged spec 3.1.16). Reads the instruction
+ * through epc, so the code must be readable in the current mode. */
 .macro EXPECT_TVAL_INSN32
   lwu s11, 0(t6)
   FAIL_IF_NE t5, s11
 .endm
 
-/* As EXPECT_TVAL_INSN32 for a 16-bit instruction. */
-.macro EXPECT_TVAL_INSN16
-  lhu s11, 0(t6)
-  FAIL_IF_NE t5, s11
-.endm
-
-/* Switches from M-mode to privilege `mode` (PRV_S or PRV_U) at label `to`,
- * with the given satp (0 = Bare): sets mstatus.MPP and mepc, then mret. */
+/* Switches from M-mode to privilege `mode` (PRV_S or PRV_U) at label `to`:
+ * sets mstatus.MPP and mepc, then MRET (which also sets MIE = MPIE). */
 .macro ENTER_MODE mode, to
   li s11, MSTATUS_MPP
   csrc mstatus, s11
