@@ -11,6 +11,7 @@ import {
   VAS_RAM,
   type EarlyBootEntry,
   type ExpectedAddressSpace,
+  runsEqual,
   type LeafRun,
 } from '../model/index.js';
 
@@ -87,4 +88,36 @@ export function formatMapTable(rows: readonly MapRow[]): string {
   const widths = columns.map((c) => Math.max(...all.map((row) => row[c].length)));
   const line = (row: MapRow) => columns.map((c, i) => row[c].padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(HEADER), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Expected and observed runs (both sorted and merged, as flatten gives them) as a diff table:
+ * "-" marks an expected run that was not observed, "+" an observed run that was not expected.
+ */
+export function formatMapDiff(expected: readonly LeafRun[], observed: readonly LeafRun[]): string {
+  const marks: string[] = [];
+  const rows: MapRow[] = [];
+  const add = (mark: string, run: LeafRun) => {
+    marks.push(mark);
+    rows.push(observedRows([run])[0]!);
+  };
+  let i = 0;
+  let j = 0;
+  while (i < expected.length || j < observed.length) {
+    const e = expected[i];
+    const o = observed[j];
+    if (e !== undefined && o !== undefined && runsEqual(e, o)) {
+      add(' ', e);
+      i++;
+      j++;
+    } else if (o === undefined || (e !== undefined && e.va <= o.va)) {
+      add('-', e!);
+      i++;
+    } else {
+      add('+', o);
+      j++;
+    }
+  }
+  const [header, rule, ...lines] = formatMapTable(rows).split('\n');
+  return [`  ${header}`, `  ${rule}`, ...lines.map((line, k) => `${marks[k]} ${line}`)].join('\n');
 }

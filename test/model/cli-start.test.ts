@@ -1,9 +1,9 @@
 /** `hvspec start` and the memory-map table formatter (cli/), printing the model's default map. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { start, memoryMapReport } from '../../cli/commands/start.js';
-import { expectedRows, formatAddress, formatMapTable, observedRows, regionOfVa } from '../../cli/memory-map-table.js';
+import { expectedRows, formatAddress, formatMapDiff, formatMapTable, observedRows, regionOfVa } from '../../cli/memory-map-table.js';
 import { UsageError } from '../../cli/usage.js';
-import { expectedAddressSpace, virtPlatform } from '../../model/index.js';
+import { expectedAddressSpace, expectedFixedRuns, virtPlatform } from '../../model/index.js';
 import { modelMachine } from './machine.js';
 
 afterEach(() => {
@@ -56,5 +56,20 @@ describe('hvspec start', () => {
     expect(out).toMatch(/^usage: hvspec start/);
     await expect(start(['--bogus'])).rejects.toThrow(UsageError);
     expect(memoryMapReport(virtPlatform({ harts: 1 }))).not.toContain('Harts 1-');
+  });
+});
+
+describe('the memory-map diff', () => {
+  it('marks expected runs that are missing with - and unexpected ones with +, keeping equal ones', () => {
+    const platform = virtPlatform();
+    const expected = expectedFixedRuns(expectedAddressSpace(platform, 0));
+    const linear = expected.at(-1)!;
+    const observed = [...expected.slice(0, -1), { ...linear, size: linear.size - 0x1000n, pageSize: 0x1000n }];
+    const lines = formatMapDiff(expected, observed).split('\n');
+    expect(lines[0]).toMatch(/^  region\s+VA range/);
+    expect(lines.filter((l) => l.startsWith('  ')).length).toBe(2 + expected.length - 1);
+    expect(lines.at(-2)).toMatch(/^- linear map\s+0xffffffe0_00000000-0xffffffe0_10000000 .*256 MiB\s+RW-G\s+2 MiB$/);
+    expect(lines.at(-1)).toMatch(/^\+ linear map\s+0xffffffe0_00000000-0xffffffe0_0ffff000 .*RW-G\s+4 KiB$/);
+    expect(formatMapDiff([], [linear]).split('\n').at(-1)).toMatch(/^\+ linear map/);
   });
 });
