@@ -65,6 +65,8 @@ export function walk(reader: PteReader, rootPpn: number, key: number): WalkResul
     if ((flags & PTE_V) === 0) return 'invalid PTE';
     if ((flags & (PTE_R | PTE_W)) === PTE_W) return 'write without read';
     if (pteReservedBits(hi) !== 0) return 'reserved PTE bits';
+    // For a pointer, D, A and U are reserved for future standard use too (4.4.1): also a page fault.
+    if (!isLeaf(flags) && (flags & (PTE_D | PTE_A | PTE_U)) !== 0) return 'reserved PTE bits';
     if ((flags & PTE_G) !== 0) global = true;
     const ppn = ptePpn(lo, hi);
     if (!isLeaf(flags)) {
