@@ -222,14 +222,22 @@ test_main:
   j fail
 1:
   c.li a0, 1
-  c.beqz a0, fail_near
+  c.beqz a0, 5f                    // not taken
+  c.j 6f
+5:
+  j fail
+6:
   TEST_CASE 36
   li a0, 0x100000000               // nonzero only above bit 31
   c.bnez a0, 1f
   j fail
 1:
   c.li a0, 0
-  c.bnez a0, fail_near
+  c.bnez a0, 5f                    // not taken
+  c.j 6f
+5:
+  j fail
+6:
   TEST_CASE 37
   la a1, 1f
   c.jr a1
@@ -293,6 +301,35 @@ test_main:
   andi a2, a1, 3
   EXPECT_EQ a2, 2
 
+  // Offsets at the ends of their ranges: c.j +2046 / -2048 (CJ format),
+  // c.beqz +254 / c.bnez -256 (CB format).
+  TEST_CASE 44
+  c.j 1f                           // +2046
+  .space 2044
+1:
+  .option norvc
+  j 3f
+2:
+  j 4f
+  .option rvc
+  .space 2044
+3:
+  c.j 2b                           // -2048
+4:
+  TEST_CASE 45
+  c.li a0, 0
+  c.beqz a0, 1f                    // +254
+  .space 252
+1:
+  c.li a0, 1
+  c.j 3f
+2:
+  c.j 4f
+  .space 254
+3:
+  c.bnez a0, 2b                    // -256
+4:
+
   ld ra, 8(sp)
   addi sp, sp, 16
   ret
@@ -302,6 +339,3 @@ test_main:
 half_aligned:
   c.li a0, 12
   c.jr ra
-
-fail_near:
-  j fail

@@ -118,6 +118,37 @@ test_main:
   call add_one
   mv ra, s0
   EXPECT_EQ a0, 22
+
+  // Offsets at the ends of their ranges, so every immediate bit is decoded:
+  // a branch +4092 and -4096 (B-type, 13 bits), JAL +/-0x1fffc... here
+  // +0x2ffc and -0x3000 (J-type bits 11..13), JALR imm -2048.
+  TEST_CASE 31
+  beq x0, x0, 1f                      // +4092
+  .space 4088
+1:
+  j 3f
+2:
+  j 4f
+  .space 4092
+3:
+  beq x0, x0, 2b                      // -4096
+4:
+  TEST_CASE 32
+  jal a0, 1f                          // +0x2ffc
+  .space 0x2ff8
+1:
+  j 3f
+2:
+  j 4f
+  .space 0x2ffc
+3:
+  jal a0, 2b                          // -0x3000
+4:
+  TEST_CASE 33
+  la a1, 1f + 2048
+  jalr a0, -2048(a1)
+  j fail
+1:
   ret
 
 add_one:
