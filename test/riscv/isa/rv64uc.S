@@ -330,6 +330,49 @@ test_main:
   c.bnez a0, 2b                    // -256
 4:
 
+  // The 3-bit register fields name x8..x15: a chain through all eight as
+  // rd'/rs1' and rs2' (CA format), and c.addi4spn / c.ld / c.sd with the
+  // extremes x8 and x15.
+  TEST_CASE 46
+  li s0, 1
+  li s1, 2
+  li a0, 4
+  li a1, 8
+  li a2, 16
+  li a3, 32
+  li a4, 64
+  li a5, 128
+  c.or s0, s1
+  c.or s1, a0
+  c.or a0, a1
+  c.or a1, a2
+  c.or a2, a3
+  c.or a3, a4
+  c.or a4, a5
+  c.or a5, s0
+  EXPECT_EQ s0, 3
+  EXPECT_EQ s1, 6
+  EXPECT_EQ a0, 12
+  EXPECT_EQ a1, 24
+  EXPECT_EQ a2, 48
+  EXPECT_EQ a3, 96
+  EXPECT_EQ a4, 192
+  EXPECT_EQ a5, 131
+  TEST_CASE 47
+  mv t0, sp
+  la sp, cdata
+  c.addi4spn s0, sp, 16
+  c.addi4spn a5, sp, 24
+  li s1, 0x5151
+  c.sd s1, 0(a5)                   // cdata + 24
+  c.ld a5, 8(s0)                   // cdata + 24
+  EXPECT_EQ a5, 0x5151
+  li a5, 0x7f7f
+  c.sd a5, 0(s0)                   // cdata + 16
+  c.ld s0, 0(s0)
+  EXPECT_EQ s0, 0x7f7f
+  mv sp, t0
+
   ld ra, 8(sp)
   addi sp, sp, 16
   ret
