@@ -6,7 +6,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runElf } from '../../emulator/run.js';
+import { loadMachine, runElf } from '../../emulator/run.js';
+import type { StaleTranslationEvent } from '../../emulator/hart/hart.js';
 
 const ISA_DIR = 'test/riscv/build/isa';
 const SELFTEST = 'test/riscv/build/selftest/fail-test-3.elf';
@@ -34,6 +35,26 @@ describe('ISA test programs (test/riscv/build/isa)', () => {
       expect(result.reason, `${file} ran out of its ${BUDGET}-instruction budget`).toBe('exit');
       expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
     });
+  }
+
+  // The programs fence correctly and accept either A/D policy, so they also pass with Svade
+  // and in strict TLB mode, which must then report no stale translation.
+  for (const file of programs) {
+    for (const mode of [{ svade: true }, { strictTlb: true }]) {
+      it(`${file} passes with ${JSON.stringify(mode)}`, () => {
+        const m = loadMachine(readFileSync(file), { fileName: file, ...mode });
+        const stale: StaleTranslationEvent[] = [];
+        m.hart.hooks.onStaleTranslation = (e) => stale.push(e);
+        let steps = 0;
+        while (m.exitCode === null && steps < BUDGET) {
+          const ran = m.run(BUDGET - steps);
+          steps += ran;
+          if (ran === 0) break;
+        }
+        expect(m.exitCode, `${file} failed; console: ${m.console}`).toBe(0);
+        expect(stale).toEqual([]);
+      });
+    }
   }
 
   it.skipIf(!existsSync(BENCH))('the benchmark program (S-mode, Sv39, exits through HTIF by a virtual address) runs to its checksum', () => {
