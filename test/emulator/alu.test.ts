@@ -6,8 +6,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encI, encR } from '../../emulator/isa/fields.js';
-import { makeMachine } from './support.js';
+import { encB, encI, encR } from '../../emulator/isa/fields.js';
+import { makeMachine, readDouble, writeDouble } from './support.js';
 
 const M64 = (1n << 64n) - 1n;
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
@@ -111,5 +111,63 @@ describe('ALU against a BigInt reference', () => {
     m.run(2);
     expect(m.hart.getRegister(0)).toBe(0n);
     expect(m.hart.getRegister(5)).toBe(0xffff_ffff_ffff_ffe0n);
+  });
+});
+
+const BRANCHES: Record<string, { f3: number; ref: (a: bigint, b: bigint) => boolean }> = {
+  beq: { f3: 0, ref: (a, b) => a === b },
+  bne: { f3: 1, ref: (a, b) => a !== b },
+  blt: { f3: 4, ref: (a, b) => s64(a) < s64(b) },
+  bge: { f3: 5, ref: (a, b) => s64(a) >= s64(b) },
+  bltu: { f3: 6, ref: (a, b) => a < b },
+  bgeu: { f3: 7, ref: (a, b) => a >= b },
+};
+
+const AMOS: Record<string, { f5: number; ref: (mem: bigint, src: bigint, width: 32 | 64) => bigint }> = {
+  amoswap: { f5: 0x01, ref: (_m, s) => s },
+  amoadd: { f5: 0x00, ref: (m, s) => m + s },
+  amoxor: { f5: 0x04, ref: (m, s) => m ^ s },
+  amoand: { f5: 0x0c, ref: (m, s) => m & s },
+  amoor: { f5: 0x08, ref: (m, s) => m | s },
+  amomin: { f5: 0x10, ref: (m, s, w) => (BigInt.asIntN(w, s) < BigInt.asIntN(w, m) ? s : m) },
+  amomax: { f5: 0x14, ref: (m, s, w) => (BigInt.asIntN(w, s) > BigInt.asIntN(w, m) ? s : m) },
+  amominu: { f5: 0x18, ref: (m, s, w) => (BigInt.asUintN(w, s) < BigInt.asUintN(w, m) ? s : m) },
+  amomaxu: { f5: 0x1c, ref: (m, s, w) => (BigInt.asUintN(w, s) > BigInt.asUintN(w, m) ? s : m) },
+};
+
+describe('branches and AMOs against a BigInt reference', () => {
+  it('each branch is taken exactly when its comparison holds', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(BRANCHES)), operand, operand, (name, a, b) => {
+        const br = BRANCHES[name]!;
+        const m = makeMachine([encB(0x63, br.f3, 5, 6, 8)]);
+        m.hart.setRegister(5, a);
+        m.hart.setRegister(6, b);
+        m.run(1);
+        expect(m.hart.pc, `${name} 0x${a.toString(16)}, 0x${b.toString(16)}`).toBe(br.ref(a, b) ? 0x8000_0008n : 0x8000_0004n);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('each AMO (W and D) writes op(memory, rs2) and returns the old value sign-extended', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...Object.keys(AMOS)), fc.constantFrom<32 | 64>(32, 64), operand, operand, (name, width, mem, src) => {
+        const amo = AMOS[name]!;
+        const addr = 0x8000_4000;
+        const m = makeMachine([encR(0x2f, 7, width === 32 ? 2 : 3, 5, 6, (amo.f5 << 2) | 3)]);
+        writeDouble(m.bus, addr, mem);
+        m.hart.setRegister(5, BigInt(addr));
+        m.hart.setRegister(6, src);
+        m.run(1);
+        const what = `${name}.${width === 32 ? 'w' : 'd'} mem=0x${mem.toString(16)} src=0x${src.toString(16)}`;
+        expect(m.traps, what).toEqual([]);
+        const mask = (1n << BigInt(width)) - 1n;
+        const expectedMem = (mem & ~mask) | (amo.ref(mem & mask, src & mask, width) & mask);
+        expect(readDouble(m.bus, addr), what).toBe(expectedMem);
+        expect(m.hart.getRegister(7), what).toBe(u64(BigInt.asIntN(width, mem)));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
