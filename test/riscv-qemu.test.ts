@@ -1,9 +1,11 @@
 /**
  * Runs the RISC-V test programs (test/riscv/build) on QEMU's `spike` machine
  * to confirm that their expected values are the real machine's: every isa/
- * program and the sv39-loop benchmark must exit 0 (HTIF tohost = 1), and the
- * self-test program must report exactly the test it fails, so this harness
- * cannot pass vacuously. QEMU's exit status is tohost >> 1 (8 bits).
+ * program and the sv39-loop benchmark must exit 0 (HTIF tohost = 1), and each
+ * self-test program (selftest/<what>-<n>.S: a wrong value, an unexpected
+ * trap, a missing trap, a wrong cause) must report exactly its test n, so
+ * neither the harness nor the framework can pass vacuously. QEMU's exit
+ * status is tohost >> 1 (8 bits).
  *
  * Skips, with the reason printed, when qemu-system-riscv64 is not on PATH.
  */
@@ -134,12 +136,24 @@ function describeRun(run: QemuRun): string {
 const isaSources = readdirSync(join(riscvDir, 'isa')).filter((name) => name.endsWith('.S')).sort();
 const isaElfs = elfsIn('isa');
 const benchElf = join(buildDir, 'bench', 'sv39-loop.elf');
-const selfTestElf = join(buildDir, 'selftest', 'fail-test-3.elf');
+const selfTestElfs = elfsIn('selftest');
+
+/** The test a self-test program must fail: the number ending its name. */
+function selfTestExpectedFailure(elf: string): number {
+  const match = /-(\d+)\.elf$/.exec(basename(elf));
+  if (match === null) throw new Error(`${elf}: a self-test's name must end in -<failing test number>.elf`);
+  return Number(match[1]);
+}
 
 describe('RISC-V test programs are built', () => {
   it('has one committed ELF per isa/ source', () => {
     expect(isaElfs.map((elf) => basename(elf, '.elf'))).toEqual(isaSources.map((src) => basename(src, '.S')));
     expect(isaElfs.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('has self-test programs, each naming the test it fails', () => {
+    expect(selfTestElfs.length).toBeGreaterThanOrEqual(1);
+    for (const elf of selfTestElfs) expect(selfTestExpectedFailure(elf)).toBeGreaterThan(0);
   });
 
   it('lists QEMU deviations only for programs that exist', () => {
@@ -152,7 +166,7 @@ describe.skipIf(qemuMissing)('RISC-V test programs on QEMU spike', () => {
   let results = new Map<string, QemuRun>();
 
   beforeAll(async () => {
-    results = await runAll([...isaElfs, benchElf, selfTestElf], 4);
+    results = await runAll([...isaElfs, benchElf, ...selfTestElfs], 4);
   }, 120_000);
 
   const cases = isaElfs.map((elf) => {
@@ -181,9 +195,11 @@ describe.skipIf(qemuMissing)('RISC-V test programs on QEMU spike', () => {
     expect(run.output).toMatch(/^[0-9a-f]{16}\n/);
   });
 
-  it('the harness detects a failing program and its test number', () => {
-    const run = results.get(selfTestElf)!;
+  it.each(selfTestElfs.map((elf) => [basename(elf), elf]))('self-test %s is reported as failing its test', (_name, elf) => {
+    const run = results.get(elf)!;
+    const test = selfTestExpectedFailure(elf);
     expect(run.timedOut, describeRun(run)).toBe(false);
-    expect(run.status, describeRun(run)).toBe(3);
+    expect(run.status, describeRun(run)).toBe(test);
+    expect(run.output).toMatch(new RegExp(`^FAIL ${test.toString(16).padStart(16, '0')} `, 'm'));
   });
 });
