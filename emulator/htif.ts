@@ -11,6 +11,17 @@ import type { Bus } from './memory/bus.js';
 export interface HtifHandlers {
   onExit(code: number): void;
   onConsole(text: string): void;
+  /**
+   * A command this HTIF does not implement (Spike's syscall proxy, console
+   * input): the run cannot go on faithfully. Without a handler, the store
+   * that sent it throws HtifError out of Hart.run.
+   */
+  onUnsupported?(message: string): void;
+}
+
+/** A program used an HTIF command hvspec does not implement. */
+export class HtifError extends Error {
+  override readonly name = 'HtifError';
 }
 
 /** Watches tohost at physical `tohost`; returns a function that stops watching. */
@@ -32,6 +43,12 @@ export function attachHtif(bus: Bus, tohost: number, fromhost: number | undefine
     } else if (device === 1 && command === 1) {
       handlers.onConsole(String.fromCharCode(lo & 0xff));
       if (fromhost !== undefined) bus.write(fromhost, 8, 0, ((device << 24) | (command << 16)) | 0, -1);
+    } else {
+      const raw = ((BigInt(hi) << 32n) | BigInt(lo)).toString(16).padStart(16, '0');
+      const what = device === 0 && command === 0 ? 'the syscall proxy (device 0, command 0, even payload)' : `device ${device} command ${command}`;
+      const message = `HTIF ${what} is not supported (tohost = 0x${raw})`;
+      if (handlers.onUnsupported === undefined) throw new HtifError(message);
+      handlers.onUnsupported(message);
     }
   });
 }

@@ -13,7 +13,7 @@ import { Clint } from './devices/clint.js';
 import { parseElf, symbolPhysicalAddress, type ElfFile } from './elf.js';
 import { MIP_MSIP, MIP_MTIP } from './hart/causes.js';
 import { Hart } from './hart/hart.js';
-import { attachHtif } from './htif.js';
+import { HtifError, attachHtif } from './htif.js';
 import { Bus } from './memory/bus.js';
 
 export const RAM_BASE = 0x8000_0000;
@@ -51,6 +51,8 @@ export interface LoadedMachine {
   /** Set when the program exits through HTIF. */
   exitCode: number | null;
   console: string;
+  /** Set when the program used an HTIF command hvspec does not implement; the run stops. */
+  htifError: string | null;
   /** Runs up to `maxSteps` steps (fewer on exit, or when WFI can never wake). Returns steps taken. */
   run(maxSteps: number): number;
 }
@@ -87,10 +89,10 @@ export function loadMachine(elfBytes: Uint8Array, options: RunOptions = {}): Loa
   bus.addDevice(CLINT_BASE, clint);
   let stepsTotal = 0;
   const machine: LoadedMachine = {
-    elf, bus, hart, clint, exitCode: null, console: '',
+    elf, bus, hart, clint, exitCode: null, console: '', htifError: null,
     run(maxSteps: number): number {
       let steps = 0;
-      while (machine.exitCode === null && steps < maxSteps) {
+      while (machine.exitCode === null && machine.htifError === null && steps < maxSteps) {
         const ran = hart.run(Math.min(SLICE, maxSteps - steps));
         steps += ran;
         const before = Math.floor(stepsTotal / INSTRUCTIONS_PER_TICK);
@@ -121,6 +123,10 @@ export function loadMachine(elfBytes: Uint8Array, options: RunOptions = {}): Loa
         machine.console += text;
         options.onConsole?.(text);
       },
+      onUnsupported: (message) => {
+        machine.htifError = message;
+        hart.requestStop();
+      },
     });
   }
   if (options.trace !== undefined) hart.setTrace(options.trace);
@@ -133,6 +139,7 @@ export function runElf(elf: Uint8Array, options: RunOptions = {}): RunResult {
   let steps = 0;
   while (machine.exitCode === null && steps < budget) {
     const ran = machine.run(Math.min(budget - steps, 1 << 30));
+    if (machine.htifError !== null) throw new HtifError(`${machine.elf.fileName}: ${machine.htifError}`);
     steps += ran;
     // WFI that nothing can ever end: the budget is all that is left.
     if (ran === 0 && machine.exitCode === null) steps = budget;

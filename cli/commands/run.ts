@@ -7,8 +7,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { ElfError } from '../../emulator/elf.js';
+import { HtifError } from '../../emulator/htif.js';
 import { runElf } from '../../emulator/run.js';
-import { UsageError } from '../usage.js';
+import { EXIT_FAILED, UsageError } from '../usage.js';
 
 /** Exit code when the instruction budget runs out (as timeout(1) does). */
 export const EXIT_BUDGET = 124;
@@ -87,6 +88,10 @@ export async function run(args: string[]): Promise<number> {
     return result.reason === 'budget' ? EXIT_BUDGET : (result.exitCode ?? EXIT_BUDGET);
   } catch (e) {
     // A file that is not a runnable RISC-V ELF is the caller's mistake: name it, no stack trace.
+    if (e instanceof HtifError) {
+      process.stderr.write(`hvspec run: ${e.message}\n`);
+      return EXIT_FAILED;
+    }
     if (e instanceof ElfError || (e instanceof Error && e.message.startsWith(`${parsed.file}:`))) throw new UsageError(`run: ${e.message}`);
     throw e;
   }

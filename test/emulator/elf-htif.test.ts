@@ -84,6 +84,11 @@ describe('HTIF', () => {
     expect(readDouble(m.bus, Number(FROMHOST))).toBe((1n << 56n) | (1n << 48n));
   });
 
+  it('an unsupported command (the syscall proxy) stops the run with an error naming it', () => {
+    expect(() => runElf(program(toHost(0x8000_2000n)), { fileName: 'sys.elf' })).toThrow(/sys\.elf: HTIF the syscall proxy .* is not supported \(tohost = 0x0000000080002000\)/);
+    expect(() => runElf(program(toHost((1n << 56n) | 5n)))).toThrow(/HTIF device 1 command 0 is not supported/);
+  });
+
   it('a 32-bit store of the low word also counts (sw)', () => {
     expect(runElf(program([...li(x.t0, TOHOST), ...li(x.t1, 7n), asm.sw(x.t1, x.t0, 0)]))).toMatchObject({ exitCode: 3 });
   });
