@@ -15,6 +15,12 @@ export interface CsrDefinition {
   readonly name: string;
   readonly address: number;
   read(h: Hart): bigint;
+  /**
+   * The value CSRRS/CSRRC modify, when it differs from what they read: mip
+   * and sip read SEIP/STIP or'ed with the interrupt lines, but set/clear
+   * only the software-writable bits (privileged spec 3.1.9).
+   */
+  readForModify?(h: Hart): bigint;
   write?(h: Hart, value: bigint): void;
   /** Extra access rule beyond the address's privilege and read-only bits. */
   allowed?(h: Hart, writing: boolean): boolean;
@@ -104,6 +110,7 @@ const definitions: CsrDefinition[] = [
   { name: 'mtval', address: 0x343, read: (h) => h.mtval, write: (h, v) => { h.mtval = v; } },
   {
     name: 'mip', address: 0x344, read: (h) => BigInt(h.mip()),
+    readForModify: (h) => BigInt(h.mipSoftware | (h.mipLines & ~MIP_WRITABLE)),
     write: (h, v) => { h.mipSoftware = u32(v) & MIP_WRITABLE; },
   },
 
@@ -123,6 +130,7 @@ const definitions: CsrDefinition[] = [
   { name: 'stval', address: 0x143, read: (h) => h.stval, write: (h, v) => { h.stval = v; } },
   {
     name: 'sip', address: 0x144, read: (h) => BigInt(h.mip() & h.mideleg),
+    readForModify: (h) => BigInt((h.mipSoftware | (h.mipLines & ~MIP_WRITABLE)) & h.mideleg),
     // Only SSIP is writable from S-mode, and only when delegated.
     write: (h, v) => { const m = MIP_SSIP & h.mideleg; h.mipSoftware = (h.mipSoftware & ~m) | (u32(v) & m); },
   },

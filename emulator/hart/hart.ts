@@ -1045,7 +1045,8 @@ export class Hart implements ReservationHolder, PteReader {
     const old = def.read(this);
     if (writes) {
       const source = a < 0 ? BigInt(uimm) : regToBig(this.r, a, false);
-      const value = how === CSR_WRITE ? source : how === CSR_SET ? old | source : old & ~source;
+      const base = how === CSR_WRITE ? 0n : def.readForModify?.(this) ?? old;
+      const value = how === CSR_WRITE ? source : how === CSR_SET ? base | source : base & ~source;
       def.write?.(this, BigInt.asUintN(64, value));
       this.flushFastCaches();
     }

@@ -82,6 +82,17 @@ describe('CSR legalisation', () => {
     expect(m.hart.getRegister(x.a3)).toBe(0x888n);
   });
 
+  it('csrs/csrc on mip modify only the software SEIP bit, while reads show the line too', () => {
+    const m = makeMachine([asm.csrrs(x.a1, CSR.mip, 0), ...li(x.a0, 0x2n), asm.csrrs(x.a2, CSR.mip, x.a0)]);
+    m.hart.setInterruptLine(1 << 9, true); // SEIP from the PLIC
+    m.run(10);
+    expect(m.hart.getRegister(x.a1)).toBe(0x200n);
+    expect(m.hart.getRegister(x.a2)).toBe(0x200n);
+    expect(m.hart.mipSoftware).toBe(0x2); // SSIP set, software SEIP still clear
+    m.hart.setInterruptLine(1 << 9, false);
+    expect(m.hart.mip()).toBe(0x2);
+  });
+
   it('a minstret write is what the next instruction reads', () => {
     const m = makeMachine([...li(x.a0, 1000n), asm.csrrw(0, CSR.minstret, x.a0), asm.csrrs(x.a1, CSR.minstret, 0), asm.csrrs(x.a2, CSR.instret, 0)]);
     m.run(10);
