@@ -6,8 +6,9 @@
  * privileged one, and those delegated to S never taken in M), mcause with
  * bit 63, mepc = the first instruction not executed, the priority order
  * SEI > SSI > STI, direct and vectored mtvec/stvec (exceptions always go to
- * BASE), delegation with mideleg and the sip/sie views, WFI resuming on a
- * pending enabled interrupt even with MIE = 0.
+ * BASE), delegation with mideleg (SSI, STI, SEI) and the sip/sie views,
+ * interrupts for M taken before those for S, WFI resuming on a pending
+ * enabled interrupt even with MIE = 0.
  *
  * Interrupts are caught by local recording handlers (m_record, s_record):
  * t4/t5/t6 = cause/tval/epc, a7 = mstatus (sstatus) at the trap, a6 = the

@@ -4,7 +4,9 @@
  * runs: scaled unsigned offsets at their maxima, sign-extended immediates,
  * 6-bit shift amounts, the W forms' sign extension, c.addi16sp, c.lui's
  * sign extension, c.jalr's link = pc + 2, c.beqz/c.bnez on all 64 bits,
- * and c.ebreak. (RV64 has no c.jal: its encoding is c.addiw.)
+ * c.ebreak, HINT encodings running as no-ops, jumps to 2-mod-4 targets,
+ * CJ/CB offsets at the ends of their ranges, and every x8..x15 in the
+ * 3-bit register fields. (RV64 has no c.jal: its encoding is c.addiw.)
  */
 #include "test.h"
 

@@ -2,7 +2,9 @@
  * rv64ui-ctrl: RV64I control transfer (unprivileged spec, "Control Transfer
  * Instructions"): each conditional branch taken and not taken on signed and
  * unsigned edges, backward branches, JAL's link value, JALR's target
- * (rs1 + imm with bit 0 cleared, computed before rd is written).
+ * (rs1 + imm with bit 0 cleared, computed before rd is written), and branch
+ * and jump offsets at the ends of their ranges so every immediate bit of
+ * the B and J formats is decoded.
  */
 #include "test.h"
 

@@ -3,7 +3,8 @@
  * 3.1.6.3 MPRV, 4.3.2 step 5): U pages from S (faults unless SUM; never
  * executable by S), non-U pages from U, MXR making X-only pages readable,
  * MPRV translating M's loads and stores as MPP's privilege (not its
- * fetches), and page faults delegated to S with stval = the VA.
+ * fetches), page faults delegated to S with stval = the VA, and SUM, MXR
+ * and privilege changes taking effect at once, without a fence.
  */
 #include "test.h"
 #include "sv39.h"

@@ -4,7 +4,8 @@
  * change and a fence of any of the four forms (rs1 = x0 or the VA, rs2 = x0
  * or the ASID) covering the VA, the new translation is used, including for
  * a 2 MiB leaf fenced by an address inside it and for global (G) leaves;
- * a PTE made valid after a page fault works once fenced; two fresh ASIDs
+ * a PTE made valid after a page fault works once fenced; code at a VA
+ * remapped to another page runs the new page's code; two fresh ASIDs
  * with different tables each see their own mapping across satp switches
  * without any fence. satp: Sv39 and Bare are accepted, a write with an
  * unsupported MODE changes nothing, ASID bits are WARL from bit 44 up.

@@ -4,7 +4,9 @@
  * VAs), loads, stores and fetches through them, and every way a walk fails
  * with a page fault whose tval is the virtual address: V = 0, W without R,
  * a pointer at level 0, reserved PTE bits 63..54, a misaligned 2 MiB or
- * 1 GiB superpage, a non-canonical VA, and a missing X/R/W permission.
+ * 1 GiB superpage, a non-canonical VA, and a missing X/R/W permission;
+ * fetches, loads and stores crossing into an unmapped page (tval = the
+ * faulting portion); PMP checking the walk's own accesses.
  * Page faults are not delegated here: M records them and resumes S.
  */
 #include "test.h"
