@@ -377,9 +377,9 @@ export class Hart implements ReservationHolder, PteReader {
     let steps = 0;
     try {
       for (;;) {
+        steps++; // before decoding: a fetch fault in decodeAt is a step too
         let op = ops[off >> 1];
         if (op === undefined) op = this.decodeAt(page, off);
-        steps++;
         const next = op(this);
         this.instret++;
         if (next < 0) break;
