@@ -329,10 +329,46 @@ test_main:
   FAIL_IF_NE t5, a2
   RETURN_TO_M
 
+  // A misaligned load/store across a page boundary whose two VA pages map
+  // to physical pages in the opposite order: each part goes through its own
+  // translation (TEST_VA(5) -> page_2, TEST_VA(6) -> page_0).
+  TEST_CASE 33
+  la t0, page_2
+  SET_LEAF l0_test, 5, t0, LEAF_RW_AD
+  la t0, page_0
+  SET_LEAF l0_test, 6, t0, LEAF_RW_AD
+  sfence.vma
+  la a1, page_2
+  li a0, 0x44332211
+  li t0, 4092
+  add t0, a1, t0
+  sw a0, 0(t0)                        // last 4 bytes of page_2
+  la a1, page_0
+  li a0, 0x88776655
+  sw a0, 0(a1)                        // first 4 bytes of page_0
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(6) - 4
+  ld a0, 0(a1)
+  EXPECT_EQ a0, 0x8877665544332211
+  TEST_CASE 34
+  li a1, TEST_VA(6) - 2
+  li a0, 0xddccbbaa
+  sw a0, 0(a1)
+  RETURN_TO_M
+  la a1, page_2
+  li t0, 4094
+  add t0, a1, t0
+  lhu a0, 0(t0)
+  EXPECT_EQ a0, 0xbbaa
+  la a1, page_0
+  lhu a0, 0(a1)
+  EXPECT_EQ a0, 0xddcc
+
   // The walk's own memory accesses are checked by PMP as S-mode accesses:
   // with l0_test inaccessible, a load through it is a load access fault
   // (the original access type) with tval = the VA.
-  TEST_CASE 33
+  TEST_CASE 35
   MAP_TEST_PAGE 0, LEAF_RW_AD
   la a1, l0_test
   srli t0, a1, 2
@@ -348,7 +384,7 @@ test_main:
   ld a0, 0(a1)
   TRAP_END CAUSE_LOAD_ACCESS
   FAIL_IF_NE t5, a1
-  TEST_CASE 34
+  TEST_CASE 36
   TRAP_BEGIN
   sd a0, 0(a1)
   TRAP_END CAUSE_STORE_ACCESS
@@ -358,7 +394,7 @@ test_main:
   sfence.vma
 
   // M-mode is never translated: satp stays Sv39 while M reads physically.
-  TEST_CASE 35
+  TEST_CASE 37
   la a1, known
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x600dcafe0000beef
