@@ -364,11 +364,37 @@ test_main:
   la a1, page_0
   lhu a0, 0(a1)
   EXPECT_EQ a0, 0xddcc
+  // The same for a fetch: a 32-bit instruction whose halves sit in two
+  // physical pages in the opposite order (addi a0, x0, 0x55; then ret).
+  TEST_CASE 35
+  la a1, page_2
+  li t0, 4094
+  add t0, a1, t0
+  li a0, 0x0513                       // low half of 0x05500513
+  sh a0, 0(t0)
+  la a1, page_0
+  li a0, 0x0550                       // high half
+  sh a0, 0(a1)
+  li a0, 0x8082                       // c.jr ra
+  sh a0, 2(a1)
+  fence.i
+  la t0, page_2
+  SET_LEAF l0_test, 5, t0, LEAF_RWX_AD
+  la t0, page_0
+  SET_LEAF l0_test, 6, t0, LEAF_RWX_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(6) - 2
+  li a0, 0
+  jalr ra, 0(a1)
+  EXPECT_EQ a0, 0x55
+  RETURN_TO_M
 
   // The walk's own memory accesses are checked by PMP as S-mode accesses:
   // with l0_test inaccessible, a load through it is a load access fault
   // (the original access type) with tval = the VA.
-  TEST_CASE 35
+  TEST_CASE 36
   MAP_TEST_PAGE 0, LEAF_RW_AD
   la a1, l0_test
   srli t0, a1, 2
@@ -384,7 +410,7 @@ test_main:
   ld a0, 0(a1)
   TRAP_END CAUSE_LOAD_ACCESS
   FAIL_IF_NE t5, a1
-  TEST_CASE 36
+  TEST_CASE 37
   TRAP_BEGIN
   sd a0, 0(a1)
   TRAP_END CAUSE_STORE_ACCESS
@@ -394,7 +420,7 @@ test_main:
   sfence.vma
 
   // M-mode is never translated: satp stays Sv39 while M reads physically.
-  TEST_CASE 37
+  TEST_CASE 38
   la a1, known
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x600dcafe0000beef
