@@ -6,7 +6,8 @@
  * a pointer at level 0, reserved PTE bits 63..54, a misaligned 2 MiB or
  * 1 GiB superpage, a non-canonical VA, and a missing X/R/W permission;
  * fetches, loads and stores crossing into an unmapped page (tval = the
- * faulting portion); PMP checking the walk's own accesses.
+ * faulting portion); PMP checking the walk's own accesses and the
+ * translated address (access faults with tval = the VA).
  * Page faults are not delegated here: M records them and resumes S.
  */
 #include "test.h"
@@ -416,11 +417,50 @@ test_main:
   TRAP_END CAUSE_STORE_ACCESS
   FAIL_IF_NE t5, a1
   RETURN_TO_M
+  // PMP denying the translated physical address: an access fault whose
+  // tval is still the virtual address.
+  TEST_CASE 38
+  la t0, page_1
+  SET_LEAF l0_test, 7, t0, LEAF_RW_AD
+  la a1, page_1
+  srli t0, a1, 2
+  ori t0, t0, 0x1ff
+  csrw pmpaddr0, t0
+  li t0, PMP_NAPOT
+  csrw pmpcfg0, t0
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(7) + 8
+  TRAP_BEGIN
+  ld a0, 0(a1)
+  TRAP_END CAUSE_LOAD_ACCESS
+  FAIL_IF_NE t5, a1
+  TEST_CASE 39
+  li a1, TEST_VA(7) + 16
+  TRAP_BEGIN
+  sd a0, 0(a1)
+  TRAP_END CAUSE_STORE_ACCESS
+  FAIL_IF_NE t5, a1
+  RETURN_TO_M
+  TEST_CASE 40
+  la t0, page_1
+  SET_LEAF l0_test, 7, t0, LEAF_RWX_AD
+  sfence.vma
+  ENTER_MODE PRV_S, 1f
+1:
+  li a1, TEST_VA(7) + 0x20
+  TRAP_BEGIN
+  jalr ra, 0(a1)
+  TRAP_END_ANY_EPC CAUSE_FETCH_ACCESS
+  FAIL_IF_NE t5, a1
+  FAIL_IF_NE t6, a1
+  RETURN_TO_M
   csrw pmpcfg0, zero
   sfence.vma
 
   // M-mode is never translated: satp stays Sv39 while M reads physically.
-  TEST_CASE 38
+  TEST_CASE 41
   la a1, known
   ld a0, 0(a1)
   EXPECT_EQ a0, 0x600dcafe0000beef
