@@ -73,17 +73,17 @@ print:
 6:ret
 
   .balign 4
-boot_trap:
-  csrr t0, scause
-  li t1, 0x8000000000000005
-  bne t0, t1, fail
+boot_trap:                  /* the interrupted loop uses t1 and t2: use t4, t5 only */
+  csrr t4, scause
+  li t5, 0x8000000000000005
+  bne t4, t5, fail
   li a0, -1                 /* no further timer: clears sip.STIP */
   li a6, 0
   li a7, SBI_EXT_TIME
   ecall
-  la t0, got_timer
-  li t1, 1
-  sd t1, 0(t0)
+  la t4, got_timer
+  li t5, 1
+  sd t5, 0(t4)
   sret
 
   .balign 4
@@ -101,14 +101,14 @@ receiver:
 
   .balign 4
 receiver_trap:
-  csrr t0, scause
-  li t1, 0x8000000000000001
-  bne t0, t1, 8f
-  li t0, MIP_SSIP
-  csrc sip, t0
-  la t0, got_ipi
-  li t1, 1
-  sd t1, 0(t0)
+  csrr t4, scause
+  li t5, 0x8000000000000001
+  bne t4, t5, 8f
+  li t4, MIP_SSIP
+  csrc sip, t4
+  la t4, got_ipi
+  li t5, 1
+  sd t5, 0(t4)
 8:sret
 
   .section .rodata
