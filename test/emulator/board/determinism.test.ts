@@ -14,19 +14,24 @@ import { boardMachine, haveHypervisor, HYPERVISOR, machineDigest, readSymbol } f
 const slices = (harts: number): fc.Arbitrary<Slice[]> =>
   fc.array(fc.record({ hart: fc.integer({ min: 0, max: harts - 1 }), steps: fc.integer({ min: 1, max: 80 }) }), { minLength: 1, maxLength: 30 });
 
-/** A program, its machine options and symbol values, for 2-4 harts. */
-const workload = fc.constantFrom(
-  { program: 'lrsc', firmware: 'none' as const, data: { iterations: 20n } },
-  { program: 'spinlock', firmware: 'none' as const, data: { iterations: 20n } },
-  { program: 'hsm', firmware: 'builtin' as const, data: {} },
-  { program: 'sbi-ipi', firmware: 'builtin' as const, data: {} },
+/** A program, its firmware and symbol values, for 2-4 harts. */
+interface Workload {
+  readonly program: string;
+  readonly firmware: 'none' | 'builtin';
+  readonly data: Readonly<Record<string, bigint>>;
+}
+const workload = fc.constantFrom<Workload>(
+  { program: 'lrsc', firmware: 'none', data: { iterations: 20n } },
+  { program: 'spinlock', firmware: 'none', data: { iterations: 20n } },
+  { program: 'hsm', firmware: 'builtin', data: {} },
+  { program: 'sbi-ipi', firmware: 'builtin', data: {} },
 );
 
 const scenario = fc.record({ work: workload, harts: fc.integer({ min: 2, max: 4 }) }).chain(({ work, harts }) =>
   fc.record({ work: fc.constant(work), harts: fc.constant(harts), schedule: slices(harts), cut: fc.integer({ min: 0, max: 3000 }) }),
 );
 
-function build(s: { work: { program: string; firmware: 'none' | 'builtin'; data: Record<string, bigint> }; harts: number; schedule: Slice[] }): VirtMachine {
+function build(s: { work: Workload; harts: number; schedule: Slice[] }): VirtMachine {
   const data = s.work.program === 'lrsc' || s.work.program === 'spinlock' ? { ...s.work.data, nharts: BigInt(s.harts) } : s.work.data;
   return boardMachine(s.work.program, { harts: s.harts, firmware: s.work.firmware, schedule: { kind: 'slices', slices: s.schedule } }, data);
 }
