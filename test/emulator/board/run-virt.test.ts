@@ -4,7 +4,7 @@
  * installed, its reset vector and fw_dynamic_info are compared with ours.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { bootRomImage } from '../../../emulator/board/boot-rom.js';
 import { dtbAddress } from '../../../emulator/board/images.js';
@@ -40,6 +40,15 @@ describe('runVirt', () => {
     expect(() => runVirt({ elf: program('hello'), firmware: 'no/fw.bin' })).toThrow(/firmware file no\/fw\.bin: no such file/);
     expect(() => runVirt({ elf: program('hello'), bootHart: 1 })).toThrow(/boot hart must be 0\.\.0, got 1/);
     expect(() => runVirt({ elf: new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1]), elfName: 'x.elf' })).toThrow(/x\.elf/);
+  });
+
+  test('every ISA conformance program (test/riscv/isa) passes on the virt board with firmware none, through HTIF', () => {
+    const dir = 'test/riscv/build/isa';
+    const programs = readdirSync(dir).filter((f) => f.endsWith('.elf'));
+    expect(programs.length).toBeGreaterThan(10);
+    for (const f of programs) {
+      expect({ f, ...runVirt({ elf: `${dir}/${f}`, firmware: 'none', maxInstructions: 20_000_000 }) }).toMatchObject({ f, exitCode: 0, reason: 'exit' });
+    }
   });
 
   test('sizes', () => {
