@@ -18,6 +18,7 @@ describe('runVirt', () => {
   test('exit codes: SRST under builtin firmware, the finisher under none; 8 harts; console and input', () => {
     expect(runVirt({ elf: program('hello') })).toMatchObject({ exitCode: 0, reason: 'exit', console: 'hello from hart 0\n' });
     expect(runVirt({ elf: program('hsm'), harts: 8, mem: '16M', bootHart: 5 })).toMatchObject({ exitCode: 0, console: 'hsm ok 8\n' });
+    expect(runVirt({ elf: program('hsm'), harts: 2, mem: '16G' })).toMatchObject({ exitCode: 0, console: 'hsm ok 2\n' });
     expect(runVirt({ elf: program('uart-rx'), firmware: 'none', input: 'Q' })).toMatchObject({ exitCode: 2, reason: 'exit' });
     const lines: string[] = [];
     const traced = runVirt({ elf: program('hello'), maxInstructions: 5, trace: (l) => lines.push(l) });
