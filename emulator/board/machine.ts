@@ -30,7 +30,7 @@ import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MIP_STIP, PRV_S } from '../hart
 import { MSTATUS_SIE } from '../hart/csr.js';
 import { Hart, type HartState, type StaleTranslationEvent, type TrapEvent } from '../hart/hart.js';
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from '../hart/pmp.js';
-import { attachHtif } from '../htif.js';
+import { attachHtif, HtifError } from '../htif.js';
 import { Bus, type WriteWatch } from '../memory/bus.js';
 import type { RamSnapshot } from '../memory/ram.js';
 import { BootRom, bootRomImage } from './boot-rom.js';
@@ -166,6 +166,8 @@ export class VirtMachine {
   /** Console output, one char per byte (decode with `console`). */
   #consoleBytes = '';
   #running = -1;
+  /** An HTIF command we do not implement was sent: run() throws it as an HtifError. */
+  #htifError: string | null = null;
   #stop: { reason: StopReason; hart?: number; trap?: TrapEvent } | null = null;
   #until: Until | undefined;
   #untilConsole = '';
@@ -319,6 +321,10 @@ export class VirtMachine {
     attachHtif(this.bus, Number(symbolPhysicalAddress(elf, tohost)), fromhost === undefined ? undefined : Number(symbolPhysicalAddress(elf, fromhost)), {
       onExit: (code) => this.#setExit({ source: 'htif', code, kind: 'exit' }),
       onConsole: (text) => { for (const c of new TextEncoder().encode(text)) this.#consoleOutput(c); },
+      onUnsupported: (message) => {
+        this.#htifError = `${this.payload!.name}: ${message}`;
+        if (this.#running >= 0) this.harts[this.#running]!.requestStop();
+      },
     });
   }
 
@@ -358,7 +364,8 @@ export class VirtMachine {
   /**
    * Runs the harts by the schedule until the machine exits, a condition of
    * `until` is met, `maxSteps` steps have run, nothing can run any more
-   * ('idle'), or an explicit schedule ends with then = 'stop'.
+   * ('idle'), or an explicit schedule ends with then = 'stop'. Throws
+   * HtifError when the payload sends an HTIF command hvspec does not implement.
    */
   run(options: RunOptions = {}): RunOutcome {
     const budget = options.maxSteps ?? Number.POSITIVE_INFINITY;
@@ -388,6 +395,7 @@ export class VirtMachine {
         this.#running = slice.hart;
         const ran = hart.run(Math.min(slice.steps, left));
         this.#running = -1;
+        if (this.#htifError !== null) throw new HtifError(this.#htifError);
         this.#steps += ran;
         this.#advanceTime(ran);
         this.#cursor.remaining -= ran;
