@@ -165,6 +165,11 @@ export class VirtMachine {
   #cursor: ScheduleCursor = freshCursor();
   /** Console output, one char per byte (decode with `console`). */
   #consoleBytes = '';
+  /** Whether #consoleBytes holds a byte >= 0x80 (else it is its own UTF-8 decoding). */
+  #consoleNonAscii = false;
+  /** `console` cache: the decoded text of #decodedFrom. */
+  #decodedFrom = '';
+  #decoded = '';
   #running = -1;
   /** An HTIF command we do not implement was sent: run() throws it as an HtifError. */
   #htifError: string | null = null;
@@ -344,6 +349,7 @@ export class VirtMachine {
 
   #consoleOutput(byte: number): void {
     this.#consoleBytes += String.fromCharCode(byte);
+    if (byte >= 0x80) this.#consoleNonAscii = true;
     if (this.#consoleListeners.size > 0) {
       const text = String.fromCharCode(byte);
       for (const l of this.#consoleListeners) l(text);
@@ -474,9 +480,15 @@ export class VirtMachine {
   get steps(): number {
     return this.#steps;
   }
-  /** Console output so far (UTF-8 decoded). */
+  /** Console output so far (UTF-8 decoded). Cheap to call often: the text is decoded once per change, and not at all while it is ASCII. */
   get console(): string {
-    return new TextDecoder().decode(Uint8Array.from(this.#consoleBytes, (c) => c.charCodeAt(0)));
+    const bytes = this.#consoleBytes;
+    if (!this.#consoleNonAscii) return bytes;
+    if (bytes !== this.#decodedFrom) {
+      this.#decoded = new TextDecoder().decode(Uint8Array.from(bytes, (c) => c.charCodeAt(0)));
+      this.#decodedFrom = bytes;
+    }
+    return this.#decoded;
   }
   hsmState(hart: number): HsmState {
     return this.#hsm[this.#checkHart(hart)]!;
@@ -611,6 +623,7 @@ export class VirtMachine {
     this.#schedule = snap.schedule;
     this.#cursor = { ...snap.cursor };
     this.#consoleBytes = snap.console;
+    this.#consoleNonAscii = /[^\x00-\x7f]/.test(snap.console);
   }
 
   #checkHart(h: number): number {

@@ -106,3 +106,16 @@ describe.skipIf(!haveHypervisor)(`the hypervisor's address spaces${haveHyperviso
     expect(events[0]!.va & ~0xfffn).toBe(uart);
   });
 });
+
+describe('console', () => {
+  test('UTF-8 output is decoded, also after a restore', () => {
+    const m = boardMachine('hello');
+    const snap = m.snapshot();
+    for (const b of new TextEncoder().encode('é✓')) m.uart.write(0, 1, BigInt(b));
+    expect(m.console).toBe('é✓');
+    m.restore(snap);
+    expect(m.console).toBe('');
+    m.uart.write(0, 1, 0x41n);
+    expect(m.console).toBe('A');
+  });
+});
