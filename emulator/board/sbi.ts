@@ -15,7 +15,7 @@
  * The console calls go through the ns16550's registers, as OpenSBI's
  * uart8250 driver does.
  */
-import { MIP_SSIP, PRV_M, PRV_S, PRV_U, Exception } from '../hart/causes.js';
+import { Exception, MIP_SSIP, PRV_M, PRV_S } from '../hart/causes.js';
 import { MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP } from '../hart/csr.js';
 import type { Hart, TrapEvent } from '../hart/hart.js';
 import { vpnKey } from '../mmu/sv39.js';
@@ -254,6 +254,3 @@ export class BuiltinSbi {
     return out;
   }
 }
-
-/** Privilege names for messages. */
-export const PRIVILEGE_NAME: Record<number, string> = { [PRV_U]: 'U', [PRV_S]: 'S', [PRV_M]: 'M' };
