@@ -10,7 +10,7 @@
 #define MAX_TOKENS      40
 #define BATCH_MAX_OPS   32
 #define BATCH_MAX_HELD  256
-#define REPLY_TIMEOUT_TICKS 50000000UL    // 5 s at 10 MHz
+#define REPLY_TIMEOUT_TICKS 200000000UL   // 20 s at 10 MHz
 
 // A mailbox per hart index. The boot hart writes command and args, then
 // state POSTED (release) and sends an IPI; the owner executes and sets DONE
@@ -173,8 +173,10 @@ static bool hart_index(u64 hartid, u64 *index) {
 // Waits until mailbox i reaches state `until`; false after REPLY_TIMEOUT_TICKS.
 static bool wait_state(u64 i, u32 until) {
   u64 deadline = read_time() + REPLY_TIMEOUT_TICKS;
-  while (__atomic_load_n(&mailboxes[i].state, __ATOMIC_ACQUIRE) != until)
+  while (__atomic_load_n(&mailboxes[i].state, __ATOMIC_ACQUIRE) != until) {
+    cpu_relax();
     if (read_time() > deadline) return false;
+  }
   return true;
 }
 
@@ -327,8 +329,7 @@ static bool read_line(char *line) {
   int n = 0, c;
   bool fits = true;
   for (;;) {
-    while ((c = uart_getc()) < 0) {
-    }
+    while ((c = uart_getc()) < 0) cpu_relax();
     if (c == '\n' || c == '\r') break;
     if (n < LINE_MAX - 1) line[n++] = (char)c;
     else fits = false;

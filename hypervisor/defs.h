@@ -43,6 +43,8 @@ int uart_getc(void);       // -1 when no byte is waiting
 // ---- sbi.c ----
 struct sbiret { i64 error; i64 value; };
 struct sbiret sbi_hart_start(u64 hartid, u64 start_pa, u64 opaque);
+struct sbiret sbi_hart_get_status(u64 hartid);
+#define SBI_HSM_STATE_STOPPED 1
 struct sbiret sbi_send_ipi(u64 hart_mask, u64 hart_mask_base);
 NORETURN void sbi_shutdown(u64 code);   // exit status `code` (see sbi.c)
 

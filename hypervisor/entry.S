@@ -17,6 +17,14 @@
 	.section .text.entry, "ax"
 	.globl _entry
 _entry:
+	// Only one hart may boot. A firmware may let a second hart reach the
+	// image entry (OpenSBI's boot lottery has races under load); it must
+	// not zero .bss under the first, so it hands itself back to the
+	// firmware (HSM hart_stop), from where hart_start can start it later.
+	lla	t0, boot_lottery
+	li	t1, 1
+	amoswap.w.aq t1, t1, (t0)
+	bnez	t1, entry_lost_lottery
 	mv	tp, a0			// tp holds the hart id until the cpu struct is mapped
 	mv	s0, a0			// s0 = hart id
 	mv	s1, a1			// s1 = dtb (PA)
@@ -77,6 +85,12 @@ _entry:
 	csrw	stvec, t0
 	mv	a0, s0
 	call	kmain
+	j	early_hang
+
+entry_lost_lottery:
+	li	a7, 0x48534D		// SBI HSM
+	li	a6, 1			// hart_stop: does not return on success
+	ecall
 	j	early_hang
 
 // Secondary hart: started by sbi_hart_start(hartid, PA of _secondary_entry, index).
@@ -336,6 +350,12 @@ msg_base_unaligned:	.asciz "image not loaded at a 1 GiB aligned RAM base + 2 MiB
 msg_no_memory:		.asciz "no /memory node with a reg property in the device tree\n"
 msg_base_mismatch:	.asciz "device tree RAM base differs from the load address - 2 MiB\n"
 msg_early_trap:		.asciz "trap before the trap handler was installed\n"
+
+	.data
+	.align 2
+	.globl boot_lottery
+boot_lottery:				// 0 until the first hart enters _entry
+	.word 0
 
 	.bss
 	.align 12

@@ -10,7 +10,7 @@
 
 u64 ram_base, ram_size, boot_hartid, boot_dtb;   // written by entry.S before kmain
 static volatile u64 hart_up[MAX_HARTS];           // by index: hart reached hart_main
-#define HART_START_TIMEOUT_TICKS 50000000UL       // 5 s at QEMU virt's 10 MHz timebase
+#define HART_START_TIMEOUT_TICKS 200000000UL      // 20 s at QEMU virt's 10 MHz timebase (hosts can be slow)
 
 // kernel_va2pa: physical address of an image address (CONTRACT.md: va = VAS_KERNEL + pa - ram base).
 u64 kernel_va2pa(u64 va) { return va - VAS_KERNEL + ram_base; }
@@ -48,17 +48,47 @@ void NORETURN secondary_main(u64 hartid, u64 index) {
   enter_final_table(index, hartid);
 }
 
+// Waits until the firmware reports hart `hartid` STOPPED (SBI HSM hart_get_status):
+// a hart may still be finishing its own firmware boot when we get here, and
+// hart_start fails (SBI_ERR_ALREADY_AVAILABLE) unless the hart is STOPPED.
+static void wait_until_stopped(u64 hartid) {
+  u64 deadline = read_time() + HART_START_TIMEOUT_TICKS;
+  struct sbiret r;
+  while ((r = sbi_hart_get_status(hartid)).error || r.value != SBI_HSM_STATE_STOPPED) {
+    cpu_relax();
+    if (read_time() > deadline) panic("hart %lu never became STOPPED (HSM status %ld, error %ld)", hartid, r.value, r.error);
+  }
+}
+
+#define HART_START_ATTEMPTS 3
+
+// start_hart: starts hart `index` and waits until it runs hart_main. A hart
+// that reaches _entry instead (the firmware's boot lottery let it through
+// late, see entry.S) gives itself back with hart_stop; seeing it STOPPED
+// again, we start it again.
+static void start_hart(u64 index) {
+  u64 hartid = dt.hartids[index];
+  for (int attempt = 1; attempt <= HART_START_ATTEMPTS; attempt++) {
+    wait_until_stopped(hartid);
+    fence();   // the early table and boot facts are visible before the hart runs
+    struct sbiret r = sbi_hart_start(hartid, kernel_va2pa((u64)_secondary_entry), index);
+    if (r.error) panic("SBI hart_start(%lu) failed: error %ld", hartid, r.error);
+    u64 deadline = read_time() + HART_START_TIMEOUT_TICKS;
+    while (!__atomic_load_n(&hart_up[index], __ATOMIC_ACQUIRE)) {
+      cpu_relax();
+      struct sbiret status = sbi_hart_get_status(hartid);
+      if (!status.error && status.value == SBI_HSM_STATE_STOPPED) break;
+      if (read_time() > deadline) panic("hart %lu did not come up (HSM status %ld)", hartid, status.value);
+    }
+    if (__atomic_load_n(&hart_up[index], __ATOMIC_ACQUIRE)) return;
+  }
+  panic("hart %lu stopped again after %d hart_start calls", hartid, HART_START_ATTEMPTS);
+}
+
 // Boot hart only: start the other harts one after the other.
 static void start_secondaries(void) {
-  for (u64 i = 0; i < dt.nharts; i++) {
-    if (i == console_index) continue;
-    fence();   // the early table and boot facts are visible before the hart runs
-    struct sbiret r = sbi_hart_start(dt.hartids[i], kernel_va2pa((u64)_secondary_entry), i);
-    if (r.error) panic("SBI hart_start(%lu) failed: error %ld", dt.hartids[i], r.error);
-    u64 deadline = read_time() + HART_START_TIMEOUT_TICKS;
-    while (!__atomic_load_n(&hart_up[i], __ATOMIC_ACQUIRE))
-      if (read_time() > deadline) panic("hart %lu did not come up", dt.hartids[i]);
-  }
+  for (u64 i = 0; i < dt.nharts; i++)
+    if (i != console_index) start_hart(i);
 }
 
 // hart_main: first code on the cpu struct stack, final table installed.

@@ -26,6 +26,11 @@
 static inline void sfence_vma_all(void) { __asm__ volatile("sfence.vma zero, zero" : : : "memory"); }
 static inline void fence(void) { __asm__ volatile("fence rw, rw" : : : "memory"); }
 static inline void wfi(void) { __asm__ volatile("wfi" : : : "memory"); }
+// cpu_relax: a short pause in a polling loop, so a spinning hart does not
+// flood the memory system or (on QEMU) the locks its device models take.
+static inline void cpu_relax(void) {
+  for (int i = 0; i < 64; i++) __asm__ volatile("nop");
+}
 static inline u64 read_tp(void) { u64 v; __asm__ volatile("mv %0, tp" : "=r"(v)); return v; }
 static inline u64 read_time(void) { u64 v; __asm__ volatile("rdtime %0" : "=r"(v)); return v; }
 #endif

@@ -6,6 +6,7 @@
 #define SBI_EXT_HSM  0x48534D      // "HSM"
 #define SBI_EXT_SRST 0x53525354    // "SRST"
 #define SBI_HSM_HART_START 0
+#define SBI_HSM_HART_GET_STATUS 2
 #define SBI_SRST_SYSTEM_RESET 0
 #define SBI_SRST_TYPE_SHUTDOWN 0
 #define SBI_SRST_REASON_NONE 0
@@ -25,6 +26,11 @@ static struct sbiret sbi_call(u64 ext, u64 fid, u64 a0, u64 a1, u64 a2) {
 // HSM hart_start: the hart begins at start_pa in S-mode, satp = 0, a0 = hartid, a1 = opaque.
 struct sbiret sbi_hart_start(u64 hartid, u64 start_pa, u64 opaque) {
   return sbi_call(SBI_EXT_HSM, SBI_HSM_HART_START, hartid, start_pa, opaque);
+}
+
+// HSM hart_get_status: value = SBI_HSM_STATE_* of hartid.
+struct sbiret sbi_hart_get_status(u64 hartid) {
+  return sbi_call(SBI_EXT_HSM, SBI_HSM_HART_GET_STATUS, hartid, 0, 0);
 }
 
 // IPI send_ipi: sets sip.SSIP on the harts in the mask (bit i = hart base + i).

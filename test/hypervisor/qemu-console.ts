@@ -22,6 +22,8 @@ export interface QemuBoot {
   readonly memory: string;
   /** Firmware file for -bios; QEMU's default (OpenSBI fw_dynamic) when absent. */
   readonly bios?: string;
+  /** Further QEMU arguments (e.g. a monitor socket). */
+  readonly extraArgs?: readonly string[];
 }
 
 export interface QemuExit {
@@ -42,7 +44,7 @@ export class QemuConsole implements ConsoleTransport {
   private readonly child: ChildProcessWithoutNullStreams;
 
   constructor(boot: QemuBoot) {
-    this.args = ['-machine', 'virt', '-nographic', '-smp', String(boot.harts), '-m', boot.memory, ...(boot.bios ? ['-bios', boot.bios] : []), '-kernel', boot.image];
+    this.args = ['-machine', 'virt', '-nographic', '-smp', String(boot.harts), '-m', boot.memory, ...(boot.bios ? ['-bios', boot.bios] : []), ...(boot.extraArgs ?? []), '-kernel', boot.image];
     this.child = spawn(QEMU, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const take = (chunk: Buffer) => {
       const parts = (this.partial + chunk.toString('latin1').replace(/\r/g, '')).split('\n');
@@ -54,7 +56,8 @@ export class QemuConsole implements ConsoleTransport {
     this.child.stderr.on('data', take);
     this.child.stdin.on('error', () => {}); // QEMU may exit (poweroff, panic) before reading all input
     this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => {
+      // 'close', not 'exit': only then has all of stdout and stderr been read.
+      this.child.on('close', (code, signal) => {
         if (this.partial) this.lines.push(this.partial), (this.partial = '');
         this.exit = { code, signal };
         this.wake?.();
@@ -118,5 +121,22 @@ export class QemuConsole implements ConsoleTransport {
   async kill(): Promise<QemuExit> {
     if (!this.exit) this.child.kill('SIGKILL');
     return this.exited;
+  }
+}
+
+/** How many QEMUs one test file runs at once (the machine is shared with other tests). */
+export const QEMU_CONCURRENCY = 2;
+let running = 0;
+const waiting: (() => void)[] = [];
+
+/** Runs `body` when fewer than QEMU_CONCURRENCY others of this file are running. */
+export async function limitQemu<T>(body: () => Promise<T>): Promise<T> {
+  if (running >= QEMU_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await body();
+  } finally {
+    running--;
+    waiting.shift()?.();
   }
 }

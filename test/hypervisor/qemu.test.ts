@@ -13,30 +13,27 @@ import { describe, expect, it } from 'vitest';
 import { hex, readyVars, runScript, standardScript, VAS_RAM, type ConsoleStep, type Vars } from './console-script.js';
 import { readElf, symbol } from './elf.js';
 import { imagePath, mutantImagePath } from './paths.js';
-import { QemuConsole, qemuMissingReason, type QemuBoot } from './qemu-console.js';
+import { limitQemu, QemuConsole, qemuMissingReason, type QemuBoot } from './qemu-console.js';
 
 const missing = qemuMissingReason();
 if (missing) console.warn(`test/hypervisor/qemu.test.ts: skipping, ${missing}`);
 
-const READY_TIMEOUT_MS = 20_000;
-const CONCURRENCY = 3;
+/** Generous: boot time grows with RAM, and CI machines run other tests alongside. */
+const READY_TIMEOUT_MS = 90_000;
+const TEST_TIMEOUT_MS = 300_000;
+const REPLY_TIMEOUT_MS = 30_000;
 
-/** At most CONCURRENCY QEMUs at once (the machine is shared). */
-let running = 0;
-const queue: (() => void)[] = [];
 async function withQemu<T>(boot: QemuBoot, body: (qemu: QemuConsole) => Promise<T>): Promise<T> {
-  if (running >= CONCURRENCY) await new Promise<void>((resolve) => queue.push(resolve));
-  running++;
-  const qemu = new QemuConsole(boot);
-  try {
-    return await body(qemu);
-  } catch (e) {
-    throw new Error(`${qemu.command}: ${(e as Error).message}`);
-  } finally {
-    await qemu.kill();
-    running--;
-    queue.shift()?.();
-  }
+  return limitQemu(async () => {
+    const qemu = new QemuConsole(boot);
+    try {
+      return await body(qemu);
+    } catch (e) {
+      throw new Error(`${qemu.command}: ${(e as Error).message}`);
+    } finally {
+      await qemu.kill();
+    }
+  });
 }
 
 function symbolVars(path: string): Vars {
@@ -70,10 +67,10 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
       expect(BigInt(vars.ram_base!)).toBe(0x8000_0000n);
       expect(BigInt(vars.ram_size!)).toBe(bytes);
       expect(BigInt(vars.head!) - VAS_RAM).toBeLessThan(bytes);
-      await runScript(qemu, [...standardScript(), poweroff], vars);
+      await runScript(qemu, [...standardScript(), poweroff], vars, REPLY_TIMEOUT_MS);
       expect((await qemu.exited).code).toBe(0);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it.concurrent('more harts than supported (-smp 9) ends in a panic line and exit status 1', async () => {
     await withQemu({ image: imagePath, harts: 9, memory: '128M' }, async (qemu) => {
@@ -81,14 +78,14 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
       expect((await qemu.exited).code).toBe(1);
       expect(qemu.lines.some((l) => l.startsWith('hvspec-hv ready'))).toBe(false);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it.concurrent('too little RAM (-m 12M) ends in a panic line and exit status 1', async () => {
     await withQemu({ image: imagePath, harts: 2, memory: '12M' }, async (qemu) => {
       await qemu.waitForLine(/^PANIC hart=\d+ too little RAM: c00000 bytes, need at least 1000000$/, READY_TIMEOUT_MS);
       expect((await qemu.exited).code).toBe(1);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it.concurrent('poweroff passes its exit code to QEMU', async () => {
     await withQemu({ image: imagePath, harts: 2, memory: '64M' }, async (qemu) => {
@@ -96,7 +93,7 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
       await runScript(qemu, [{ why: 'poweroff 5', send: 'poweroff 5', expect: ['^OK poweroff hart={boot} code=5$'] }], vars);
       expect((await qemu.exited).code).toBe(5);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   // Debian's OpenSBI (the firmware our machine also runs): fw_dynamic gets the blob from QEMU in
   // place; fw_jump moves it to its fixed address (0x8220_0000), which must then be reserved.
@@ -123,7 +120,7 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
       );
       expect((await qemu.exited).code).toBe(0);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   /** What the console alone shows of the seeded bugs on QEMU (hypervisor/mutants/README.md). */
   const visible: Record<string, ConsoleStep[]> = {
@@ -172,7 +169,7 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
       const vars = await boot(qemu, image);
       await runScript(qemu, visible[name]!, vars);
     });
-  });
+  }, TEST_TIMEOUT_MS);
 
   it.concurrent('the real hypervisor shows none of that evidence', async () => {
     await withQemu({ image: imagePath, harts: 2, memory: '64M' }, async (qemu) => {
@@ -186,5 +183,5 @@ describe.skipIf(missing !== undefined)('hypervisor on QEMU virt', () => {
         vars,
       );
     });
-  });
+  }, TEST_TIMEOUT_MS);
 });
