@@ -1,0 +1,35 @@
+/**
+ * What a freshly booted platform must satisfy, observed from outside and judged by the model's rules:
+ * MAP-* on every hart's final table, BOOT-EARLY on the table of the first satp write, STACK-GUARD on
+ * the tables, KMEM-INTEGRITY on the free list, KMEM-NO-DOUBLE-FREE on the boot's kalloc/kfree calls
+ * (shadow allocator), TLB-DISCIPLINE when the machine ran in strict TLB mode.
+ */
+import { allViolations, type Observation, type Violation } from '../../model/index.js';
+import type { BootedHypervisor } from '../harness/hypervisor.js';
+import { readAllHartTables, readKmem } from '../observe/memory.js';
+
+/** The boot's observation: tables, early table, allocator, the boot's kalloc/kfree history, stale translations. */
+export function observeBoot(booted: BootedHypervisor): Observation {
+  const { machine, image, platform } = booted;
+  return {
+    platform,
+    harts: readAllHartTables(machine),
+    ...(booted.earlyTable ? { earlyTable: booted.earlyTable.table } : {}),
+    kmem: readKmem(machine, image.elf, platform),
+    history: booted.shadow.events,
+    inUseAtStart: [],
+    ...(booted.strictTlb ? { translations: booted.stale } : {}),
+  };
+}
+
+/**
+ * Every rule the boot violates (RULES order, one violation each), the shadow allocator's verdict
+ * first when it saw a double hand-out; plus BOOT-EARLY when no satp write was seen at all.
+ */
+export function bootViolations(booted: BootedHypervisor): Violation[] {
+  const found = allViolations(observeBoot(booted));
+  const shadow = booted.shadow.violation;
+  if (shadow && !found.some((v) => v.rule === shadow.rule)) found.unshift(shadow);
+  if (booted.earlyTable === undefined) found.push({ rule: 'BOOT-EARLY', message: 'no hart ever turned translation on with a satp write the suite could see' });
+  return found;
+}

@@ -1,0 +1,70 @@
+/**
+ * STACK-OVERFLOW observations: from the moment a hart starts overflowing (entry of the image's
+ * `recurse`, or the moment the suite moved its sp) to its first trap, every store it makes (a
+ * physical write watch, mapped back to VAs through its own table) and that trap. The model's
+ * overflowFaultsInGuard (STACK-GUARD) judges them.
+ */
+import type { Hart } from '../../emulator/hart/hart.js';
+import {
+  CPU_GUARD,
+  CPU_STACK,
+  CPU_STRUCT_GIGABYTE,
+  linearVa,
+  overflowFaultsInGuard,
+  pagesOf,
+  runsWithin,
+  type RuleVerdict,
+  type StackOverflowFault,
+} from '../../model/index.js';
+import type { BootedHypervisor, ObservedTrap } from '../harness/hypervisor.js';
+import { machineClock, readHartTable, recordWrites } from '../observe/memory.js';
+
+export interface OverflowObservation {
+  /** The first trap on the hart after the overflow began (undefined: none, e.g. the recursion fit). */
+  readonly fault: StackOverflowFault | undefined;
+  readonly trap: ObservedTrap | undefined;
+  readonly verdict: RuleVerdict;
+  /** Whether the overflow began at all (the start hook fired). */
+  readonly started: boolean;
+}
+
+/**
+ * Runs `drive` (which makes `hart` overflow) while watching: `start(hart)` is called at the PC
+ * `startPc` on that hart (e.g. to move its sp) and begins the recording.
+ */
+export function observeOverflow(booted: BootedHypervisor, hart: number, startPc: bigint, drive: () => void, start?: (h: Hart) => void): OverflowObservation {
+  const { machine } = booted;
+  const table = readHartTable(machine, hart);
+  // PA -> VA of this hart's cpu struct pages; any other RAM PA is named by its linear-map VA
+  const cpuVa = new Map<bigint, bigint>();
+  for (const { va, pa } of pagesOf(runsWithin(table?.runs ?? [], CPU_STRUCT_GIGABYTE))) cpuVa.set(pa, va);
+  const ramBase = BigInt(machine.bus.ram.base);
+  const vaOf = (pa: bigint): bigint => {
+    const page = pa & ~0xfffn;
+    const va = cpuVa.get(page);
+    return va === undefined ? linearVa(pa, ramBase) : va + (pa - page);
+  };
+  let startedAt: number | undefined;
+  let stopRecording: (() => { pa: bigint; hart: number; time: number }[]) | undefined;
+  const removeHook = machine.addPcHook(hart, startPc, (h) => {
+    if (startedAt !== undefined) return;
+    start?.(h);
+    startedAt = machineClock(machine);
+    stopRecording = recordWrites(machine);
+  });
+  const trapsBefore = booted.traps.length;
+  try {
+    drive();
+  } finally {
+    removeHook();
+  }
+  const writes = stopRecording?.() ?? [];
+  const trap = booted.traps.slice(trapsBefore).find((t) => t.hartId === hart && !t.interrupt && t.cause !== 8 && t.cause !== 9 && startedAt !== undefined && t.time >= startedAt);
+  if (startedAt === undefined || trap === undefined) return { fault: undefined, trap, verdict: undefined, started: startedAt !== undefined };
+  const storesBeforeFault = writes.filter((w) => w.hart === hart && w.time <= trap.time).map((w) => vaOf(w.pa));
+  if (storesBeforeFault.some((va) => va >= CPU_STACK.start && va < CPU_STACK.start + 0x1000n) || (trap.tval >= CPU_GUARD.start && trap.tval < CPU_GUARD.end)) {
+    booted.coverage.add('stack within one frame of the guard');
+  }
+  const fault: StackOverflowFault = { hart, cause: trap.cause, tval: trap.tval, storesBeforeFault };
+  return { fault, trap, verdict: overflowFaultsInGuard([fault]), started: true };
+}

@@ -1,0 +1,351 @@
+/**
+ * A hypervisor booted on the emulator's virt board, with everything the properties observe wired in
+ * from the outside: the early table at the first satp write (PC hooks after each `csrw satp` of the
+ * image), every kalloc/kfree entry and return (PC hooks, feeding the shadow allocator), traps,
+ * stale-translation reports in strict TLB mode, and the console. Snapshots cover the observers too,
+ * so a booted platform is restored, not booted again, for every command program.
+ */
+import { VirtMachine, type MachineSnapshot } from '../../emulator/board/machine.js';
+import type { Hart, StaleTranslationEvent, TrapEvent } from '../../emulator/hart/hart.js';
+import { ACCESS_FETCH, ACCESS_LOAD } from '../../emulator/hart/pmp.js';
+import { readFdt, findNode, findProperty, propertyU64s, type Fdt } from '../../emulator/board/fdt.js';
+import {
+  flatten,
+  imageLayoutFromSymbols,
+  IMAGE_SYMBOLS,
+  virtPlatform,
+  walk,
+  type AccessType,
+  type CheckedTranslation,
+  type FlatTable,
+  type Platform,
+  type ReservedRange,
+} from '../../model/index.js';
+import type { PlatformSpec } from '../arbitraries/platform.js';
+import { ShadowAllocator } from '../kmem/shadow.js';
+import { machineClock, physicalReader, satpRoot } from '../observe/memory.js';
+import { openSbiFirmware, type HypervisorImage } from './image.js';
+
+export const READY_LINE = /^hvspec-hv ready .*$/m;
+/** A reply line of the console protocol; OK, ERR and FAULT end a command's reply, KMEM lines come before. */
+export const REPLY_LINE = /^(OK|ERR|FAULT|KMEM|PANIC) /;
+const FINAL_REPLY = /^(OK|ERR|FAULT|PANIC) /;
+
+/** Steps a boot may take before it counts as hung (a 1 GiB boot takes about 7 M). */
+export const BOOT_STEP_BUDGET = 400_000_000;
+/** Steps one console command may take (a batch of 8 × 256 is well under this). */
+export const COMMAND_STEP_BUDGET = 50_000_000;
+
+export interface BootOptions {
+  readonly strictTlb?: boolean;
+  /** OpenSBI's fw_dynamic path (default Debian's). */
+  readonly openSbiPath?: string;
+}
+
+/** States the suite claims to reach (issue 6, "Coverage"); a run that never reaches one fails. */
+export const COVERAGE_STATES = ['allocator empty', 'two harts inside kalloc at once', 'stack within one frame of the guard', 'RAM above 1 GiB', 'boot hart not 0'] as const;
+export type CoverageState = (typeof COVERAGE_STATES)[number];
+
+/** A trap a hart took, as seen by the emulator. */
+export interface ObservedTrap extends TrapEvent {
+  readonly time: number;
+}
+
+/** The first satp write that turned translation on, and the table as it was then. */
+export interface SatpWrite {
+  readonly hart: number;
+  readonly pc: bigint;
+  readonly satp: bigint;
+  readonly time: number;
+  readonly table: FlatTable;
+}
+
+/** The boot did not reach the ready line. */
+export class BootFailure extends Error {
+  override readonly name = 'BootFailure';
+  constructor(
+    message: string,
+    readonly consoleTail: string,
+    readonly trap: ObservedTrap | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/** OpenSBI (or the needed symbols) absent: the property is skipped with this reason. */
+export class Unsupported extends Error {
+  override readonly name = 'Unsupported';
+}
+
+interface ObserverState {
+  readonly shadow: ShadowAllocator;
+  readonly traps: readonly ObservedTrap[];
+  readonly stale: readonly CheckedTranslation[];
+  readonly consoleLength: number;
+}
+
+/** Instruction words of `csrrw/csrrs/csrrc/csrrw[i] x?, satp, ...` in an image's executable segments, by link VA and load PA. */
+function satpWriteSites(image: HypervisorImage): { va: bigint; pa: bigint }[] {
+  const sites: { va: bigint; pa: bigint }[] = [];
+  for (const segment of image.elf.segments) {
+    if ((segment.flags & 1) === 0) continue; // PF_X
+    const { data } = segment;
+    for (let off = 0; off + 4 <= data.length; off += 2) {
+      const word = data[off]! | (data[off + 1]! << 8) | (data[off + 2]! << 16) | (data[off + 3]! << 24);
+      const opcode = word & 0x7f;
+      const funct3 = (word >>> 12) & 7;
+      const csr = word >>> 20;
+      // SYSTEM opcode, a CSR instruction (funct3 != 0, != 4) that writes csr 0x180 (satp)
+      if (opcode === 0x73 && funct3 !== 0 && funct3 !== 4 && csr === 0x180) {
+        const at = BigInt(off + 4);
+        sites.push({ va: segment.vaddr + at, pa: segment.paddr + at });
+      }
+    }
+  }
+  return sites;
+}
+
+/**
+ * Boots `image` on `spec`. Throws Unsupported when the firmware is missing, BootFailure when the
+ * ready line never comes (with the console's tail and the last trap).
+ */
+export class BootedHypervisor {
+  readonly machine: VirtMachine;
+  /** The model's platform, as the hypervisor really got it: image layout from its symbols, blob and reserved ranges read from RAM. */
+  platform!: Platform;
+  /** The early table at the first satp write, when one was seen. */
+  earlyTable: SatpWrite | undefined;
+  /** The hart that entered the image first. */
+  bootHart: number | undefined;
+  /** The device tree blob (a1) as it was when the image was entered. */
+  blobAtEntry: { address: bigint; bytes: Uint8Array } | undefined;
+  /** Shadow allocator (boot, then whatever ran since the last restore). */
+  shadow: ShadowAllocator;
+  traps: ObservedTrap[] = [];
+  stale: CheckedTranslation[] = [];
+  readonly strictTlb: boolean;
+  /** Interesting states this machine reached (never reset: coverage is per suite run). */
+  readonly coverage = new Set<CoverageState>();
+  #afterBoot: { machine: MachineSnapshot; observers: ObserverState } | undefined;
+  /** Per hart: the kalloc/kfree call in progress and how to drop its return hook. */
+  #pending: ({ kind: 'alloc' | 'free'; sp: bigint; removeReturnHook: () => void } | undefined)[] = [];
+  #consoleStart = 0;
+
+  constructor(
+    readonly image: HypervisorImage,
+    readonly spec: PlatformSpec,
+    options: BootOptions = {},
+  ) {
+    this.strictTlb = options.strictTlb ?? false;
+    const firmware = spec.firmware === 'builtin' ? ('builtin' as const) : openSbiFirmware(options.openSbiPath);
+    if (typeof firmware === 'object' && 'missing' in firmware) throw new Unsupported(firmware.missing);
+    this.machine = new VirtMachine({
+      harts: spec.harts,
+      ramSize: Number(spec.ramSize),
+      payload: { name: image.name, bytes: image.bytes },
+      firmware: firmware === 'builtin' ? 'builtin' : { name: 'opensbi', bytes: firmware.bytes },
+      bootHart: spec.bootHart,
+      svade: spec.ad === 'svade',
+      strictTlb: this.strictTlb,
+      // OpenSBI picks its boot hart by lottery: the first hart to run wins, so the boot hart runs first.
+      ...(spec.firmware === 'opensbi' ? { schedule: { kind: 'slices', slices: [{ hart: spec.bootHart, steps: 20_000 }], then: 'round-robin' } as const } : {}),
+    });
+    // a preliminary platform for the shadow allocator (only RAM base and size matter to it)
+    this.shadow = new ShadowAllocator(virtPlatform({ harts: spec.harts, bootHart: spec.bootHart, ramSize: spec.ramSize }));
+    this.#installObservers();
+  }
+
+  /** Boots to the ready line; then builds the model platform and snapshots. */
+  boot(): this {
+    const { machine } = this;
+    const outcome = machine.run({ until: { console: 'hvspec-hv ready' }, maxSteps: BOOT_STEP_BUDGET });
+    if (outcome.reason === 'console') machine.run({ until: { console: '\n' }, maxSteps: 1_000_000 });
+    if (!READY_LINE.test(machine.console)) {
+      const trap = [...this.traps].reverse().find((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9);
+      throw new BootFailure(
+        `boot did not reach the ready line (run ended: ${outcome.reason}${outcome.exit ? ` code ${outcome.exit.code}` : ''} after ${outcome.steps} steps)`,
+        machine.console.split('\n').slice(-6).join('\n'),
+        trap,
+      );
+    }
+    machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
+    this.platform = this.#observedPlatform();
+    if (this.platform.ramSize > 1n << 30n) this.coverage.add('RAM above 1 GiB');
+    if (this.bootHart !== undefined && this.bootHart !== 0) this.coverage.add('boot hart not 0');
+    this.#consoleStart = machine.console.length;
+    this.#afterBoot = { machine: machine.snapshot(), observers: this.#saveObservers() };
+    return this;
+  }
+
+  /** Back to the state right after boot (machine and observers). */
+  restoreAfterBoot(): void {
+    if (this.#afterBoot === undefined) throw new Error('restoreAfterBoot: the hypervisor has not booted');
+    this.machine.restore(this.#afterBoot.machine);
+    this.#restoreObservers(this.#afterBoot.observers);
+    this.machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
+  }
+
+  /** The console output since boot (or the last restore). */
+  get consoleSinceBoot(): string {
+    return this.machine.console.slice(this.#consoleStart);
+  }
+
+  /**
+   * Sends one command line and runs until its reply is complete: `finalLines` lines starting OK, ERR or
+   * FAULT (KMEM lines before them are part of it). Returns every reply line. A PANIC line ends it early.
+   */
+  command(line: string, finalLines = 1, maxSteps = COMMAND_STEP_BUDGET): string[] {
+    const { machine } = this;
+    const start = machine.console.length;
+    machine.feedInput(`${line}\n`);
+    let steps = 0;
+    for (;;) {
+      const text = machine.console.slice(start);
+      const lines = text.split('\n');
+      const complete = lines.slice(0, -1).filter((l) => REPLY_LINE.test(l));
+      if (complete.filter((l) => FINAL_REPLY.test(l)).length >= finalLines || complete.some((l) => l.startsWith('PANIC '))) return complete;
+      if (machine.exit !== null || steps >= maxSteps) {
+        return [...complete, `TIMEOUT after ${steps} steps${machine.exit ? ` (machine exited, code ${machine.exit.code})` : ''}: no complete reply to "${line}"`];
+      }
+      const outcome = machine.run({ until: { console: '\n' }, maxSteps: maxSteps - steps });
+      steps += outcome.steps;
+      if (outcome.reason === 'idle') return [...complete, `TIMEOUT: every hart idles with no reply to "${line}"`];
+    }
+  }
+
+  #saveObservers(): ObserverState {
+    return { shadow: this.shadow.clone(), traps: [...this.traps], stale: [...this.stale], consoleLength: this.machine.console.length };
+  }
+
+  #restoreObservers(state: ObserverState): void {
+    this.shadow = state.shadow.clone();
+    this.traps = [...state.traps];
+    this.stale = [...state.stale];
+    for (const p of this.#pending) p?.removeReturnHook();
+    this.#pending = [];
+    this.#consoleStart = state.consoleLength;
+  }
+
+  #installObservers(): void {
+    const { machine, image } = this;
+    // the boot hart: whoever reaches the image's entry (MMU off: e_entry is physical) first
+    const entry = image.elf.entry;
+    machine.harts.forEach((_, h) => {
+      const remove = machine.addPcHook(h, entry, (hart) => {
+        remove();
+        if (this.bootHart !== undefined) return;
+        this.bootHart = h;
+        // the blob as the image got it (a1), before anything could overwrite it
+        const at = Number(hart.getRegister(11));
+        if (!machine.bus.ram.contains(at, 8)) return;
+        const totalSize = new DataView(machine.readPhysical(at, 8).buffer).getUint32(4, false);
+        if (machine.bus.ram.contains(at, totalSize)) this.blobAtEntry = { address: BigInt(at), bytes: machine.readPhysical(at, totalSize) };
+      });
+    });
+    // the early table: the first satp write that turns translation on, read right after it
+    const sites = satpWriteSites(image);
+    const read = physicalReader(machine);
+    for (const site of sites) {
+      for (const pc of new Set([site.va, site.pa])) {
+        machine.harts.forEach((_, h) => {
+          machine.addPcHook(h, pc, (hart) => {
+            if (this.earlyTable !== undefined) return;
+            const satp = hart.readCsr('satp');
+            const root = satpRoot(satp);
+            if (root === undefined) return;
+            this.earlyTable = { hart: h, pc, satp, time: machineClock(machine), table: flatten(read, root) };
+          });
+        });
+      }
+    }
+    // kalloc / kfree, entry and return
+    const kalloc = image.elf.symbol('kalloc')?.value;
+    const kfree = image.elf.symbol('kfree')?.value;
+    machine.harts.forEach((_, h) => {
+      if (kalloc !== undefined) machine.addPcHook(h, kalloc, (hart) => this.#entered(h, hart, 'alloc'));
+      if (kfree !== undefined) machine.addPcHook(h, kfree, (hart) => this.#entered(h, hart, 'free'));
+    });
+    machine.onTrap((event) => {
+      const time = machineClock(machine);
+      this.traps.push({ ...event, time });
+      // a trap out of kalloc/kfree (not an SBI call) means that call will not return
+      if (!event.interrupt && event.cause !== 8 && event.cause !== 9 && this.#pending[event.hartId] !== undefined) {
+        this.#pending[event.hartId]!.removeReturnHook();
+        this.#pending[event.hartId] = undefined;
+        this.shadow.abandon(event.hartId);
+      }
+    });
+    if (this.strictTlb) machine.onStaleTranslation((event) => this.stale.push(this.#checkStale(event)));
+  }
+
+  #entered(h: number, hart: Hart, kind: 'alloc' | 'free'): void {
+    const { machine } = this;
+    const time = machineClock(machine);
+    const sp = hart.getRegister(2);
+    const ra = hart.getRegister(1);
+    if (kind === 'alloc') {
+      this.shadow.allocEntered(h, time);
+      if (this.shadow.insideAlloc() >= 2) this.coverage.add('two harts inside kalloc at once');
+    }
+    else this.shadow.freeEntered(h, hart.getRegister(10), time);
+    this.#pending[h]?.removeReturnHook();
+    const removeReturnHook = machine.addPcHook(h, ra, (back) => {
+      if (back.getRegister(2) !== sp) return; // the same pc reached by another path
+      removeReturnHook();
+      this.#pending[h] = undefined;
+      const result = back.getRegister(10);
+      if (kind === 'alloc') this.shadow.allocReturned(h, result, machineClock(machine));
+      else this.shadow.freeReturned(h, Number(result), machineClock(machine));
+    });
+    this.#pending[h] = { kind, sp, removeReturnHook };
+  }
+
+  /** A strict-TLB report paired with the model's walk of the same access through the same root, now. */
+  #checkStale(event: StaleTranslationEvent): CheckedTranslation {
+    const hart = this.machine.hart(event.hartId);
+    const root = satpRoot(hart.readCsr('satp')) ?? 0n;
+    const access: AccessType = event.access === ACCESS_FETCH ? 'fetch' : event.access === ACCESS_LOAD ? 'load' : 'store';
+    const mstatus = hart.readCsr('mstatus');
+    const fresh = walk(physicalReader(this.machine), root, event.va, access, 'S', (mstatus & (1n << 18n)) !== 0n, (mstatus & (1n << 19n)) !== 0n);
+    return {
+      use: { hart: event.hartId, va: event.va, access, privilege: 'S', pa: BigInt(event.cachedPagePa) + (event.va & 0xfffn), root },
+      fresh,
+    };
+  }
+
+  /** The platform as the hypervisor saw it: RAM and harts from the spec, image layout from the symbols, the blob from RAM. */
+  #observedPlatform(): Platform {
+    const { machine, image, spec } = this;
+    const symbols: Record<string, bigint | undefined> = {};
+    for (const name of IMAGE_SYMBOLS) symbols[name] = image.elf.symbol(name)?.value;
+    const ramBase = BigInt(machine.bus.ram.base);
+    const blob = this.blobAtEntry ?? { address: BigInt(machine.dtbAddress), bytes: machine.dtb };
+    return virtPlatform({
+      harts: spec.harts,
+      bootHart: this.bootHart ?? spec.bootHart,
+      ramBase,
+      ramSize: spec.ramSize,
+      image: imageLayoutFromSymbols(symbols, ramBase),
+      dtb: { start: blob.address, end: blob.address + BigInt(blob.bytes.length) },
+      reserved: blobReservedRanges(readFdt(blob.bytes)),
+    });
+  }
+}
+
+/** Every /reserved-memory child's reg ranges and every /memreserve/ entry (root cells 2/2, as on virt). */
+export function blobReservedRanges(fdt: Fdt): ReservedRange[] {
+  const ranges: ReservedRange[] = fdt.reservations.map((r, i) => ({ name: `memreserve[${i}]`, range: { start: r.address, end: r.address + r.size } }));
+  const node = findNode(fdt.root, '/reserved-memory');
+  for (const child of node?.children ?? []) {
+    const reg = findProperty(child, 'reg');
+    if (reg === undefined) continue;
+    const cells = propertyU64s(reg);
+    for (let i = 0; i + 1 < cells.length; i += 2) ranges.push({ name: child.name, range: { start: cells[i]!, end: cells[i]! + cells[i + 1]! } });
+  }
+  return ranges;
+}
+
+/** Boots, or throws BootFailure / Unsupported. */
+export function bootHypervisor(image: HypervisorImage, spec: PlatformSpec, options: BootOptions = {}): BootedHypervisor {
+  return new BootedHypervisor(image, spec, options).boot();
+}

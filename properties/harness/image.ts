@@ -1,0 +1,42 @@
+/** Hypervisor images (ELF) and the firmware the suite can boot them with. */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { parseElf, type ElfFile } from '../../emulator/elf.js';
+
+export interface HypervisorImage {
+  /** What reports call it: a path, or a mutant's name. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly elf: ElfFile;
+  /** First 16 hex digits of the SHA-256 of the bytes: replay tokens carry it to catch a different image. */
+  readonly digest: string;
+}
+
+export function imageFromBytes(name: string, bytes: Uint8Array): HypervisorImage {
+  return { name, bytes, elf: parseElf(bytes, name), digest: imageDigest(bytes) };
+}
+
+/** Reads and parses an image; errors name the file and the problem. */
+export function loadImage(path: string, name: string = path): HypervisorImage {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new Error(`image ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(e)}`);
+  }
+  return imageFromBytes(name, bytes);
+}
+
+export function imageDigest(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+}
+
+/** Debian's OpenSBI fw_dynamic (package opensbi). */
+export const OPENSBI_FW_DYNAMIC = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf';
+
+/** OpenSBI's bytes, or undefined with the reason when it is not installed. */
+export function openSbiFirmware(path: string = OPENSBI_FW_DYNAMIC): { bytes: Uint8Array } | { missing: string } {
+  if (!existsSync(path)) return { missing: `OpenSBI is not installed (${path} is missing; apt-get install opensbi)` };
+  return { bytes: readFileSync(path) };
+}

@@ -1,0 +1,156 @@
+/**
+ * Reading a running machine from the outside: physical memory, the image's symbols, each hart's page
+ * table (flattened with the model), the allocator's free list and frame-state table, and diffs of
+ * memory. Nothing here asks the hypervisor anything.
+ */
+import { symbolPhysicalAddress, type ElfFile } from '../../emulator/elf.js';
+import type { VirtMachine } from '../../emulator/board/machine.js';
+import {
+  flatten,
+  hex,
+  linearPa,
+  PAGE_SIZE,
+  VAS_RAM,
+  type FlatTable,
+  type ObservedHart,
+  type ObservedKmem,
+  type Platform,
+  type Range,
+  type ReadPhys,
+} from '../../model/index.js';
+
+/** The symbols the observations use (hypervisor/README.md "Symbols the property suite can read"). */
+export const KMEM_SYMBOLS = ['kmem_freelist', 'kmem_nfree', 'kmem_frame_state', 'kalloc', 'kfree'] as const;
+
+/** The image lacks a symbol an observation needs: the property is skipped, naming it. */
+export class MissingSymbolError extends Error {
+  override readonly name = 'MissingSymbolError';
+  constructor(
+    readonly symbol: string,
+    readonly image: string,
+  ) {
+    super(`${image}: no symbol ${symbol} (the property suite reads it; see properties/README.md "Image contract")`);
+  }
+}
+
+/** A symbol's link address (a VA for the hypervisor). */
+export function symbolVa(elf: ElfFile, name: string): bigint {
+  const symbol = elf.symbol(name);
+  if (symbol === undefined) throw new MissingSymbolError(name, elf.fileName);
+  return symbol.value;
+}
+
+/** A symbol's load address (physical, through the segment that holds it). */
+export function symbolPa(elf: ElfFile, name: string): bigint {
+  const symbol = elf.symbol(name);
+  if (symbol === undefined) throw new MissingSymbolError(name, elf.fileName);
+  return symbolPhysicalAddress(elf, symbol);
+}
+
+/** The model's ReadPhys over the machine's RAM: 8-byte little-endian words; anything outside RAM reads as an access fault. */
+export function physicalReader(machine: VirtMachine): ReadPhys {
+  const ram = machine.bus.ram;
+  return (pa) => {
+    const at = Number(pa);
+    if (pa % 8n !== 0n || !ram.contains(at, 8)) return undefined;
+    return machine.readPhysicalU64(at);
+  };
+}
+
+export const SATP_MODE_SV39 = 8n;
+
+/** The root a satp value names, or undefined when translation is off (MODE Bare). */
+export function satpRoot(satp: bigint): bigint | undefined {
+  return satp >> 60n === SATP_MODE_SV39 ? (satp & ((1n << 44n) - 1n)) << 12n : undefined;
+}
+
+/** Hart h's current table (from its satp), flattened; undefined when its MMU is off. */
+export function readHartTable(machine: VirtMachine, hart: number): FlatTable | undefined {
+  const root = satpRoot(machine.readCsr(hart, 'satp'));
+  return root === undefined ? undefined : flatten(physicalReader(machine), root);
+}
+
+/** Every hart's current table; throws naming a hart whose MMU is off. */
+export function readAllHartTables(machine: VirtMachine): ObservedHart[] {
+  return machine.harts.map((_, hart) => {
+    const table = readHartTable(machine, hart);
+    if (table === undefined) throw new Error(`hart ${hart} has satp = ${hex(machine.readCsr(hart, 'satp'))}: translation is off, so it has no final table`);
+    return { hart, table };
+  });
+}
+
+/**
+ * The allocator as memory holds it: kmem_freelist followed through the next pointers in the first
+ * 8 bytes of each free page (read through the linear map's PA), kmem_nfree, and the frame-state table
+ * kmem_frame_state points to. The walk gives up (terminated = false) after more entries than RAM has
+ * frames (a cycle) or at a pointer outside the linear map of RAM.
+ */
+export function readKmem(machine: VirtMachine, elf: ElfFile, platform: Platform): ObservedKmem {
+  const frames = Number(platform.ramSize / PAGE_SIZE);
+  const freeList: bigint[] = [];
+  let va = machine.readPhysicalU64(symbolPa(elf, 'kmem_freelist'));
+  let terminated = true;
+  while (va !== 0n) {
+    freeList.push(va);
+    const pa = linearPa(va, platform.ramBase);
+    if (freeList.length > frames || va < VAS_RAM || va % 8n !== 0n || pa + 8n > platform.ramBase + platform.ramSize) {
+      terminated = false;
+      break;
+    }
+    va = machine.readPhysicalU64(pa);
+  }
+  const nfree = machine.readPhysicalU64(symbolPa(elf, 'kmem_nfree'));
+  const tableVa = machine.readPhysicalU64(symbolPa(elf, 'kmem_frame_state'));
+  const tablePa = linearPa(tableVa, platform.ramBase);
+  const frameStates =
+    tableVa >= VAS_RAM && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize ? machine.readPhysical(tablePa, frames) : undefined;
+  return { freeList, terminated, nfree, ...(frameStates ? { frameStates } : {}) };
+}
+
+/** Half-open byte ranges where `after` differs from `before` (both read from `base`). */
+export function changedRanges(before: Uint8Array, after: Uint8Array, base: bigint): Range[] {
+  if (before.length !== after.length) throw new RangeError(`changedRanges: ${before.length} bytes before, ${after.length} after`);
+  const ranges: Range[] = [];
+  let start = -1;
+  for (let i = 0; i <= before.length; i++) {
+    const differs = i < before.length && before[i] !== after[i];
+    if (differs && start < 0) start = i;
+    if (!differs && start >= 0) {
+      ranges.push({ start: base + BigInt(start), end: base + BigInt(i) });
+      start = -1;
+    }
+  }
+  return ranges;
+}
+
+/** One write seen by a physical write watch. */
+export interface PhysicalWrite {
+  readonly pa: bigint;
+  readonly size: number;
+  /** The writing hart, or -1 for a device or the host. */
+  readonly hart: number;
+  /** The machine's clock (summed instret) when it happened. */
+  readonly time: number;
+}
+
+/** Records every write to RAM until the returned function is called, which returns them. */
+export function recordWrites(machine: VirtMachine, range: Range = { start: BigInt(machine.bus.ram.base), end: BigInt(machine.bus.ram.base + machine.bus.ram.size) }): () => PhysicalWrite[] {
+  const writes: PhysicalWrite[] = [];
+  const stop = machine.watchPhysicalWrites(Number(range.start), Number(range.end), (pa, size, hart) => {
+    writes.push({ pa: BigInt(pa), size, hart, time: machineClock(machine) });
+  });
+  return () => {
+    stop();
+    return writes;
+  };
+}
+
+/**
+ * A clock that is exact inside hooks: instructions retired summed over all harts (harts run one at a
+ * time, so it only grows). machine.steps is updated only between slices.
+ */
+export function machineClock(machine: VirtMachine): number {
+  let t = 0;
+  for (const hart of machine.harts) t += hart.instret;
+  return t;
+}

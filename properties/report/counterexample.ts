@@ -1,0 +1,77 @@
+/**
+ * Counterexamples as a person reads them: the rule ID and its one-sentence statement (from the
+ * model), what broke it, the shrunk platform, program and schedule, the expected and observed
+ * mappings as a ptdump diff, the hart and instruction where it went wrong, and one replay line.
+ */
+import { hex, RULES, type LeafRun, type RuleId, type Violation } from '../../model/index.js';
+import { formatPlatformSpec, type PlatformSpec } from '../arbitraries/platform.js';
+import { formatSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
+import { diffRows, formatPtdump, trimDiff } from './ptdump.js';
+import { encodeToken, type ReplayCase } from './token.js';
+
+/** Not a model rule: the image never reached its ready line, so nothing could be observed. */
+export const BOOT_FAILED = 'BOOT-FAILED';
+/** Not a model rule: a console reply differs from the model's and no rule's observation explains it. */
+export const KMEM_REPLY = 'KMEM-REPLY';
+export type FailureId = RuleId | typeof BOOT_FAILED | typeof KMEM_REPLY;
+
+export interface Where {
+  readonly hart: number;
+  readonly pc: bigint;
+  /** e.g. "StoreAMOPageFault stval=0xffffffc040000ff8" or "kalloc() returned 0x...". */
+  readonly what: string;
+  /** The machine clock (instructions retired, all harts). */
+  readonly time?: number;
+}
+
+export interface Counterexample {
+  readonly rule: FailureId;
+  readonly message: string;
+  /** Further rules the same case violates (RULES order). */
+  readonly also: readonly Violation[];
+  readonly replay: ReplayCase;
+  /** The program as it ran: each command's console line and reply. */
+  readonly transcript?: readonly string[];
+  readonly mapDiff?: { readonly hart: number; readonly expected: readonly LeafRun[]; readonly observed: readonly LeafRun[] };
+  readonly where?: Where;
+}
+
+export function ruleStatement(rule: FailureId): string {
+  if (rule === BOOT_FAILED) return 'The image boots to its ready line on every generated platform (a precondition of every rule, not a rule).';
+  if (rule === KMEM_REPLY) return 'Every console reply equals the model\'s (model/kmem.ts: the same frame for alloc, the same verdict and nfree for free); the rules the step could break held.';
+  return RULES.find((r) => r.id === rule)?.statement ?? '(unknown rule)';
+}
+
+/** Counts what a person has to read: commands + schedule slices + differing map rows (the "size" of a counterexample). */
+export function counterexampleSize(c: Counterexample): number {
+  const diff = c.mapDiff ? diffRows(c.mapDiff.expected, c.mapDiff.observed).filter((r) => r.mark !== ' ').length : 0;
+  return (c.replay.program?.length ?? 0) + (c.replay.schedule?.length ?? 0) + diff;
+}
+
+export function formatCounterexample(c: Counterexample): string {
+  const lines: string[] = [];
+  lines.push(`${c.rule} violated: ${c.message}`);
+  lines.push(`  rule: ${ruleStatement(c.rule)}`);
+  for (const v of c.also) lines.push(`  also ${v.rule}: ${v.message}`);
+  lines.push(`property: ${c.replay.property} on ${c.replay.image.name} (sha256 ${c.replay.image.digest})`);
+  lines.push(`platform: ${formatPlatformSpec(c.replay.platform)}`);
+  if (c.replay.schedule !== undefined) lines.push(`schedule: ${formatSchedule(c.replay.schedule as ScheduleSlice[])}`);
+  if (c.transcript !== undefined && c.transcript.length > 0) {
+    lines.push('program:');
+    for (const t of c.transcript) lines.push(`  ${t}`);
+  }
+  if (c.where) lines.push(`where: hart ${c.where.hart} at pc ${hex(c.where.pc)}: ${c.where.what}${c.where.time === undefined ? '' : ` (step ${c.where.time})`}`);
+  if (c.mapDiff) {
+    lines.push(`hart ${c.mapDiff.hart}'s map, - expected (model) + observed:`);
+    const rows = trimDiff(diffRows(c.mapDiff.expected, c.mapDiff.observed));
+    for (const l of formatPtdump(rows).split('\n')) lines.push(`  ${l}`);
+  }
+  const seed = c.replay.seed === undefined ? '' : ` (fast-check seed ${c.replay.seed}${c.replay.path ? ` path "${c.replay.path}"` : ''})`;
+  lines.push(`replay: hvspec replay ${encodeToken(c.replay)}${seed}`);
+  return lines.join('\n');
+}
+
+/** Formats a spec for fc's reporter (platform line only). */
+export function describePlatform(spec: PlatformSpec): string {
+  return formatPlatformSpec(spec);
+}

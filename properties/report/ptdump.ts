@@ -1,0 +1,117 @@
+/**
+ * Page tables as ptdump-style tables (one line per run: VA range, PA range, size, page size, flags),
+ * and an expected/observed diff of two run lists ("-" expected only, "+" observed only). Pure data
+ * in, text or rows out; the CLI's `ptdump` prints these rows.
+ */
+import {
+  CPU_STRUCT_GIGABYTE,
+  expectedFixedRuns,
+  formatSize,
+  KERNEL_GIGABYTE,
+  mergeRuns,
+  rangeContainsAddress,
+  runsEqual,
+  VAS_RAM,
+  expectedAddressSpace,
+  type LeafRun,
+  type Platform,
+} from '../../model/index.js';
+
+export interface PtdumpRow {
+  /** ' ' same, '-' expected but not observed, '+' observed but not expected. */
+  readonly mark: ' ' | '-' | '+';
+  readonly region: string;
+  readonly va: string;
+  readonly pa: string;
+  readonly size: string;
+  readonly pageSize: string;
+  /** V-less ptdump flags: R W X U G A D, '-' where clear. */
+  readonly flags: string;
+  readonly run: LeafRun;
+}
+
+/** 0xffffffc0_00200000: halves split so upper-half VAs read at a glance. */
+export function formatAddress(address: bigint): string {
+  const digits = address.toString(16).padStart(16, '0');
+  return `0x${digits.slice(0, 8)}_${digits.slice(8)}`;
+}
+
+export function regionOf(va: bigint): string {
+  if (rangeContainsAddress(CPU_STRUCT_GIGABYTE, va)) return 'cpu struct';
+  if (rangeContainsAddress(KERNEL_GIGABYTE, va)) return 'kernel image';
+  if (va >= VAS_RAM) return 'linear map';
+  return 'identity';
+}
+
+export function formatRunFlags(run: LeafRun): string {
+  const f = run.flags;
+  return `${f.r ? 'R' : '-'}${f.w ? 'W' : '-'}${f.x ? 'X' : '-'}${f.u ? 'U' : '-'}${f.g ? 'G' : '-'}${f.a ? 'A' : '-'}${f.d ? 'D' : '-'}`;
+}
+
+export function ptdumpRow(run: LeafRun, mark: PtdumpRow['mark'] = ' '): PtdumpRow {
+  return {
+    mark,
+    region: regionOf(run.va),
+    va: `${formatAddress(run.va)}-${formatAddress(run.va + run.size)}`,
+    pa: `${formatAddress(run.pa)}-${formatAddress(run.pa + run.size)}`,
+    size: formatSize(run.size),
+    pageSize: formatSize(run.pageSize),
+    flags: formatRunFlags(run),
+    run,
+  };
+}
+
+/** Rows of a diff between expected and observed runs (each sorted by VA and merged). */
+export function diffRows(expected: readonly LeafRun[], observed: readonly LeafRun[]): PtdumpRow[] {
+  const rows: PtdumpRow[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < expected.length || j < observed.length) {
+    const e = expected[i];
+    const o = observed[j];
+    if (e !== undefined && o !== undefined && runsEqual(e, o)) {
+      rows.push(ptdumpRow(e));
+      i++;
+      j++;
+    } else if (o === undefined || (e !== undefined && e.va <= o.va)) {
+      rows.push(ptdumpRow(e!, '-'));
+      i++;
+    } else {
+      rows.push(ptdumpRow(o, '+'));
+      j++;
+    }
+  }
+  return rows;
+}
+
+const HEADER = { region: 'region', va: 'VA range', pa: 'PA range', size: 'size', pageSize: 'pages', flags: 'RWXUGAD' };
+const COLUMNS = ['region', 'va', 'pa', 'size', 'pageSize', 'flags'] as const;
+
+/** Rows as aligned text; marks in the first column when any row has one. */
+export function formatPtdump(rows: readonly PtdumpRow[]): string {
+  const all = [HEADER, ...rows];
+  const widths = COLUMNS.map((c) => Math.max(...all.map((r) => r[c].length)));
+  const marked = rows.some((r) => r.mark !== ' ');
+  const line = (r: Pick<PtdumpRow, (typeof COLUMNS)[number]>, mark: string): string =>
+    `${marked ? `${mark} ` : ''}${COLUMNS.map((c, k) => r[c].padEnd(widths[k]!)).join('  ')}`.trimEnd();
+  return [line(HEADER, ' '), ...rows.map((r) => line(r, r.mark))].join('\n');
+}
+
+/**
+ * The expected runs of `hart` for a diff: every fixed region of expectedAddressSpace, plus the
+ * observed cpu struct runs (their frames are private, so the model fixes only their shape).
+ */
+export function expectedRunsForDiff(platform: Platform, hart: number, observed: readonly LeafRun[]): LeafRun[] {
+  const cpu = observed.filter((r) => rangeContainsAddress(CPU_STRUCT_GIGABYTE, r.va));
+  return mergeRuns([...expectedFixedRuns(expectedAddressSpace(platform, hart)), ...cpu]);
+}
+
+/** Only the rows that differ, with `context` unchanged rows around each difference. */
+export function trimDiff(rows: readonly PtdumpRow[], context = 1): PtdumpRow[] {
+  const keep = new Set<number>();
+  rows.forEach((r, i) => {
+    if (r.mark === ' ') return;
+    for (let k = Math.max(0, i - context); k <= Math.min(rows.length - 1, i + context); k++) keep.add(k);
+  });
+  return rows.filter((_, i) => keep.has(i));
+}

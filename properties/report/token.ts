@@ -1,0 +1,107 @@
+/**
+ * Replay tokens: one line that re-runs a counterexample exactly (`hvspec replay <token>`).
+ *
+ * Format: `hv1.` followed by the base64url (RFC 4648 §5, no padding) of the raw-DEFLATE (RFC 1951)
+ * compression of a UTF-8 JSON object, the ReplayCase below. JSON has no bigint: a bigint is written
+ * as the string "0x<hex>n". Fields:
+ *   v         1 (the format version; a later format gets a new prefix and version)
+ *   property  which property failed (PROPERTY_NAMES)
+ *   image     { name, digest }: the image's name and the first 16 hex digits of its SHA-256; replaying
+ *             against an image with another digest is refused, naming both
+ *   platform  PlatformSpec { harts, bootHart, ramSize, firmware, ad }
+ *   program   the console command program as data (positions, see arbitraries/program.ts), optional
+ *   schedule  hart slices [{ hart, steps }], optional
+ *   sp        stack-overflow-sp only: bytes above the stack's bottom that sp is moved to, optional
+ *   seed, path  fast-check's seed and shrink path of the run that found it, optional (informative:
+ *             the token alone replays the shrunk case without fast-check)
+ * Decoding checks every field and throws a RangeError naming the first bad one.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { checkPlatformSpec, type PlatformSpec } from '../arbitraries/platform.js';
+import { checkProgram, type ConsoleCommand } from '../arbitraries/program.js';
+import { checkSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
+
+export const TOKEN_PREFIX = 'hv1.';
+
+export const PROPERTY_NAMES = ['boot', 'kmem-commands', 'kmem-concurrent', 'stack-overflow', 'stack-overflow-sp', 'tlb-discipline'] as const;
+export type PropertyName = (typeof PROPERTY_NAMES)[number];
+
+export interface ReplayCase {
+  readonly v: 1;
+  readonly property: PropertyName;
+  readonly image: { readonly name: string; readonly digest: string };
+  readonly platform: PlatformSpec;
+  readonly program?: readonly ConsoleCommand[];
+  readonly schedule?: readonly ScheduleSlice[];
+  /** stack-overflow-sp: bytes above the stack's bottom that sp is moved to. */
+  readonly sp?: number;
+  readonly seed?: number;
+  readonly path?: string;
+}
+
+const BIGINT = /^0x[0-9a-f]+n$/;
+
+export function encodeToken(replay: ReplayCase): string {
+  const json = JSON.stringify(replay, (_, value: unknown) => (typeof value === 'bigint' ? `0x${value.toString(16)}n` : value));
+  return TOKEN_PREFIX + deflateRawSync(Buffer.from(json, 'utf8'), { level: 9 }).toString('base64url');
+}
+
+export class TokenError extends RangeError {
+  override readonly name = 'TokenError';
+}
+
+export function decodeToken(token: string): ReplayCase {
+  const text = token.trim();
+  if (!text.startsWith(TOKEN_PREFIX)) throw new TokenError(`replay token must start with ${TOKEN_PREFIX} (got ${JSON.stringify(text.slice(0, 12))})`);
+  const body = text.slice(TOKEN_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]+$/.test(body)) throw new TokenError('replay token: the part after the prefix is not base64url');
+  let json: string;
+  try {
+    json = inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8');
+  } catch {
+    throw new TokenError('replay token: corrupt (does not decompress); was it cut short when copied?');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json, (_, value: unknown) => (typeof value === 'string' && BIGINT.test(value) ? BigInt(value.slice(0, -1)) : value));
+  } catch {
+    throw new TokenError('replay token: corrupt (not JSON inside)');
+  }
+  return checkReplayCase(raw);
+}
+
+function checkReplayCase(raw: unknown): ReplayCase {
+  const fail = (field: string, why: string): never => {
+    throw new TokenError(`replay token: ${field} ${why}`);
+  };
+  if (typeof raw !== 'object' || raw === null) return fail('content', 'is not an object');
+  const r = raw as Record<string, unknown>;
+  if (r.v !== 1) fail('v', `= ${JSON.stringify(r.v)}: only version 1 is known`);
+  if (!PROPERTY_NAMES.includes(r.property as PropertyName)) fail('property', `= ${JSON.stringify(r.property)}: must be one of ${PROPERTY_NAMES.join(', ')}`);
+  const image = r.image as Record<string, unknown> | undefined;
+  if (typeof image?.name !== 'string' || typeof image.digest !== 'string' || !/^[0-9a-f]{16}$/.test(image.digest)) fail('image', 'must be { name, digest: 16 hex digits }');
+  const wrap = <T>(field: string, check: () => T): T => {
+    try {
+      return check();
+    } catch (e) {
+      return fail(field, `is invalid: ${(e as Error).message}`);
+    }
+  };
+  const platform = wrap('platform', () => checkPlatformSpec(r.platform));
+  const program = r.program === undefined ? undefined : wrap('program', () => checkProgram(r.program));
+  const schedule = r.schedule === undefined ? undefined : wrap('schedule', () => checkSchedule(r.schedule, platform.harts));
+  if (r.sp !== undefined && (!Number.isInteger(r.sp) || (r.sp as number) < 0 || (r.sp as number) > 0x4000)) fail('sp', `= ${JSON.stringify(r.sp)}: must be an integer from 0 to 16384`);
+  if (r.seed !== undefined && !Number.isSafeInteger(r.seed)) fail('seed', `= ${JSON.stringify(r.seed)}: must be an integer`);
+  if (r.path !== undefined && (typeof r.path !== 'string' || !/^[0-9:]*$/.test(r.path))) fail('path', `= ${JSON.stringify(r.path)}: must look like 3:0:1`);
+  return {
+    v: 1,
+    property: r.property as PropertyName,
+    image: { name: image!.name as string, digest: image!.digest as string },
+    platform,
+    ...(program ? { program } : {}),
+    ...(schedule ? { schedule } : {}),
+    ...(r.sp !== undefined ? { sp: r.sp as number } : {}),
+    ...(r.seed !== undefined ? { seed: r.seed as number } : {}),
+    ...(r.path !== undefined ? { path: r.path as string } : {}),
+  };
+}

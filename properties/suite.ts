@@ -1,0 +1,457 @@
+/**
+ * The property suite: each property generates inputs (platform, program, schedule), runs them on a
+ * booted hypervisor (booted once per platform and restored from a snapshot for every further case),
+ * and turns a failure into a Counterexample citing the model's rule. `runSuite` runs them all with
+ * one seed and budget; `replayCase` re-runs one case exactly (what `hvspec replay` does).
+ */
+import fc from 'fast-check';
+import { concurrentHistoryLinearizable, CPU_STACK, freeListIntact, mergeRuns, noStaleTranslations, RULES, type RuleId, type Violation } from '../model/index.js';
+import { formatPlatformSpec, platformSpecArbitrary, type FirmwareKind, type PlatformSpec } from './arbitraries/platform.js';
+import { checkProgram, type ConsoleCommand } from './arbitraries/program.js';
+import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from './arbitraries/schedule.js';
+import { bootViolations } from './checks/boot.js';
+import { observeOverflow } from './checks/stack.js';
+import { BootedHypervisor, BootFailure, COVERAGE_STATES, Unsupported, type CoverageState } from './harness/hypervisor.js';
+import type { HypervisorImage } from './harness/image.js';
+import { kmemProgramArbitrary, programCommands } from './kmem/commands.js';
+import { initialModel, StepFailure, type KmemReal, type KmemTestModel } from './kmem/model.js';
+import { readAllHartTables, readKmem } from './observe/memory.js';
+import { BOOT_FAILED, formatCounterexample, KMEM_REPLY, type Counterexample, type FailureId } from './report/counterexample.js';
+import { expectedRunsForDiff } from './report/ptdump.js';
+import type { PropertyName, ReplayCase } from './report/token.js';
+
+/** A property's case: what it was run on. */
+export interface Case {
+  readonly platform: PlatformSpec;
+  readonly program?: readonly ConsoleCommand[];
+  readonly schedule?: readonly ScheduleSlice[];
+  /** stack-overflow-sp: how many bytes above the stack's bottom sp is put. */
+  readonly sp?: number;
+}
+
+/** What one case gave: nothing (it held), a counterexample, or a reason it could not run. */
+export type CaseOutcome = { readonly kind: 'held' } | { readonly kind: 'failed'; readonly counterexample: Counterexample } | { readonly kind: 'skipped'; readonly reason: string };
+
+export interface PropertyResult {
+  readonly property: PropertyName;
+  /** The rules this property checks. */
+  readonly rules: readonly RuleId[];
+  readonly verdict: 'passed' | 'failed' | 'skipped';
+  readonly runs: number;
+  readonly seed: number;
+  readonly ms: number;
+  readonly counterexample?: Counterexample;
+  /** The counterexample as text (formatCounterexample). */
+  readonly report?: string;
+  readonly reason?: string;
+}
+
+export interface SuiteOptions {
+  readonly image: HypervisorImage;
+  readonly seed?: number;
+  /** Multiplies every property's default number of runs (HVSPEC_RUNS / 100 in the tests). */
+  readonly scale?: number;
+  readonly only?: readonly PropertyName[];
+  /** Stop after the first failing property. */
+  readonly failFast?: boolean;
+  /** Largest generated RAM (default 1 GiB + 4 KiB for the default budget; 4 GiB for nightly). */
+  readonly maxRamSize?: bigint;
+  readonly firmware?: readonly FirmwareKind[];
+  readonly onProgress?: (property: PropertyName, done: number, total: number) => void;
+  /** Called as each property finishes. */
+  readonly onResult?: (result: PropertyResult) => void;
+}
+
+export interface SuiteResult {
+  readonly image: { readonly name: string; readonly digest: string };
+  readonly properties: readonly PropertyResult[];
+  /** How often each interesting state was reached (machines that reached it). */
+  readonly coverage: Readonly<Record<CoverageState, number>>;
+}
+
+export const DEFAULT_SEED = 0x5eed;
+const GiB = 1n << 30n;
+
+/** Booted machines by platform, restored after boot whenever handed out; large RAM is not kept. */
+export class BootCache {
+  readonly #machines = new Map<string, BootedHypervisor | BootFailure>();
+  readonly coverage = new Map<CoverageState, number>();
+  constructor(
+    readonly image: HypervisorImage,
+    readonly capacity = 3,
+  ) {}
+
+  get(spec: PlatformSpec, strictTlb = false): BootedHypervisor {
+    const key = `${JSON.stringify(spec, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}:${strictTlb}`;
+    let entry = this.#machines.get(key);
+    if (entry === undefined) {
+      try {
+        entry = new BootedHypervisor(this.image, spec, { strictTlb }).boot();
+        for (const state of entry.coverage) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
+      } catch (e) {
+        if (!(e instanceof BootFailure)) throw e;
+        entry = e;
+      }
+      if (spec.ramSize <= GiB / 4n) {
+        this.#machines.set(key, entry);
+        while (this.#machines.size > this.capacity) this.#machines.delete(this.#machines.keys().next().value!);
+      }
+    } else {
+      this.#machines.delete(key); // most recently used last
+      this.#machines.set(key, entry);
+    }
+    if (entry instanceof BootFailure) throw entry;
+    entry.restoreAfterBoot();
+    return entry;
+  }
+
+  /** Counts a state reached after boot (the machine's own set also keeps it). */
+  note(booted: BootedHypervisor, before: ReadonlySet<CoverageState>): void {
+    for (const state of booted.coverage) if (!before.has(state)) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
+  }
+}
+
+interface PropertyDefinition {
+  readonly name: PropertyName;
+  readonly rules: readonly RuleId[];
+  /** Runs at scale 1. */
+  readonly runs: number;
+  readonly arbitrary: (options: SuiteOptions) => fc.Arbitrary<Case>;
+  /** Cases tried first (edges worth a run every time). */
+  readonly examples?: (options: SuiteOptions) => Case[];
+  readonly strictTlb?: boolean;
+  readonly check: (booted: BootedHypervisor, c: Case) => Violation | BootedFailure | undefined;
+}
+
+/** A failure that is not (only) a rule: carries the transcript and where it happened. */
+interface BootedFailure {
+  readonly rule: FailureId;
+  readonly message: string;
+  readonly also?: readonly Violation[];
+  readonly transcript?: readonly string[];
+  readonly hart?: number;
+}
+
+const smallPlatforms = (options: SuiteOptions, minHarts = 1) =>
+  platformSpecArbitrary({ maxRamSize: options.maxRamSize ?? GiB + 0x1000n, minHarts, ...(options.firmware ? { firmware: options.firmware } : {}) });
+
+/** Platforms quick to boot (for properties whose cases are programs, not platforms). */
+const quickPlatforms = (options: SuiteOptions, minHarts = 1) =>
+  platformSpecArbitrary({ maxRamSize: 64n << 20n, minHarts, firmware: ['builtin'], ...(options.firmware?.includes('builtin') === false ? { firmware: options.firmware } : {}) });
+
+const spec = (harts: number, bootHart: number, ramMiB: bigint, extra: Partial<PlatformSpec> = {}): PlatformSpec => ({
+  harts,
+  bootHart,
+  ramSize: ramMiB << 20n,
+  firmware: 'builtin',
+  ad: 'hardware',
+  ...extra,
+});
+
+/** Runs a KMEM program (model-based) on a booted machine; the first broken rule or reply, with the transcript. */
+function runProgram(booted: BootedHypervisor, program: readonly ConsoleCommand[]): BootedFailure | Violation | undefined {
+  const real: KmemReal = { booted, transcript: [] };
+  const model: KmemTestModel = initialModel(booted);
+  booted.shadow.startHistory();
+  try {
+    fc.modelRun(() => ({ model, real }), programCommands(program));
+  } catch (e) {
+    if (!(e instanceof StepFailure)) throw e;
+    return { rule: e.violation.rule, message: e.violation.message, transcript: real.transcript, ...(e.hart === undefined ? {} : { hart: e.hart }) };
+  }
+  return undefined;
+}
+
+export const PROPERTIES: readonly PropertyDefinition[] = [
+  {
+    name: 'boot',
+    rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE'],
+    runs: 4,
+    arbitrary: (o) => smallPlatforms(o).map((platform) => ({ platform })),
+    examples: () => [{ platform: spec(2, 1, 16n) }, { platform: spec(1, 0, 1024n + 0n, { ramSize: GiB + 0x1000n }) }, { platform: spec(3, 2, 32n, { firmware: 'opensbi', ad: 'svade' }) }],
+    check: (booted) => {
+      const [first, ...also] = bootViolations(booted);
+      return first && { ...first, also };
+    },
+  },
+  {
+    name: 'kmem-commands',
+    rules: ['KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-CONCURRENT', 'STACK-GUARD'],
+    runs: 25,
+    arbitrary: (o) => fc.record({ platform: quickPlatforms(o), program: kmemProgramArbitrary({ maxLength: 16 }) }),
+    examples: () => [
+      {
+        platform: spec(2, 1, 16n),
+        program: [{ kind: 'alloc', hart: 0 }, { kind: 'double-free', hart: 1, frame: 0 }, { kind: 'free-out-of-range', hart: 0, pages: 0, offset: 1, below: false }, { kind: 'recurse', hart: 0, depth: 100 }],
+      },
+      { platform: spec(1, 0, 16n), program: [{ kind: 'drain', hart: 0 }, { kind: 'free', hart: 0, frame: 0 }, { kind: 'alloc', hart: 0 }] },
+    ],
+    check: (booted, c) => runProgram(booted, c.program ?? []),
+  },
+  {
+    name: 'kmem-concurrent',
+    rules: ['KMEM-CONCURRENT', 'KMEM-NO-DOUBLE-FREE', 'KMEM-INTEGRITY'],
+    runs: 12,
+    arbitrary: (o) =>
+      quickPlatforms(o, 2).chain((platform) =>
+        fc.record({
+          platform: fc.constant(platform),
+          program: fc.array(
+            fc.record({ kind: fc.constant('batch' as const), harts: fc.uniqueArray(fc.nat({ max: platform.harts - 1 }), { minLength: 2, maxLength: platform.harts }), count: fc.integer({ min: 1, max: 32 }) }),
+            { minLength: 1, maxLength: 3 },
+          ),
+          schedule: scheduleArbitrary(platform.harts, { maxSlices: 8, maxSteps: 200 }),
+        }),
+      ),
+    examples: () => [
+      { platform: spec(2, 0, 16n), program: [{ kind: 'batch', harts: [0, 1], count: 16 }], schedule: [{ hart: 0, steps: 7 }, { hart: 1, steps: 5 }] },
+      { platform: spec(4, 3, 16n), program: [{ kind: 'batch', harts: [0, 1, 2, 3], count: 32 }], schedule: [{ hart: 0, steps: 3 }, { hart: 1, steps: 11 }, { hart: 2, steps: 2 }, { hart: 3, steps: 17 }] },
+    ],
+    check: (booted, c) => runConcurrent(booted, c),
+  },
+  {
+    name: 'stack-overflow',
+    rules: ['STACK-GUARD'],
+    runs: 6,
+    arbitrary: (o) =>
+      quickPlatforms(o).chain((platform) =>
+        fc.record({
+          platform: fc.constant(platform),
+          program: fc.tuple(fc.nat({ max: platform.harts - 1 }), fc.integer({ min: 100, max: 100_000 })).map(([hart, depth]) => [{ kind: 'recurse' as const, hart, depth }]),
+        }),
+      ),
+    check: (booted, c) => runProgram(booted, c.program ?? []),
+  },
+  {
+    name: 'stack-overflow-sp',
+    rules: ['STACK-GUARD'],
+    runs: 6,
+    arbitrary: (o) =>
+      quickPlatforms(o).chain((platform) =>
+        fc.record({
+          platform: fc.constant(platform),
+          program: fc.nat({ max: platform.harts - 1 }).map((hart) => [{ kind: 'alloc' as const, hart }]),
+          sp: fc.integer({ min: 1, max: 8 }).map((n) => n * 8),
+        }),
+      ),
+    check: (booted, c) => runStackPointerOverflow(booted, c),
+  },
+  {
+    name: 'tlb-discipline',
+    rules: ['TLB-DISCIPLINE'],
+    runs: 4,
+    strictTlb: true,
+    arbitrary: (o) =>
+      fc.record({
+        platform: platformSpecArbitrary({ maxRamSize: 32n << 20n, maxHarts: 3, firmware: ['builtin'], ...(o.firmware ? {} : {}) }),
+        program: kmemProgramArbitrary({ kinds: ['alloc', 'free', 'probe'], maxLength: 10 }),
+      }),
+    examples: () => [
+      {
+        platform: spec(2, 0, 16n),
+        program: [
+          { kind: 'probe', hart: 0, access: 'write', target: 1, value: 1 },
+          { kind: 'probe', hart: 1, access: 'read', target: 7, value: 0 },
+        ],
+      },
+    ],
+    check: (booted, c) => {
+      const failure = runProgram(booted, c.program ?? []);
+      const stale = noStaleTranslations(booted.stale);
+      return stale ? { ...stale, ...(failure && 'transcript' in failure ? { transcript: failure.transcript } : {}) } : failure;
+    },
+  },
+];
+
+/** Expands slices cyclically so the interleaving they describe lasts the whole batch. */
+export function cycleSchedule(slices: readonly ScheduleSlice[], totalSteps: number): ScheduleSlice[] {
+  if (slices.length === 0) return [];
+  const out: ScheduleSlice[] = [];
+  let steps = 0;
+  while (steps < totalSteps) {
+    for (const s of slices) {
+      out.push(s);
+      steps += s.steps;
+    }
+  }
+  return out;
+}
+
+const CONCURRENT_STEPS = 3_000_000;
+
+function runConcurrent(booted: BootedHypervisor, c: Case): BootedFailure | Violation | undefined {
+  const { machine, platform } = booted;
+  const transcript: string[] = [];
+  const schedule = normalizeSchedule(c.schedule ?? []);
+  for (const batch of c.program ?? []) {
+    if (batch.kind !== 'batch') continue;
+    const harts = [...new Set(batch.harts.map((h) => h % platform.harts))];
+    const line = `batch ${harts.join(',')} a${batch.count} f${batch.count}`;
+    const inUse = booted.shadow.ownedFrames();
+    booted.shadow.startHistory();
+    const nfreeBefore = readKmem(machine, booted.image.elf, platform).freeList.length;
+    if (schedule.length > 0) machine.setSchedule({ kind: 'slices', slices: cycleSchedule(schedule, CONCURRENT_STEPS), then: 'round-robin' });
+    const reply = booted.command(line, harts.length + 1);
+    machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
+    transcript.push(`> ${line}`, ...reply.map((l) => `< ${l}`));
+    const failWith = (v: Violation): BootedFailure => ({ ...v, transcript });
+    if (booted.shadow.violation) return failWith(booted.shadow.violation);
+    const linear = concurrentHistoryLinearizable(platform, booted.shadow.calls, inUse);
+    if (linear) return failWith(linear);
+    const kmem = readKmem(machine, booted.image.elf, platform);
+    const intact = freeListIntact(platform, kmem, booted.shadow.ownedFrames());
+    if (intact) return failWith(intact);
+    if (kmem.freeList.length !== nfreeBefore) {
+      return failWith({ rule: 'KMEM-CONCURRENT', message: `after "${line}" (every kalloc matched by a kfree) the free list holds ${kmem.freeList.length} frames, not ${nfreeBefore}: frames were lost or duplicated` });
+    }
+    const last = reply.at(-1) ?? '';
+    if (!last.startsWith('OK batch ') || reply.some((l) => /failed=[1-9]/.test(l))) {
+      return { rule: KMEM_REPLY, message: `"${line}" answered ${reply.map((l) => JSON.stringify(l)).join(', ')}`, transcript };
+    }
+  }
+  return undefined;
+}
+
+/** The emulator-side overflow: at kalloc's entry on the hart, sp := stack bottom + c.sp; the first fault must be in the guard page. */
+function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailure | Violation | undefined {
+  const [command] = c.program ?? [];
+  const kalloc = booted.image.elf.symbol('kalloc')?.value;
+  if (command?.kind !== 'alloc' || kalloc === undefined) return undefined;
+  const hart = command.hart % booted.platform.harts;
+  const transcript: string[] = [];
+  const seen = observeOverflow(
+    booted,
+    hart,
+    kalloc,
+    () => {
+      const line = `alloc ${hart}`;
+      transcript.push(`> ${line}  (at kalloc's entry on hart ${hart}: sp := ${CPU_STACK.start.toString(16)} + ${c.sp ?? 16})`, ...booted.command(line).map((l) => `< ${l}`));
+    },
+    (h) => h.setRegister(2, CPU_STACK.start + BigInt(c.sp ?? 16)),
+  );
+  if (!seen.started) return { rule: 'STACK-GUARD', message: `hart ${hart} never entered kalloc, so its sp could not be moved`, transcript };
+  if (seen.fault === undefined) return { rule: 'STACK-GUARD', message: `hart ${hart} ran kalloc with sp ${c.sp} bytes above its stack's bottom and took no trap`, transcript, hart };
+  if (seen.verdict) return { ...seen.verdict, transcript, hart };
+  // and it keeps serving
+  const again = booted.command(`alloc ${hart}`);
+  transcript.push(`> alloc ${hart}`, ...again.map((l) => `< ${l}`));
+  if (!again[0]?.startsWith(`OK alloc hart=${hart} `)) return { rule: 'STACK-GUARD', message: `hart ${hart} did not serve again after its overflow fault`, transcript, hart };
+  return undefined;
+}
+
+/** Runs one case of a property: boots (or restores), checks, and builds the counterexample. */
+export function runCase(definition: PropertyDefinition, cache: BootCache, c: Case, extra: { seed?: number; path?: string } = {}): CaseOutcome {
+  const replay: ReplayCase = {
+    v: 1,
+    property: definition.name,
+    image: { name: cache.image.name, digest: cache.image.digest },
+    platform: c.platform,
+    ...(c.program ? { program: c.program } : {}),
+    ...(c.schedule ? { schedule: c.schedule } : {}),
+    ...(c.sp !== undefined ? { sp: c.sp } : {}),
+    ...extra,
+  };
+  let booted: BootedHypervisor;
+  try {
+    booted = cache.get(c.platform, definition.strictTlb ?? false);
+  } catch (e) {
+    if (e instanceof Unsupported) return { kind: 'skipped', reason: e.message };
+    if (!(e instanceof BootFailure)) throw e;
+    const where = e.trap ? { hart: e.trap.hartId, pc: e.trap.pc, what: `${e.trap.name} stval=0x${e.trap.tval.toString(16)}`, time: e.trap.time } : undefined;
+    return { kind: 'failed', counterexample: { rule: BOOT_FAILED, message: `${e.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
+  }
+  const before = new Set(booted.coverage);
+  const failure = definition.check(booted, c);
+  cache.note(booted, before);
+  if (failure === undefined) return { kind: 'held' };
+  const hart = 'hart' in failure ? failure.hart : undefined;
+  const trap = hart === undefined ? undefined : [...booted.traps].reverse().find((t) => t.hartId === hart && !t.interrupt && t.cause !== 8 && t.cause !== 9);
+  const mapHart = /^hart (\d+)/.exec(failure.message)?.[1];
+  const mapDiff =
+    failure.rule.startsWith('MAP-') || failure.rule === 'STACK-GUARD'
+      ? (() => {
+          const harts = readAllHartTables(booted.machine);
+          const h = harts[Number(mapHart ?? 0)] ?? harts[0]!;
+          const observed = mergeRuns(h.table.runs);
+          return { hart: h.hart, expected: expectedRunsForDiff(booted.platform, h.hart, observed), observed };
+        })()
+      : undefined;
+  return {
+    kind: 'failed',
+    counterexample: {
+      rule: failure.rule,
+      message: failure.message,
+      also: 'also' in failure ? (failure.also ?? []) : [],
+      replay: { ...replay, platform: c.platform },
+      ...('transcript' in failure && failure.transcript ? { transcript: failure.transcript } : {}),
+      ...(mapDiff ? { mapDiff } : {}),
+      ...(trap ? { where: { hart: trap.hartId, pc: trap.pc, what: `${trap.name} stval=0x${trap.tval.toString(16)}`, time: trap.time } } : {}),
+    },
+  };
+}
+
+/** Runs one property with fast-check; shrinks a failure and returns its counterexample. */
+export function runProperty(definition: PropertyDefinition, cache: BootCache, options: SuiteOptions): PropertyResult {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const numRuns = Math.max(1, Math.round(definition.runs * (options.scale ?? 1)));
+  const started = performance.now();
+  let skipped: string | undefined;
+  let done = 0;
+  const examples = (definition.examples?.(options) ?? []).filter((e) => options.firmware === undefined || options.firmware.includes(e.platform.firmware));
+  const details = fc.check(
+    fc.property(definition.arbitrary(options), (c) => {
+      const outcome = runCase(definition, cache, c);
+      done += 1;
+      options.onProgress?.(definition.name, Math.min(done, numRuns), numRuns);
+      if (outcome.kind === 'skipped') {
+        skipped ??= outcome.reason;
+        return true;
+      }
+      return outcome.kind === 'held';
+    }),
+    { seed, numRuns, examples: examples.map((e) => [e]), endOnFailure: false },
+  );
+  const ms = performance.now() - started;
+  if (!details.failed) {
+    const allSkipped = skipped !== undefined && done > 0 && details.numRuns === 0;
+    return { property: definition.name, rules: definition.rules, verdict: allSkipped ? 'skipped' : 'passed', runs: details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}) };
+  }
+  const shrunk = details.counterexample![0] as Case;
+  const outcome = runCase(definition, cache, shrunk, { seed, path: details.counterexamplePath ?? '' });
+  if (outcome.kind !== 'failed') {
+    return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: details.numRuns, seed, ms, reason: `the shrunk case did not fail again when re-run (non-determinism): ${formatPlatformSpec(shrunk.platform)}` };
+  }
+  return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: details.numRuns, seed, ms, counterexample: outcome.counterexample, report: formatCounterexample(outcome.counterexample) };
+}
+
+/** Runs the suite (every property, or `only`), in PROPERTIES order. */
+export function runSuite(options: SuiteOptions): SuiteResult {
+  const cache = new BootCache(options.image);
+  const results: PropertyResult[] = [];
+  for (const definition of PROPERTIES) {
+    if (options.only && !options.only.includes(definition.name)) continue;
+    const result = runProperty(definition, cache, options);
+    results.push(result);
+    options.onResult?.(result);
+    if (options.failFast && result.verdict === 'failed') break;
+  }
+  const coverage = Object.fromEntries(COVERAGE_STATES.map((s) => [s, cache.coverage.get(s) ?? 0])) as Record<CoverageState, number>;
+  return { image: { name: options.image.name, digest: options.image.digest }, properties: results, coverage };
+}
+
+/** Re-runs one case exactly (from a decoded replay token); refuses an image with another digest. */
+export function replayCase(replay: ReplayCase, image: HypervisorImage): CaseOutcome {
+  if (replay.image.digest !== image.digest) {
+    throw new RangeError(`replay token is for ${replay.image.name} (sha256 ${replay.image.digest}), but ${image.name} has sha256 ${image.digest}`);
+  }
+  const definition = PROPERTIES.find((p) => p.name === replay.property)!;
+  const c: Case = {
+    platform: replay.platform,
+    ...(replay.program ? { program: checkProgram(replay.program) } : {}),
+    ...(replay.schedule ? { schedule: replay.schedule } : {}),
+    ...(replay.sp !== undefined ? { sp: replay.sp } : {}),
+  };
+  return runCase(definition, new BootCache(image), c, { ...(replay.seed !== undefined ? { seed: replay.seed } : {}), ...(replay.path !== undefined ? { path: replay.path } : {}) });
+}
+
+export { RULES };
