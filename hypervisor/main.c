@@ -81,6 +81,7 @@ static void start_hart(u64 index) {
       if (read_time() > deadline) panic("hart %lu did not come up (HSM status %ld)", hartid, status.value);
     }
     if (__atomic_load_n(&hart_up[index], __ATOMIC_ACQUIRE)) return;
+    printf("hvspec-hv hart %lu entered the image at _entry and gave itself back; starting it again\n", hartid);
   }
   panic("hart %lu stopped again after %d hart_start calls", hartid, HART_START_ATTEMPTS);
 }

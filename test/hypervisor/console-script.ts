@@ -161,6 +161,12 @@ export function standardScript(): ConsoleStep[] {
       expect: ['^OK frame hart={boot} va={above} state=(ALLOCATED|RESERVED|OUTSIDE)$'],
     },
     {
+      why: 'the last frame of RAM is not free either (frames are handed out from the top)',
+      derive: (v) => ({ top: hex(VAS_RAM + big(v, 'ram_size') - PAGE) }),
+      send: 'frame {top}',
+      expect: ['^OK frame hart={boot} va={top} state=(ALLOCATED|RESERVED)$'],
+    },
+    {
       why: 'the second alloc (another hart) returns a lower frame',
       send: 'alloc {boot}',
       expect: [`^OK alloc hart={boot} va=(?<va1>${X}) pa=${X} nfree={nfree_2}$`],
