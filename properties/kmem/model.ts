@@ -130,7 +130,7 @@ export function initialModel(booted: BootedHypervisor): KmemTestModel {
 const ramBase = (platform: Platform): bigint => platform.ramBase;
 
 /** hart position -> hart id. */
-export function hartAt(m: KmemTestModel, position: number): number {
+export function hartAt(m: Readonly<KmemTestModel>, position: number): number {
   return m.harts[position % m.harts.length]!;
 }
 

@@ -13,6 +13,11 @@ import {
   runsEqual,
   VAS_RAM,
   expectedAddressSpace,
+  CPU_STRUCT_MAPPED,
+  leafFlagsOf,
+  PAGE_SIZE,
+  pagesOf,
+  runsWithin,
   type LeafRun,
   type Platform,
 } from '../../model/index.js';
@@ -98,11 +103,13 @@ export function formatPtdump(rows: readonly PtdumpRow[]): string {
 }
 
 /**
- * The expected runs of `hart` for a diff: every fixed region of expectedAddressSpace, plus the
- * observed cpu struct runs (their frames are private, so the model fixes only their shape).
+ * The expected runs of `hart` for a diff: every fixed region of expectedAddressSpace, plus the cpu
+ * struct's pages at the PAs observed for them (its frames are private, so the model fixes only their
+ * shape: 4 KiB pages in CPU_STRUCT_MAPPED, RW- A D, not global).
  */
 export function expectedRunsForDiff(platform: Platform, hart: number, observed: readonly LeafRun[]): LeafRun[] {
-  const cpu = observed.filter((r) => rangeContainsAddress(CPU_STRUCT_GIGABYTE, r.va));
+  const flags = leafFlagsOf({ r: true, w: true, x: false }, false);
+  const cpu = pagesOf(runsWithin(observed, CPU_STRUCT_MAPPED)).map(({ va, pa }) => ({ va, pa, size: PAGE_SIZE, pageSize: PAGE_SIZE, flags, rsw: 0 }));
   return mergeRuns([...expectedFixedRuns(expectedAddressSpace(platform, hart)), ...cpu]);
 }
 
