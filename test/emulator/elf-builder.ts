@@ -82,9 +82,10 @@ export function buildElf(spec: ElfSpec): Uint8Array {
   symbols.forEach(([, value], i) => {
     const e = symOff + 24 * (i + 1);
     v.setUint32(e, nameOffsets[i]!, true);
-    bytes[e + 4] = 0x10; // STB_GLOBAL, STT_NOTYPE
+    bytes[e + 4] = 0x11; // STB_GLOBAL, STT_OBJECT
     v.setUint16(e + 6, 1, true);
     v.setBigUint64(e + 8, value, true);
+    v.setBigUint64(e + 16, 8n, true); // QEMU wants tohost/fromhost sized
   });
   bytes.set(strtab, strOff);
   const sh = (i: number, type: number, off: number, size: number, link: number, entsize: number) => {
