@@ -1,11 +1,11 @@
 /**
  * Differential test against QEMU (an independent implementation): generated
- * straight-line RV64IMA programs (ALU, M, W forms, LUI/AUIPC, loads and
+ * straight-line RV64IMAC programs (ALU, M, W forms, compressed ALU forms, LUI/AUIPC, loads and
  * stores of every width incl. misaligned, AMOs, LR/SC, forward branches) run
  * on `qemu-system-riscv64 -machine spike` and on the emulator; both print
  * every register and the scratch memory through HTIF, and the outputs must
  * be identical. Skips, saying why, when QEMU is not installed (CI has it).
- * 25 programs by default; HVSPEC_QEMU_DIFF_RUNS=N runs more (HVSPEC_SEED picks others).
+ * 60 programs by default; HVSPEC_QEMU_DIFF_RUNS=N runs more (HVSPEC_SEED picks others).
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,22 @@ const R_OPS = [[0x33, 0, 0], [0x33, 0, 0x20], [0x33, 1, 0], [0x33, 2, 0], [0x33,
 const I_OPS = [0, 2, 3, 4, 6, 7] as const; // addi slti sltiu xori ori andi
 const AMO_F5 = [0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c] as const;
 
+// Compressed ALU forms (RV64C), encoded from their fields; rd/rs in x1-x24 (x8-x15 for the 3-bit ones).
+const cReg = fc.integer({ min: 1, max: BODY_REGS });
+const cPrime = fc.integer({ min: 0, max: 7 }); // x8 + n
+const imm6 = fc.integer({ min: -32, max: 31 });
+const ci = (f3: number, rd: number, imm: number, op: number) => (f3 << 13) | (((imm >> 5) & 1) << 12) | (rd << 7) | ((imm & 31) << 2) | op;
+const compressed: fc.Arbitrary<number> = fc.oneof(
+  fc.tuple(cReg, imm6).map(([rd, k]) => ci(0, rd, k, 1)), // c.addi
+  fc.tuple(cReg, imm6).map(([rd, k]) => ci(1, rd, k, 1)), // c.addiw
+  fc.tuple(cReg, imm6).map(([rd, k]) => ci(2, rd, k, 1)), // c.li
+  fc.tuple(cReg.filter((r) => r !== 2), imm6.filter((k) => k !== 0)).map(([rd, k]) => ci(3, rd, k, 1)), // c.lui
+  fc.tuple(cReg, fc.integer({ min: 0, max: 63 })).map(([rd, sh]) => ci(0, rd, sh, 2)), // c.slli
+  fc.tuple(fc.constantFrom(0, 1, 2), cPrime, fc.integer({ min: 0, max: 63 })).map(([f2, r, k]) => (4 << 13) | (((k >> 5) & 1) << 12) | (f2 << 10) | (r << 7) | ((k & 31) << 2) | 1), // c.srli c.srai c.andi
+  fc.tuple(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 3 }), cPrime, cPrime).filter(([w, f2]) => w === 0 || f2 < 2).map(([w, f2, r, r2]) => (4 << 13) | (w << 12) | (3 << 10) | (r << 7) | (f2 << 5) | (r2 << 2) | 1), // c.sub..c.and, c.subw, c.addw
+  fc.tuple(fc.constantFrom(0, 1), cReg, cReg).map(([add, rd, rs2]) => (4 << 13) | (add << 12) | (rd << 7) | (rs2 << 2) | 2), // c.mv, c.add
+);
+
 /** First word of a not-yet-encoded forward branch item: [BRANCH_MARK, funct3, rs1, rs2, items to skip]. */
 const BRANCH_MARK = -1;
 
@@ -64,6 +80,8 @@ const instruction: fc.Arbitrary<number[]> = fc.oneof(
   fc.tuple(fc.constantFrom(2, 3), reg, reg, src, fc.integer({ min: 0, max: SCRATCH_WORDS - 1 })).map(([f3, rd, rd2, b, w]) => [
     encI(0x13, T_ADDR, 0, T_SCRATCH, 8 * w), encR(0x2f, rd, f3, T_ADDR, 0, 0x08), encR(0x2f, rd2, f3, T_ADDR, b, 0x0c),
   ]),
+  // two compressed instructions in one word
+  fc.tuple(compressed, compressed).map(([c1, c2]) => [((c2 << 16) | c1) >>> 0]),
   // a forward branch over the next 1-3 generated items (never into the middle of one): resolved by buildProgram
   fc.tuple(fc.constantFrom(0, 1, 4, 5, 6, 7), src, src, fc.integer({ min: 1, max: 3 })).map(([f3, a, b, skip]) => [BRANCH_MARK, f3, a, b, skip]),
 );
@@ -139,7 +157,7 @@ describe.skipIf(qemuMissing)('generated programs: emulator and QEMU print the sa
         const line = ours.console.split('\n').findIndex((l, i) => l !== expected.split('\n')[i]);
         expect(ours.console, `${file}: line ${line + 1} differs (lines 1-24: x1-x24, then scratch words)`).toBe(expected);
       }),
-      { numRuns: Number(process.env.HVSPEC_QEMU_DIFF_RUNS ?? 25) },
+      { numRuns: Number(process.env.HVSPEC_QEMU_DIFF_RUNS ?? 60) },
     );
   });
 });
