@@ -18,7 +18,8 @@ const USAGE = `usage: hvspec run <elf> [--firmware none] [--max-instructions N] 
 
   --firmware none        start hart 0 in M-mode at the ELF's entry (the only mode so far)
   --max-instructions N   stop after N instructions and exit ${EXIT_BUDGET}
-  --trace                print every retired instruction to stderr (Spike --log-commits format)`;
+  --trace                print every retired instruction to stderr (Spike --log-commits format:
+                         register written, memory read and written)`;
 
 interface RunArgs {
   file: string;

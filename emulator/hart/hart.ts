@@ -191,6 +191,8 @@ export class Hart implements ReservationHolder, PteReader {
   private readonly pcHookPages = new Map<number, number>();
   private trace: ((line: string) => void) | undefined;
   private hookedPc = -1n;
+  /** Data accesses of the instruction being traced, in Spike's notation. */
+  private traceAccesses = '';
   private hookedInstret = -1;
   /** Bits of the last instruction run by the page loop (traces). */
   private lastBits = 0;
@@ -414,6 +416,7 @@ export class Hart implements ReservationHolder, PteReader {
     if (trace === undefined) return this.runPage(1);
     const priv = this.priv;
     const before = this.instret;
+    this.traceAccesses = '';
     const steps = this.runPage(1);
     if (this.instret !== before) trace(this.traceLine(priv, pc));
     return steps;
@@ -426,12 +429,21 @@ export class Hart implements ReservationHolder, PteReader {
     let line = `core ${String(this.hartId).padStart(3)}: ${priv} 0x${pc.toString(16).padStart(16, '0')} (0x${insn})`;
     const rd = writtenRegister(bits);
     if (rd !== 0) line += ` x${String(rd).padEnd(2)} 0x${this.getRegister(rd).toString(16).padStart(16, '0')}`;
-    return line;
+    return line + this.traceAccesses;
   }
 
   /** Sets the trace sink (one line per retired instruction), or removes it. */
   setTrace(trace: ((line: string) => void) | undefined): void {
     this.trace = trace;
+    // While tracing every access takes the slow path, which records it for the trace line.
+    this.flushFastCaches();
+  }
+
+  /** Notes a data access for the trace line (Spike prints ` mem 0x<va>` for reads, ` mem 0x<va> 0x<value>` for writes). */
+  private traceAccess(lo: number, hi: number, size: number, write: boolean, vlo: number, vhi: number): void {
+    let text = ` mem 0x${pairToBig(lo, hi).toString(16).padStart(16, '0')}`;
+    if (write) text += ` 0x${BigInt.asUintN(8 * size, pairToBig(vlo, vhi)).toString(16).padStart(2 * size, '0')}`;
+    this.traceAccesses += text;
   }
 
   /** Calls `hook` before the instruction at virtual address `pc` executes. Returns a remover. */
@@ -713,6 +725,7 @@ export class Hart implements ReservationHolder, PteReader {
       vlo = this.bus.value[0]!;
       vhi = this.bus.value[1]!;
     }
+    if (this.trace !== undefined) this.traceAccess(lo, hi, size, false, 0, 0);
     const r = this.r;
     if (size === 8) {
       r[d] = vlo;
@@ -727,6 +740,7 @@ export class Hart implements ReservationHolder, PteReader {
 
   /** Any store: translation, PMP, misaligned and page-crossing accesses, MMIO, watches. */
   private storeSlow(lo: number, hi: number, size: AccessSize, vlo: number, vhi: number): void {
+    if (this.trace !== undefined) this.traceAccess(lo, hi, size, true, vlo, vhi);
     if ((lo & 0xfff) + size > 4096) {
       // Translate every byte before writing any, so a fault leaves memory unchanged.
       const pas: number[] = [];
@@ -761,6 +775,7 @@ export class Hart implements ReservationHolder, PteReader {
     this.r[d] = v[0]!;
     this.r[d + 1] = size === 8 ? v[1]! : v[0]! >> 31;
     this.bus.reserve(this, pa);
+    if (this.trace !== undefined) this.traceAccess(lo, hi, size, false, 0, 0);
   }
 
   /** sc: succeeds (rd = 0) only if this hart's reservation is still on exactly this address. */
@@ -772,6 +787,7 @@ export class Hart implements ReservationHolder, PteReader {
     const success = this.reservation === pa;
     this.reservation = -1;
     if (success && !this.bus.write(pa, size, this.r[b]!, this.r[b + 1]!, this.hartId)) this.raise(Exception.StoreAccessFault, lo, hi);
+    if (success && this.trace !== undefined) this.traceAccess(lo, hi, size, true, this.r[b]!, this.r[b + 1]!);
     this.r[d] = success ? 0 : 1;
     this.r[d + 1] = 0;
   }
@@ -790,6 +806,10 @@ export class Hart implements ReservationHolder, PteReader {
     r[TEMP_B + 1] = r[TEMP_A + 1]!;
     combine(r, TEMP_A, b);
     if (!this.bus.write(pa, size, r[TEMP_A]!, r[TEMP_A + 1]!, this.hartId)) this.raise(Exception.StoreAccessFault, lo, hi);
+    if (this.trace !== undefined) {
+      this.traceAccess(lo, hi, size, false, 0, 0);
+      this.traceAccess(lo, hi, size, true, r[TEMP_A]!, r[TEMP_A + 1]!);
+    }
     r[d] = r[TEMP_B]!;
     r[d + 1] = r[TEMP_B + 1]!;
   }
@@ -881,7 +901,7 @@ export class Hart implements ReservationHolder, PteReader {
 
   /** Caches a successful access's page in the fast path when every access in the page would succeed the same way. */
   private fillFast(access: Access, lo: number, hi: number, pa: number): void {
-    if (this.strictTlb || !isCanonical(hi)) return;
+    if (this.strictTlb || this.trace !== undefined || !isCanonical(hi)) return;
     const priv = access === ACCESS_FETCH ? this.priv : this.dataPrivilege();
     const pagePa = pa - (pa % 4096);
     if (!this.pmp.allowsWholePage(pagePa, access, priv)) return;
