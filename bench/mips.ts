@@ -25,20 +25,34 @@ export function repositoryRoot(): string {
   return dir;
 }
 
-/** Runs the program once; returns MIPS. Fails loudly if it does not pass. */
-export function measureOnce(elf: Uint8Array): number {
+/** MIPS of one run: by wall-clock time, and by the process's CPU time (which other load on the machine does not inflate). */
+export interface MipsSample {
+  readonly wall: number;
+  readonly cpu: number;
+}
+
+/** Runs the program once. Fails loudly if it does not pass. */
+export function measureOnce(elf: Uint8Array): MipsSample {
   const machine = loadMachine(elf, { fileName: PROGRAM });
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   while (machine.exitCode === null) machine.run(1 << 30);
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   if (machine.exitCode !== 0) throw new Error(`${PROGRAM} exited with ${machine.exitCode}, not 0`);
-  return machine.hart.instret / ms / 1000;
+  const instructions = machine.hart.instret;
+  return { wall: instructions / ms / 1000, cpu: instructions / ((cpu.user + cpu.system) / 1000) / 1000 };
 }
 
-export function benchMips(): BenchRow {
+/** The wall-clock figure carries the target; the CPU-time one shows how much a busy machine took away. */
+export function benchMips(): BenchRow[] {
   const elf = readFileSync(join(repositoryRoot(), PROGRAM));
-  const samples: number[] = [];
+  const samples: MipsSample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(measureOnce(elf));
-  const m = median(samples);
-  return { name: 'emulator MIPS (sv39-loop, S-mode, Sv39)', median: m, unit: 'MIPS', runs: RUNS, target: `>= ${TARGET_MIPS}`, met: m >= TARGET_MIPS };
+  const wall = median(samples.map((s) => s.wall));
+  const cpu = median(samples.map((s) => s.cpu));
+  return [
+    { name: 'emulator MIPS (sv39-loop, S-mode, Sv39)', median: wall, unit: 'MIPS', runs: RUNS, target: `>= ${TARGET_MIPS}`, met: wall >= TARGET_MIPS },
+    { name: 'emulator MIPS per CPU second (same runs)', median: cpu, unit: 'MIPS', runs: RUNS, target: '' },
+  ];
 }
