@@ -20,10 +20,11 @@ import {
   CPU_GUARD,
   CPU_STRUCT_MAPPED,
   VAS_CPU_STRUCT,
+  freeVerdictsFollowOrder,
   type KmemState,
   type Platform,
-  type Violation,
 } from '../../model/index.js';
+import type { Failure } from '../report/counterexample.js';
 import type { ElfFile } from '../../emulator/elf.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { readKmem } from '../observe/memory.js';
@@ -65,15 +66,22 @@ export interface KmemReal {
   readonly transcript: string[];
 }
 
-/** A step broke a rule (or the model-based comparison). */
+/** A step broke a rule (or the model-based comparison); `also` lists the other rules it broke. */
 export class StepFailure extends Error {
   override readonly name = 'StepFailure';
   constructor(
-    readonly violation: Violation | { readonly rule: 'KMEM-REPLY'; readonly message: string },
+    readonly violation: Failure,
     readonly hart?: number,
+    readonly also: readonly Failure[] = [],
   ) {
     super(`${violation.rule}: ${violation.message}`);
   }
+}
+
+/** Throws a StepFailure for the first of `verdicts` that is a violation, listing the rest as `also`. */
+export function failOnAny(verdicts: readonly (Failure | undefined)[], hart?: number): void {
+  const found = verdicts.filter((v): v is Failure => v !== undefined);
+  if (found.length > 0) throw new StepFailure(found[0]!, hart, found.slice(1));
 }
 
 export const hx = (v: bigint): string => `0x${v.toString(16)}`;
@@ -89,17 +97,25 @@ export function imageWord(elf: ElfFile, va: bigint): bigint | undefined {
   return undefined;
 }
 
-/** The fixed probe targets of a platform (all harmless: nothing written outside held frames). */
+/**
+ * The fixed probe targets of a platform (all harmless: nothing is written outside held frames):
+ * unmapped places first, then every page of text and rodata (a stale TLB entry may cover only some
+ * of them, so each page is its own target).
+ */
 export function probeTargets(platform: Platform, elf: ElfFile): ProbeTarget[] {
   const { image, ramBase } = platform;
-  const text = kernelVa(image.text.start, ramBase);
-  const rodata = kernelVa(image.rodata.start, ramBase);
   const probeRet = elf.symbol('probe_ret')?.value;
   const word = (va: bigint): bigint | 'any' => imageWord(elf, va) ?? 'any';
+  const pages = (name: string, start: bigint, end: bigint, exec: ProbeTarget['exec']): ProbeTarget[] => {
+    const targets: ProbeTarget[] = [];
+    for (let pa = start; pa < end; pa += 0x1000n) {
+      const va = kernelVa(pa, ramBase);
+      targets.push({ name: `${name} page ${hx(va)}`, va, read: word(va), write: 'fault', exec });
+    }
+    return targets;
+  };
   return [
     { name: 'null page', va: 0n, read: 'fault', write: 'fault', exec: 'fault' },
-    { name: 'text', va: text, read: word(text), write: 'fault', exec: 'never' },
-    { name: 'rodata', va: rodata, read: word(rodata), write: 'fault', exec: 'fault' },
     ...(probeRet === undefined ? [] : [{ name: 'probe_ret', va: probeRet, read: word(probeRet), write: 'fault', exec: 'ok' } as const]),
     { name: 'guard page', va: CPU_GUARD.start + 0x800n, read: 'fault', write: 'fault', exec: 'fault', guard: true },
     { name: 'above the cpu struct', va: CPU_STRUCT_MAPPED.end, read: 'fault', write: 'fault', exec: 'fault' },
@@ -107,6 +123,8 @@ export function probeTargets(platform: Platform, elf: ElfFile): ProbeTarget[] {
     { name: 'RAM identity', va: ramBase, read: 'fault', write: 'fault', exec: 'fault' },
     { name: 'after the image', va: kernelVa(imageEnd(platform), ramBase) + 0x1000n, read: 'fault', write: 'fault', exec: 'fault' },
     { name: 'last word of RAM', va: linearVa(ramEnd(platform) - 8n, ramBase), read: 'any', write: 'never', exec: 'fault' },
+    ...pages('text', image.text.start, image.text.end, 'never'),
+    ...pages('rodata', image.rodata.start, image.rodata.end, 'fault'),
   ];
 }
 
@@ -134,29 +152,55 @@ export function hartAt(m: Readonly<KmemTestModel>, position: number): number {
   return m.harts[position % m.harts.length]!;
 }
 
-/** The rules every step's observations must satisfy; throws StepFailure at the first broken one. */
-export function checkAfterStep(m: KmemTestModel, r: KmemReal): void {
+/** What a step checks besides the reply. */
+export interface StepOptions {
+  /** Rules the command itself judges (e.g. KMEM-CONCURRENT on a batch's calls), checked with the others. */
+  readonly extra?: () => readonly (Failure | undefined)[];
+  /** Judge kfree verdicts by KMEM-FREE-VERDICT from the frame states before the step (sequential steps only). */
+  readonly verdicts?: boolean;
+}
+
+/** The allocator's frame-state table now (KMEM-FREE-VERDICT replays a step's calls from it). */
+export function frameStatesNow(m: KmemTestModel, r: KmemReal): ArrayLike<number> | undefined {
+  return readKmem(r.booted.machine, r.booted.image.elf, m.platform).frameStates;
+}
+
+/**
+ * The rules every step's observations must satisfy (KMEM-NO-DOUBLE-FREE from the shadow allocator,
+ * TLB-DISCIPLINE in strict mode, the command's own, KMEM-FREE-VERDICT, KMEM-INTEGRITY); throws a
+ * StepFailure naming the first broken one and the others.
+ */
+export function checkAfterStep(m: KmemTestModel, r: KmemReal, options: StepOptions = {}, statesBefore?: ArrayLike<number>, eventsBefore = 0): void {
   const { booted } = r;
-  const double = booted.shadow.violation;
-  if (double) throw new StepFailure(double);
-  if (booted.strictTlb) {
-    const stale = noStaleTranslations(booted.stale);
-    if (stale) throw new StepFailure(stale, booted.stale[0]?.use.hart);
+  const verdicts: (Failure | undefined)[] = [booted.shadow.violation];
+  if (booted.strictTlb) verdicts.push(noStaleTranslations(booted.stale));
+  verdicts.push(...(options.extra?.() ?? []));
+  if (options.verdicts !== false && statesBefore !== undefined) {
+    verdicts.push(freeVerdictsFollowOrder(m.platform, statesBefore, booted.shadow.events.slice(eventsBefore)));
   }
   const observed = readKmem(booted.machine, booted.image.elf, m.platform);
-  const integrity = freeListIntact(m.platform, observed, booted.shadow.ownedFrames());
-  if (integrity) throw new StepFailure(integrity);
+  verdicts.push(freeListIntact(m.platform, observed, booted.shadow.ownedFrames()));
+  failOnAny(verdicts, booted.strictTlb ? booted.stale[0]?.use.hart : undefined);
 }
 
 /**
  * Sends `line`, records it and the reply, checks the step's rules, then compares the reply with
  * `expected` (exact lines, or a checker returning the problem).
  */
-export function step(m: KmemTestModel, r: KmemReal, line: string, expected: readonly string[] | ((reply: readonly string[]) => string | undefined), finalLines = 1): string[] {
+export function step(
+  m: KmemTestModel,
+  r: KmemReal,
+  line: string,
+  expected: readonly string[] | ((reply: readonly string[]) => string | undefined),
+  finalLines = 1,
+  options: StepOptions = {},
+): string[] {
+  const statesBefore = options.verdicts === false ? undefined : frameStatesNow(m, r);
+  const eventsBefore = r.booted.shadow.events.length;
   const reply = r.booted.command(line, finalLines);
   r.transcript.push(`> ${line}`, ...reply.map((l) => `< ${l}`));
   const panic = reply.find((l) => l.startsWith('PANIC ') || l.startsWith('TIMEOUT'));
-  checkAfterStep(m, r);
+  checkAfterStep(m, r, options, statesBefore, eventsBefore);
   const problem =
     typeof expected === 'function'
       ? expected(reply)

@@ -3,7 +3,7 @@
  * model), what broke it, the shrunk platform, program and schedule, the expected and observed
  * mappings as a ptdump diff, the hart and instruction where it went wrong, and one replay line.
  */
-import { hex, RULES, type LeafRun, type RuleId, type Violation } from '../../model/index.js';
+import { hex, RULES, type LeafRun, type RuleId } from '../../model/index.js';
 import { formatPlatformSpec, type PlatformSpec } from '../arbitraries/platform.js';
 import { formatSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
 import { diffRows, formatPtdump, trimDiff } from './ptdump.js';
@@ -14,6 +14,12 @@ export const BOOT_FAILED = 'BOOT-FAILED';
 /** Not a model rule: a console reply differs from the model's and no rule's observation explains it. */
 export const KMEM_REPLY = 'KMEM-REPLY';
 export type FailureId = RuleId | typeof BOOT_FAILED | typeof KMEM_REPLY;
+
+/** A failure: a rule's violation, or one of the two failures that are not rules. */
+export interface Failure {
+  readonly rule: FailureId;
+  readonly message: string;
+}
 
 export interface Where {
   readonly hart: number;
@@ -28,7 +34,7 @@ export interface Counterexample {
   readonly rule: FailureId;
   readonly message: string;
   /** Further rules the same case violates (RULES order). */
-  readonly also: readonly Violation[];
+  readonly also: readonly Failure[];
   readonly replay: ReplayCase;
   /** The program as it ran: each command's console line and reply. */
   readonly transcript?: readonly string[];

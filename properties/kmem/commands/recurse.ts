@@ -33,8 +33,18 @@ export class RecurseCommand extends KmemCommand<{ kind: 'recurse'; hart: number;
     };
     if (recurse === undefined) run();
     else {
-      const seen = observeOverflow(r.booted, hart, recurse, run);
-      if (seen.verdict) throw new StepFailure(seen.verdict, hart);
+      // the reply is judged after the stores: a wrong reply is usually the symptom, STACK-GUARD the cause
+      let replyFailure: StepFailure | undefined;
+      const seen = observeOverflow(r.booted, hart, recurse, () => {
+        try {
+          run();
+        } catch (e) {
+          if (!(e instanceof StepFailure)) throw e;
+          replyFailure = e;
+        }
+      });
+      if (seen.verdict) throw new StepFailure(seen.verdict, hart, replyFailure ? [replyFailure.violation, ...replyFailure.also] : []);
+      if (replyFailure) throw replyFailure;
     }
     if (reply[0]?.startsWith('FAULT')) {
       // the hart must keep serving after an overflow

@@ -1,0 +1,3 @@
+import { killMatrix } from './mutants.js';
+
+killMatrix(1);
