@@ -15,7 +15,7 @@ import { BootedHypervisor, BootFailure, COVERAGE_STATES, Unsupported, type Cover
 import type { HypervisorImage } from './harness/image.js';
 import { kmemProgramArbitrary, programCommands } from './kmem/commands.js';
 import { initialModel, StepFailure, type KmemReal, type KmemTestModel } from './kmem/model.js';
-import { readAllHartTables, readKmem } from './observe/memory.js';
+import { MissingSymbolError, readAllHartTables, readKmem } from './observe/memory.js';
 import { BOOT_FAILED, formatCounterexample, KMEM_REPLY, type Counterexample, type Failure, type FailureId } from './report/counterexample.js';
 import { diffRows, expectedRunsForDiff } from './report/ptdump.js';
 import type { PropertyName, ReplayCase } from './report/token.js';
@@ -371,7 +371,14 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     return { kind: 'failed', counterexample: { rule: BOOT_FAILED, message: `${e.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
   }
   const before = new Set(booted.coverage);
-  let failure = definition.check(booted, c);
+  let failure: ReturnType<PropertyDefinition['check']>;
+  try {
+    failure = definition.check(booted, c);
+  } catch (e) {
+    // an image without the symbols an observation needs: the property cannot judge it
+    if (e instanceof MissingSymbolError) return { kind: 'skipped', reason: e.message };
+    throw e;
+  }
   cache.note(booted, before);
   if (failure === undefined) return { kind: 'held' };
   if (failure.rule === KMEM_REPLY && !(definition.strictTlb ?? false)) {
@@ -442,6 +449,7 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
   let skipped: string | undefined;
   let done = 0;
   const examples = (definition.examples?.(options) ?? []).filter((e) => options.firmware === undefined || options.firmware.includes(e.platform.firmware));
+  let ran = 0;
   const details = fc.check(
     fc.property(definition.arbitrary(options), (c) => {
       const outcome = runCase(definition, cache, c);
@@ -451,13 +459,14 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
         skipped ??= outcome.reason;
         return true;
       }
+      ran += 1;
       return outcome.kind === 'held';
     }),
     { seed, numRuns, examples: examples.map((e) => [e]), endOnFailure: false },
   );
   const ms = performance.now() - started;
   if (!details.failed) {
-    const allSkipped = skipped !== undefined && done > 0 && details.numRuns === 0;
+    const allSkipped = skipped !== undefined && ran === 0;
     return { property: definition.name, rules: definition.rules, verdict: allSkipped ? 'skipped' : 'passed', runs: details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}) };
   }
   const shrunk = minimizeCase(definition, cache, details.counterexample![0] as Case);

@@ -27,7 +27,7 @@ import {
 import type { Failure } from '../report/counterexample.js';
 import type { ElfFile } from '../../emulator/elf.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { readKmem } from '../observe/memory.js';
+import { readFrameStates, readKmem } from '../observe/memory.js';
 
 export interface KmemTestModel {
   readonly platform: Platform;
@@ -162,7 +162,7 @@ export interface StepOptions {
 
 /** The allocator's frame-state table now (KMEM-FREE-VERDICT replays a step's calls from it). */
 export function frameStatesNow(m: KmemTestModel, r: KmemReal): ArrayLike<number> | undefined {
-  return readKmem(r.booted.machine, r.booted.image.elf, m.platform).frameStates;
+  return readFrameStates(r.booted.machine, r.booted.image.elf, m.platform);
 }
 
 /**

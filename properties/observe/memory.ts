@@ -88,7 +88,8 @@ export function readAllHartTables(machine: VirtMachine): ObservedHart[] {
 export function readKmem(machine: VirtMachine, elf: ElfFile, platform: Platform): ObservedKmem {
   const frames = Number(platform.ramSize / PAGE_SIZE);
   const freeList: bigint[] = [];
-  let va = machine.readPhysicalU64(symbolPa(elf, 'kmem_freelist'));
+  const u64 = ramU64Reader(machine);
+  let va = u64(symbolPa(elf, 'kmem_freelist'));
   let terminated = true;
   while (va !== 0n) {
     freeList.push(va);
@@ -97,14 +98,28 @@ export function readKmem(machine: VirtMachine, elf: ElfFile, platform: Platform)
       terminated = false;
       break;
     }
-    va = machine.readPhysicalU64(pa);
+    va = u64(pa);
   }
-  const nfree = machine.readPhysicalU64(symbolPa(elf, 'kmem_nfree'));
+  const nfree = u64(symbolPa(elf, 'kmem_nfree'));
+  const frameStates = readFrameStates(machine, elf, platform);
+  return { freeList, terminated, nfree, ...(frameStates ? { frameStates } : {}) };
+}
+
+/** The frame-state table kmem_frame_state points to (one byte per frame), or undefined when it points outside RAM. */
+export function readFrameStates(machine: VirtMachine, elf: ElfFile, platform: Platform): Uint8Array | undefined {
+  const frames = Number(platform.ramSize / PAGE_SIZE);
   const tableVa = machine.readPhysicalU64(symbolPa(elf, 'kmem_frame_state'));
   const tablePa = linearPa(tableVa, platform.ramBase);
-  const frameStates =
-    tableVa >= VAS_RAM && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize ? machine.readPhysical(tablePa, frames) : undefined;
-  return { freeList, terminated, nfree, ...(frameStates ? { frameStates } : {}) };
+  return tableVa >= VAS_RAM && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize ? machine.readPhysical(tablePa, frames) : undefined;
+}
+
+/** 8-byte little-endian RAM reads without allocating (the free-list walk makes one per free frame). */
+function ramU64Reader(machine: VirtMachine): (pa: bigint) => bigint {
+  const { bus } = machine;
+  return (pa) => {
+    if (!bus.ram.contains(Number(pa), 8) || !bus.read(Number(pa), 8)) throw new RangeError(`read of 8 bytes at ${hex(pa)} is outside RAM`);
+    return (BigInt(bus.value[1]! >>> 0) << 32n) | BigInt(bus.value[0]! >>> 0);
+  };
 }
 
 /** Half-open byte ranges where `after` differs from `before` (both read from `base`). */

@@ -6,7 +6,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../properties/harness/image.js';
 import { counterexampleSize } from '../../properties/report/counterexample.js';
-import { runSuite } from '../../properties/suite.js';
+import { decodeToken } from '../../properties/report/token.js';
+import { replayCase, runSuite } from '../../properties/suite.js';
 import { budget, mutantImages, mutantRules } from './support.js';
 
 export function killMatrix(half: 0 | 1): void {
@@ -22,13 +23,19 @@ export function killMatrix(half: 0 | 1): void {
       it(`kills ${mutant.name}`, () => {
         const { seed, scale } = budget();
         const started = performance.now();
-        const result = runSuite({ image: loadImage(mutant.path, mutant.name), seed, scale, failFast: true });
+        const image = loadImage(mutant.path, mutant.name);
+        const result = runSuite({ image, seed, scale, failFast: true });
         const failed = result.properties.find((p) => p.verdict === 'failed');
         const c = failed?.counterexample;
         const cited = c ? [c.rule, ...c.also.map((a) => a.rule)] : [];
         rows.push(`${mutant.name.padEnd(24)} ${String(rules.get(mutant.name)).padEnd(20)} ${failed ? `${failed.property.padEnd(16)} ${cited.join(',').padEnd(40)} size ${c ? counterexampleSize(c) : '-'}` : 'SURVIVED'}  ${((performance.now() - started) / 1000).toFixed(1)} s`);
         expect(failed, `${mutant.name} survived the suite`).toBeDefined();
         expect(cited, `${mutant.name}: counterexample cites ${cited.join(', ')}, not ${rules.get(mutant.name)}:\n${failed?.report ?? failed?.reason}`).toContain(rules.get(mutant.name));
+        // the replay line re-runs it exactly: same rule, same explanation
+        const token = /replay: hvspec replay (\S+)/.exec(failed!.report!)![1]!;
+        const again = replayCase(decodeToken(token), image);
+        expect(again.kind).toBe('failed');
+        if (again.kind === 'failed') expect([again.counterexample.rule, again.counterexample.message]).toEqual([c!.rule, c!.message]);
       }, 280_000);
     }
     afterAll(() => {

@@ -32,3 +32,20 @@ describe('property suite on the unmodified hypervisor', () => {
     for (const state of COVERAGE_STATES) expect(result.coverage[state], `never reached: ${state}`).toBeGreaterThan(0);
   });
 });
+
+describe('replay', () => {
+  it('refuses a token made for another image, naming both digests', async () => {
+    const { encodeToken, decodeToken } = await import('../../properties/report/token.js');
+    const { replayCase } = await import('../../properties/suite.js');
+    const image = loadImage(HYPERVISOR);
+    const token = encodeToken({ v: 1, property: 'boot', image: { name: 'other.elf', digest: '0000000000000000' }, platform: { harts: 1, bootHart: 0, ramSize: 16n << 20n, firmware: 'builtin', ad: 'hardware' } });
+    expect(() => replayCase(decodeToken(token), image)).toThrow(`replay token is for other.elf (sha256 0000000000000000), but ${HYPERVISOR} has sha256 ${image.digest}`);
+  });
+
+  it('re-runs a passing case as held', async () => {
+    const { replayCase } = await import('../../properties/suite.js');
+    const image = loadImage(HYPERVISOR);
+    const outcome = replayCase({ v: 1, property: 'kmem-commands', image: { name: image.name, digest: image.digest }, platform: { harts: 2, bootHart: 1, ramSize: 16n << 20n, firmware: 'builtin', ad: 'hardware' }, program: [{ kind: 'alloc', hart: 0 }, { kind: 'free', hart: 1, frame: 0 }] }, image);
+    expect(outcome.kind).toBe('held');
+  });
+});
