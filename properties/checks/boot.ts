@@ -5,6 +5,7 @@
  * (shadow allocator), TLB-DISCIPLINE when the machine ran in strict TLB mode.
  */
 import { allViolations, type Observation, type Violation } from '../../model/index.js';
+import { PRV_S } from '../../emulator/hart/causes.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { readAllHartTables, readKmem } from '../observe/memory.js';
 
@@ -32,4 +33,25 @@ export function bootViolations(booted: BootedHypervisor): Violation[] {
   if (shadow && !found.some((v) => v.rule === shadow.rule)) found.unshift(shadow);
   if (booted.earlyTable === undefined) found.push({ rule: 'BOOT-EARLY', message: 'no hart ever turned translation on with a satp write the suite could see' });
   return found;
+}
+
+/**
+ * The observation itself is sound: at the first, middle and last 8 bytes of every run the suite
+ * flattened, the emulator's own MMU translates to the same PA. Returns the first disagreement (a
+ * bug in the model's flatten or the emulator, not in the hypervisor), or undefined.
+ */
+export function mmuDisagreement(booted: BootedHypervisor): string | undefined {
+  for (const { hart, table } of readAllHartTables(booted.machine)) {
+    if (booted.machine.hart(hart).priv !== PRV_S) continue; // M-mode (firmware) does not translate
+    for (const run of table.runs) {
+      for (const va of [run.va, run.va + run.size / 2n, run.va + run.size - 8n]) {
+        const mmu = booted.machine.translate(hart, va, 'load');
+        const want = run.pa + (va - run.va);
+        if (!('pa' in mmu) || mmu.pa !== want) {
+          return `hart ${hart} VA 0x${va.toString(16)}: the flattened table says PA 0x${want.toString(16)}, the emulator's MMU says ${'pa' in mmu ? `0x${mmu.pa.toString(16)}` : mmu.error}`;
+        }
+      }
+    }
+  }
+  return undefined;
 }
