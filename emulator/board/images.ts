@@ -84,6 +84,15 @@ export function checkDisjoint(images: readonly PlacedImage[]): void {
   }
 }
 
+/**
+ * How many bytes QEMU 7.2 sets aside for a device tree file given with `-dtb`: it loads the file
+ * into a zeroed buffer of (file size + 10000) * 2 bytes (softmmu/device_tree.c load_device_tree),
+ * and that buffer's size, not the blob's, decides where the tree goes (`dtbAddress`).
+ */
+export function dtbFileBufferSize(fileSize: number): number {
+  return (fileSize + 10_000) * 2;
+}
+
 /** Physical address of a device tree of `size` bytes (QEMU 7.2 riscv_compute_fdt_addr). */
 export function dtbAddress(ramBase: number, ramSize: number, size: number): number {
   const ramEnd = ramBase + ramSize;

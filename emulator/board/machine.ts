@@ -34,9 +34,10 @@ import { attachHtif, HtifError } from '../htif.js';
 import { Bus, type WriteWatch } from '../memory/bus.js';
 import type { RamSnapshot } from '../memory/ram.js';
 import { BootRom, bootRomImage } from './boot-rom.js';
-import { checkDisjoint, dtbAddress, placeImage, RAW_FIRMWARE_ADDRESS, RAW_PAYLOAD_ADDRESS, writeImage, type PlacedImage } from './images.js';
+import { checkDisjoint, dtbAddress, dtbFileBufferSize, placeImage, RAW_FIRMWARE_ADDRESS, RAW_PAYLOAD_ADDRESS, writeImage, type PlacedImage } from './images.js';
 import { BuiltinSbi, HSM_STARTED, HSM_STOPPED, type HsmState } from './sbi.js';
 import { checkSchedule, currentSlice, endSlice, freshCursor, roundRobin, type Schedule, type ScheduleCursor } from './schedule.js';
+import { readFdt } from './fdt.js';
 import { buildVirtDtb } from './virt-dtb.js';
 import { ramRegion, VIRT_IRQ, VIRT_MAP, VIRT_MAX_HARTS, VIRT_PLIC_NUM_SOURCES, VIRT_RAM_BASE } from './virt-map.js';
 
@@ -68,8 +69,15 @@ export interface VirtMachineOptions {
   /** Builtin: the hart that enters the payload. Image firmware: fw_dynamic_info.boot_hart. Default 0. */
   readonly bootHart?: number;
   readonly schedule?: Schedule;
-  /** /chosen/bootargs. */
+  /** /chosen/bootargs (of the generated tree; not allowed with `dtb`). */
   readonly bootargs?: string;
+  /**
+   * A device tree blob to give the firmware instead of the generated one, as QEMU's `-dtb FILE`:
+   * used as it is (nothing checks that it describes this machine's harts and RAM, as in QEMU) and
+   * placed where QEMU 7.2 places a `-dtb` file, so the same file gives both machines the same
+   * platform. Unlike QEMU, nothing is added to it (QEMU writes a fresh /chosen/rng-seed).
+   */
+  readonly dtb?: ImageBytes;
   readonly svade?: boolean;
   readonly strictTlb?: boolean;
 }
@@ -229,10 +237,29 @@ export class VirtMachine {
     if (this.firmwareImage !== undefined) images.push(this.firmwareImage);
     this.payload = options.payload === undefined ? undefined : placeImage(options.payload.name, options.payload.bytes, RAW_PAYLOAD_ADDRESS, ram);
     if (this.payload !== undefined) images.push(this.payload);
-    const dtbOptions = { harts: count, ramSize: this.ramSize, bootHart: this.bootHart, ...(options.bootargs === undefined ? {} : { bootargs: options.bootargs }) };
-    this.dtb = buildVirtDtb(dtbOptions);
-    this.dtbAddress = dtbAddress(VIRT_RAM_BASE, this.ramSize, this.dtb.length);
-    images.push({ name: 'device tree', entry: 0n, ranges: [{ start: this.dtbAddress, end: this.dtbAddress + this.dtb.length }], elf: undefined });
+    if (options.dtb === undefined) {
+      const dtbOptions = { harts: count, ramSize: this.ramSize, bootHart: this.bootHart, ...(options.bootargs === undefined ? {} : { bootargs: options.bootargs }) };
+      this.dtb = buildVirtDtb(dtbOptions);
+      this.dtbAddress = dtbAddress(VIRT_RAM_BASE, this.ramSize, this.dtb.length);
+      images.push({ name: 'device tree', entry: 0n, ranges: [{ start: this.dtbAddress, end: this.dtbAddress + this.dtb.length }], elf: undefined });
+    } else {
+      const { name, bytes } = options.dtb;
+      if (options.bootargs !== undefined) throw new RangeError(`bootargs cannot be added to the device tree file ${name}: put them in its /chosen`);
+      try {
+        readFdt(bytes);
+      } catch (e) {
+        throw new RangeError(`device tree file ${name}: ${(e as Error).message}`);
+      }
+      this.dtb = bytes;
+      // QEMU reserves the whole load buffer (blob, then zeros) at the address its size gives.
+      const reserved = dtbFileBufferSize(bytes.length);
+      try {
+        this.dtbAddress = dtbAddress(VIRT_RAM_BASE, this.ramSize, reserved);
+      } catch (e) {
+        throw new RangeError(`device tree file ${name}: ${(e as Error).message}`);
+      }
+      images.push({ name: `device tree ${name}`, entry: 0n, ranges: [{ start: this.dtbAddress, end: this.dtbAddress + reserved }], elf: undefined });
+    }
     checkDisjoint(images);
     if (typeof firmware === 'object') writeImage(this.firmwareImage!, firmware.bytes, ram);
     if (options.payload !== undefined) writeImage(this.payload!, options.payload.bytes, ram);

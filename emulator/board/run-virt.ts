@@ -17,6 +17,8 @@ export interface RunVirtOptions {
   /** 'builtin' (default), 'none', or the path of M-mode firmware. */
   readonly firmware?: string;
   readonly bootHart?: number;
+  /** A device tree blob file to use instead of the generated tree, as QEMU's -dtb. */
+  readonly dtb?: string;
   /** Console input, queued before the run starts. */
   readonly input?: string | Uint8Array;
   /** Step budget (instructions retired plus traps taken, all harts); default unlimited. */
@@ -66,6 +68,7 @@ export function runVirt(options: RunVirtOptions): RunVirtResult {
     firmware,
     payload,
     bootHart: options.bootHart ?? 0,
+    ...(options.dtb === undefined ? {} : { dtb: readImage(options.dtb, 'device tree') }),
     ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
   });
   if (options.input !== undefined) machine.feedInput(options.input);
