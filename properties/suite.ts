@@ -30,7 +30,10 @@ export interface Case {
 }
 
 /** What one case gave: nothing (it held), a counterexample, or a reason it could not run. */
-export type CaseOutcome = { readonly kind: 'held' } | { readonly kind: 'failed'; readonly counterexample: Counterexample } | { readonly kind: 'skipped'; readonly reason: string };
+export type CaseOutcome =
+  | { readonly kind: 'held' }
+  | { readonly kind: 'failed'; readonly counterexample: Counterexample; readonly failedAt?: number }
+  | { readonly kind: 'skipped'; readonly reason: string };
 
 export interface PropertyResult {
   readonly property: PropertyName;
@@ -130,6 +133,8 @@ interface BootedFailure {
   readonly also?: readonly Failure[];
   readonly transcript?: readonly string[];
   readonly hart?: number;
+  /** Index in the program of the command that failed (later commands never ran). */
+  readonly failedAt?: number;
 }
 
 const smallPlatforms = (options: SuiteOptions, minHarts = 1) =>
@@ -153,11 +158,21 @@ function runProgram(booted: BootedHypervisor, program: readonly ConsoleCommand[]
   const real: KmemReal = { booted, transcript: [] };
   const model: KmemTestModel = initialModel(booted);
   booted.shadow.startHistory();
+  // remember which command was running, so minimization can cut the program after it
+  let running = -1;
+  const commands = programCommands(program).map((command, index) => ({
+    check: (m: Readonly<KmemTestModel>) => command.check(m),
+    run: (m: KmemTestModel, r: KmemReal) => {
+      running = index;
+      command.run(m, r);
+    },
+    toString: () => command.toString(),
+  }));
   try {
-    fc.modelRun(() => ({ model, real }), programCommands(program));
+    fc.modelRun(() => ({ model, real }), commands);
   } catch (e) {
     if (!(e instanceof StepFailure)) throw e;
-    return { rule: e.violation.rule, message: e.violation.message, also: e.also, transcript: real.transcript, ...(e.hart === undefined ? {} : { hart: e.hart }) };
+    return { rule: e.violation.rule, message: e.violation.message, also: e.also, transcript: real.transcript, failedAt: running, ...(e.hart === undefined ? {} : { hart: e.hart }) };
   }
   return undefined;
 }
@@ -244,7 +259,8 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     check: (booted, c) => {
       const failure = runProgram(booted, c.program ?? []);
       const stale = noStaleTranslations(booted.stale);
-      return stale ? { ...stale, ...(failure && 'transcript' in failure ? { transcript: failure.transcript } : {}) } : failure;
+      if (stale === undefined) return failure;
+      return { ...stale, ...(failure && 'transcript' in failure ? { transcript: failure.transcript, ...(failure.failedAt === undefined ? {} : { failedAt: failure.failedAt }) } : {}) };
     },
   },
   {
@@ -406,6 +422,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
   })();
   return {
     kind: 'failed',
+    ...('failedAt' in failure && failure.failedAt !== undefined ? { failedAt: failure.failedAt } : {}),
     counterexample: {
       rule: failure.rule,
       message: failure.message,
@@ -432,6 +449,11 @@ export function minimizeCase(definition: PropertyDefinition, cache: BootCache, c
     return outcome.kind === 'failed' && outcome.counterexample.rule === rule;
   };
   let best = c;
+  // commands after the failing one never ran
+  const cut = first.failedAt;
+  if (cut !== undefined && best.program && cut + 1 < best.program.length && stillFails({ ...best, program: best.program.slice(0, cut + 1) })) {
+    best = { ...best, program: best.program.slice(0, cut + 1) };
+  }
   for (const field of ['program', 'schedule'] as const) {
     for (let i = (best[field]?.length ?? 0) - 1; i >= 0; i--) {
       const list = best[field]!;
