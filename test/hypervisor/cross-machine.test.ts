@@ -137,8 +137,8 @@ describe.skipIf(missing !== undefined)('the same console script on QEMU and on o
     { harts: 1, memory: '128M', ramSize: 128 * MIB },
     { harts: 2, memory: '1G', ramSize: 1024 * MIB },
     { harts: 4, memory: '128M', ramSize: 128 * MIB },
-  ].map((c) => ({ ...c, name: `-smp ${c.harts} -m ${c.memory}` }));
-  it.each(configs)("$name -bios fw_dynamic.elf -dtb (QEMU's blob)", async ({ harts, memory, ramSize }) => {
+  ].map((c) => [`-smp ${c.harts} -m ${c.memory}`, c] as const);
+  it.each(configs)("%s -bios fw_dynamic.elf -dtb (QEMU's blob)", async (_, { harts, memory, ramSize }) => {
     const dtb = dumpDtb(harts, memory);
     const ourBoot = (bootHart: number): BootedOnEmulator => bootOnEmulator({ image: imagePath, harts, ramSize, firmware: OPENSBI, dtb, bootHart });
     // QEMU boots in its own process while ours boots here with hart 0 (QEMU's usual winner), and

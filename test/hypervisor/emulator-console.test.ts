@@ -37,7 +37,7 @@ function cells(spread: (harts: number, row: number) => number) {
   return [1, 2, 4, 8].flatMap((harts) =>
     memories.map(([memory, ramSize], row) => {
       const bootHart = spread(harts, row);
-      return { name: `${harts} harts, -m ${memory}, boot hart ${bootHart}`, harts, ramSize, bootHart };
+      return [`${harts} harts, -m ${memory}, boot hart ${bootHart}`, { harts, ramSize, bootHart }] as const;
     }),
   );
 }
@@ -77,15 +77,15 @@ async function playStandardScript(boot: EmulatorBoot): Promise<void> {
 describe('hypervisor on our virt machine: the standard console script', () => {
   // builtin: the firmware enters the payload on the machine's bootHart
   it.each(cells((harts, row) => (3 * row + harts - 1) % harts))(
-    'builtin firmware, $name',
-    async ({ harts, ramSize, bootHart }) => {
+    'builtin firmware, %s',
+    async (_, { harts, ramSize, bootHart }) => {
       await playStandardScript({ image: imagePath, harts, ramSize, firmware: 'builtin', bootHart });
     },
   );
 
   it.skipIf(!haveOpenSbi).each(cells((harts, row) => row % harts))(
-    `Debian's OpenSBI fw_dynamic, $name${haveOpenSbi ? '' : ` (skipped: ${OPENSBI} is absent)`}`,
-    async ({ harts, ramSize, bootHart }) => {
+    `Debian's OpenSBI fw_dynamic, %s${haveOpenSbi ? '' : ` (skipped: ${OPENSBI} is absent)`}`,
+    async (_, { harts, ramSize, bootHart }) => {
       await playStandardScript({ image: imagePath, harts, ramSize, firmware: OPENSBI, bootHart });
     },
   );
