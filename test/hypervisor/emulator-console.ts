@@ -13,7 +13,7 @@ import { roundRobin } from '../../emulator/board/schedule.js';
 import { hex, readyVars, REPLY_LINE, type ConsoleTransport, type Vars } from './console-script.js';
 import { readElf, symbol } from './elf.js';
 
-/** Steps (all harts) a boot may take before it counts as hung: a 2 GiB boot under OpenSBI takes well under a tenth of this. */
+/** Steps (all harts) a boot may take before it counts as hung: the largest here (8 harts, 2 GiB, OpenSBI) takes about 38 million. */
 export const BOOT_STEP_BUDGET = 400_000_000;
 /** Steps one reply line may take: an 8-hart batch is a few million. */
 export const REPLY_STEP_BUDGET = 100_000_000;
