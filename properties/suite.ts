@@ -5,7 +5,7 @@
  * one seed and budget; `replayCase` re-runs one case exactly (what `hvspec replay` does).
  */
 import fc from 'fast-check';
-import { concurrentHistoryLinearizable, CPU_STACK, freeListIntact, hex, linearPa, mergeRuns, noStaleTranslations, RULES, type RuleId, type Violation } from '../model/index.js';
+import { concurrentHistoryLinearizable, CPU_STACK, CPU_STRUCT_GIGABYTE, formatRange, freeListIntact, hex, linearPa, mergeRuns, noStaleTranslations, pagesOf, RULES, runsWithin, type RuleId, type Violation } from '../model/index.js';
 import { formatPlatformSpec, platformSpecArbitrary, type FirmwareKind, type PlatformSpec } from './arbitraries/platform.js';
 import { checkProgram, type ConsoleCommand } from './arbitraries/program.js';
 import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from './arbitraries/schedule.js';
@@ -15,7 +15,7 @@ import { BootedHypervisor, BootFailure, COVERAGE_STATES, Unsupported, type Cover
 import type { HypervisorImage } from './harness/image.js';
 import { kmemProgramArbitrary, programCommands } from './kmem/commands.js';
 import { initialModel, StepFailure, type KmemReal, type KmemTestModel } from './kmem/model.js';
-import { MissingSymbolError, readAllHartTables, readKmem } from './observe/memory.js';
+import { changedRanges, MissingSymbolError, readAllHartTables, readKmem } from './observe/memory.js';
 import { BOOT_FAILED, formatCounterexample, KMEM_REPLY, type Counterexample, type Failure, type FailureId } from './report/counterexample.js';
 import { diffRows, expectedRunsForDiff } from './report/ptdump.js';
 import type { PropertyName, ReplayCase } from './report/token.js';
@@ -223,7 +223,7 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
           program: fc.tuple(fc.nat({ max: platform.harts - 1 }), fc.integer({ min: 100, max: 100_000 })).map(([hart, depth]) => [{ kind: 'recurse' as const, hart, depth }]),
         }),
       ),
-    check: (booted, c) => runProgram(booted, c.program ?? []),
+    check: (booted, c) => overflowLeavesOthersAlone(booted, c, () => runProgram(booted, c.program ?? [])),
   },
   {
     name: 'stack-overflow-sp',
@@ -335,6 +335,33 @@ function runConcurrent(booted: BootedHypervisor, c: Case): BootedFailure | Viola
     if (!last.startsWith('OK batch ') || reply.some((l) => /failed=[1-9]/.test(l))) {
       return { rule: KMEM_REPLY, message: `"${line}" answered ${reply.map((l) => JSON.stringify(l)).join(', ')}`, transcript };
     }
+  }
+  return undefined;
+}
+
+/**
+ * Memory before/after an overflow: every page-table frame and the cpu-struct pages of every hart
+ * that sleeps meanwhile must be byte for byte unchanged (the overflowing hart's own trap stack and
+ * cpu info, and the console hart, which runs meanwhile, legitimately change, so they are not compared).
+ */
+function overflowLeavesOthersAlone(booted: BootedHypervisor, c: Case, run: () => BootedFailure | Violation | undefined): BootedFailure | Violation | undefined {
+  const [command] = c.program ?? [];
+  if (command?.kind !== 'recurse') return run();
+  const hart = command.hart % booted.platform.harts;
+  const harts = readAllHartTables(booted.machine);
+  const watched: { pa: bigint; what: string }[] = [];
+  for (const { hart: h, table } of harts) {
+    for (const pa of table.tableFrames) watched.push({ pa, what: `a page-table frame of hart ${h}` });
+    // the overflowing hart's own pages change while the fault is reported; the console hart runs meanwhile
+    if (h === hart || h === booted.bootHart) continue;
+    for (const { va, pa } of pagesOf(runsWithin(table.runs, CPU_STRUCT_GIGABYTE))) watched.push({ pa, what: `hart ${h}'s cpu-struct page ${hex(va)}` });
+  }
+  const before = watched.map((w) => booted.machine.readPhysical(w.pa, 0x1000));
+  const failure = run();
+  if (failure) return failure;
+  for (const [i, w] of watched.entries()) {
+    const [changed] = changedRanges(before[i]!, booted.machine.readPhysical(w.pa, 0x1000), w.pa);
+    if (changed) return { rule: 'STACK-GUARD', message: `hart ${hart}'s stack overflow changed ${formatRange(changed)} in ${w.what}, outside its stack`, hart };
   }
   return undefined;
 }
