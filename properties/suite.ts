@@ -457,7 +457,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
       replay: { ...replay, platform: c.platform },
       ...('transcript' in failure && failure.transcript ? { transcript: failure.transcript } : {}),
       ...(mapDiff ? { mapDiff } : {}),
-      ...(trap ? { where: { hart: trap.hartId, pc: trap.pc, what: `${trap.name} stval=0x${trap.tval.toString(16)}`, time: trap.time } } : {}),
+      ...(trap ? { where: { hart: trap.hartId, pc: trap.pc, what: `${trap.name} stval=0x${trap.tval.toString(16)}${instructionAt(booted, trap.hartId, trap.pc)}`, time: trap.time } } : {}),
     },
   };
 }
@@ -490,6 +490,22 @@ export function minimizeCase(definition: PropertyDefinition, cache: BootCache, c
     }
   }
   return best;
+}
+
+/** ", instruction 0x..." for the instruction word at `pc` as hart `hart` fetches it now (with its symbol), or "". */
+function instructionAt(booted: BootedHypervisor, hart: number, pc: bigint): string {
+  const at = booted.machine.translate(hart, pc, 'fetch');
+  const pa = 'pa' in at ? at.pa : pc;
+  if (!booted.machine.bus.ram.contains(Number(pa), 4)) return '';
+  const bytes = booted.machine.readPhysical(pa, 4);
+  const half = bytes[0]! | (bytes[1]! << 8);
+  const word = (half & 3) === 3 ? (half | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0 : half;
+  // the nearest named symbol at or below pc in the kernel's text (assembly labels have no size)
+  const { text } = booted.platform.image;
+  const lo = text.start - booted.platform.ramBase + 0xffff_ffc0_0000_0000n;
+  const hi = text.end - booted.platform.ramBase + 0xffff_ffc0_0000_0000n;
+  const symbol = pc >= lo && pc < hi ? booted.image.elf.symbols.filter((s) => s.value <= pc && s.value >= lo && /^[A-Za-z_]/.test(s.name)).reduce<(typeof booted.image.elf.symbols)[number] | undefined>((best, s) => (best === undefined || s.value > best.value ? s : best), undefined) : undefined;
+  return `, instruction 0x${word.toString(16).padStart((half & 3) === 3 ? 8 : 4, '0')}${symbol ? ` in ${symbol.name}+0x${(pc - symbol.value).toString(16)}` : ''}`;
 }
 
 /** Runs one property with fast-check; shrinks a failure and returns its counterexample. */

@@ -6,18 +6,19 @@ import { describe, expect, it } from 'vitest';
 import type { PlatformSpec } from '../../properties/arbitraries/platform.js';
 import { loadImage, type HypervisorImage } from '../../properties/harness/image.js';
 import type { ReplayCase } from '../../properties/report/token.js';
-import { replayCase } from '../../properties/suite.js';
+import { replayCase, type CaseOutcome } from '../../properties/suite.js';
 import { HYPERVISOR, MUTANTS_DIR } from './support.js';
 
 const real = loadImage(HYPERVISOR);
 const platform = (harts: number, bootHart: number): PlatformSpec => ({ harts, bootHart, ramSize: 16n << 20n, firmware: 'builtin', ad: 'hardware' });
 
-function check(mutant: string, rule: string, c: Omit<ReplayCase, 'v' | 'image'>): void {
+function check(mutant: string, rule: string, c: Omit<ReplayCase, 'v' | 'image'>): CaseOutcome {
   const on = (image: HypervisorImage) => replayCase({ v: 1, image: { name: image.name, digest: image.digest }, ...c }, image);
   const broken = on(loadImage(`${MUTANTS_DIR}/${mutant}.elf`, mutant));
   expect(broken.kind).toBe('failed');
   if (broken.kind === 'failed') expect([broken.counterexample.rule, ...broken.counterexample.also.map((a) => a.rule)]).toContain(rule);
   expect(on(real).kind).toBe('held');
+  return broken;
 }
 
 describe('kept counterexamples', () => {
@@ -39,6 +40,8 @@ describe('kept counterexamples', () => {
   });
 
   it('cpu info below the stack: an overflow stores into it before faulting (STACK-GUARD)', () => {
-    check('cpu-info-below-stack', 'STACK-GUARD', { property: 'stack-overflow', platform: platform(1, 0), program: [{ kind: 'recurse', hart: 0, depth: 100 }] });
+    const broken = check('cpu-info-below-stack', 'STACK-GUARD', { property: 'stack-overflow', platform: platform(1, 0), program: [{ kind: 'recurse', hart: 0, depth: 100 }] });
+    // where it went wrong: the faulting store inside recurse, its instruction word from memory
+    expect(broken.kind === 'failed' && broken.counterexample.where?.what).toMatch(/^StorePageFault stval=0xffffffc040000ff8, instruction 0x[0-9a-f]{8} in recurse\+0x[0-9a-f]+$/);
   });
 });
