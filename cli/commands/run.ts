@@ -1,99 +1,105 @@
 /**
- * `hvspec run <elf> [--firmware none] [--max-instructions N] [--trace]`:
- * runs a RISC-V ELF on one hart in M-mode at its entry (no firmware), prints
- * its HTIF console output to stdout, and returns its exit code (124 when the
- * instruction budget runs out). --trace writes one Spike --log-commits style
- * line per retired instruction to stderr.
+ * `hvspec run <kernel.elf> [options]`: boots QEMU's `virt` machine on the
+ * emulator with the given firmware and payload, prints the console to stdout
+ * and exits with the program's code (test finisher, SBI system reset or
+ * HTIF), 124 when the instruction budget runs out or every hart idles for
+ * good, 2 on bad usage.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isElf } from '../../emulator/board/images.js';
+import { runVirt, parseRamSize } from '../../emulator/board/run-virt.js';
 import { ElfError } from '../../emulator/elf.js';
 import { HtifError } from '../../emulator/htif.js';
-import { runElf } from '../../emulator/run.js';
+import { formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, UsageError } from '../usage.js';
 
-/** Exit code when the instruction budget runs out (as timeout(1) does). */
+/** Exit code when the run cannot finish: budget exhausted or all harts idle for good (as timeout(1) does). */
 export const EXIT_BUDGET = 124;
 
-const USAGE = `usage: hvspec run <elf> [--firmware none] [--max-instructions N] [--trace]
+const MAX_HARTS = 8;
 
-  --firmware none        start hart 0 in M-mode at the ELF's entry (the only mode so far)
-  --max-instructions N   stop after N instructions and exit ${EXIT_BUDGET}
-  --trace                print every retired instruction to stderr (Spike --log-commits format:
-                         register written, memory read and written)`;
+const OPTIONS: readonly OptionSpec[] = [
+  { name: '--harts', value: 'N', help: 'number of harts, 1 to 8 (default 1)' },
+  { name: '--mem', value: 'SIZE', help: 'RAM size, 16M to 16G, e.g. 128M, 2G (default 128M)' },
+  { name: '--firmware', value: 'F', help: "'builtin' (default: SBI answered by the emulator, payload entered in S-mode),\n" +
+      "                         'none' (bare M-mode at the ELF's entry), or the path of M-mode firmware such as\n" +
+      '                         OpenSBI fw_dynamic.elf (loaded like QEMU -bios, payload like -kernel)' },
+  { name: '--boot-hart', value: 'K', help: 'the hart builtin firmware boots on (default 0)' },
+  { name: '--dtb', value: 'FILE', help: 'use this device tree blob instead of the generated one (as QEMU -dtb)' },
+  { name: '--input', value: 'TEXT', help: 'console input, queued at reset (firmware that resets the UART FIFO, as\n' +
+      '                         OpenSBI does, drops the bytes it holds then, as on hardware)' },
+  { name: '--input-file', value: 'F', help: 'console input read from a file' },
+  { name: '--max-instructions', value: 'N', help: `stop after N instructions (all harts together) and exit ${EXIT_BUDGET}` },
+  { name: '--trace', help: 'print every retired instruction to stderr (Spike --log-commits format)' },
+];
 
-interface RunArgs {
-  file: string;
-  maxInstructions: number | undefined;
-  trace: boolean;
-  help: boolean;
-}
+const USAGE = `usage: hvspec run <kernel.elf> [options]\n\n${formatOptions(OPTIONS)}`;
 
-function parseArgs(args: string[]): RunArgs {
-  const out: RunArgs = { file: '', maxInstructions: undefined, trace: false, help: false };
-  const files: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = args[++i];
-      if (v === undefined) throw new UsageError(`run: ${flag} needs a value\n\n${USAGE}`);
-      return v;
-    };
-    switch (flag) {
-      case '--help':
-      case '-h':
-        out.help = true;
-        break;
-      case '--trace':
-        out.trace = true;
-        break;
-      case '--firmware': {
-        const v = value();
-        if (v !== 'none') throw new UsageError(`run: --firmware ${v} is not supported (only 'none')\n\n${USAGE}`);
-        break;
-      }
-      case '--max-instructions': {
-        const v = value();
-        const n = Number(v);
-        if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`run: --max-instructions must be a positive integer, got '${v}'`);
-        out.maxInstructions = n;
-        break;
-      }
-      default:
-        if (arg.startsWith('-')) throw new UsageError(`run: unknown option '${arg}'\n\n${USAGE}`);
-        files.push(arg);
-    }
-  }
-  if (out.help) return out;
-  if (files.length !== 1) throw new UsageError(`run: expected one ELF file, got ${files.length}\n\n${USAGE}`);
-  out.file = files[0]!;
-  if (!existsSync(out.file) || !statSync(out.file).isFile()) throw new UsageError(`run: no such file '${out.file}'`);
-  return out;
+function existingFile(option: string, path: string): string {
+  if (!existsSync(path)) throw new UsageError(`run: ${option} file '${path}': no such file`);
+  if (!statSync(path).isFile()) throw new UsageError(`run: ${option} file '${path}': not a regular file`);
+  return path;
 }
 
 export async function run(args: string[]): Promise<number> {
-  const parsed = parseArgs(args);
-  if (parsed.help) {
+  const parsed = parseOptions('run', args, OPTIONS, USAGE);
+  if (parsed.values.has('--help')) {
     process.stdout.write(USAGE + '\n');
     return 0;
   }
-  const bytes = readFileSync(parsed.file);
+  if (parsed.positionals.length !== 1) throw new UsageError(`run: expected one ELF file, got ${parsed.positionals.length}\n\n${USAGE}`);
+  const elf = existingFile('kernel', parsed.positionals[0]!);
+
+  const hartsText = textOption(parsed, '--harts');
+  const harts = hartsText === undefined ? 1 : integerOption('run', '--harts', hartsText, 1, MAX_HARTS);
+  const bootText = textOption(parsed, '--boot-hart');
+  const bootHart = bootText === undefined ? 0 : integerOption('run', '--boot-hart', bootText, 0, harts - 1);
+  const memText = textOption(parsed, '--mem');
+  let mem: number | undefined;
+  if (memText !== undefined) {
+    try {
+      mem = parseRamSize(memText);
+    } catch (e) {
+      throw new UsageError(`run: --mem: ${(e as Error).message}`);
+    }
+  }
+  const firmware = textOption(parsed, '--firmware') ?? 'builtin';
+  if (firmware !== 'builtin' && firmware !== 'none') existingFile('firmware', firmware);
+  // Real firmware takes a payload like QEMU's -kernel: an ELF, or a raw image placed at 0x8020_0000.
+  // Without it there is no loader convention for raw bytes, so anything but an ELF is a mistake.
+  if ((firmware === 'builtin' || firmware === 'none') && !isElf(readFileSync(elf))) {
+    throw new UsageError(`run: ${elf}: not an ELF file (raw images are accepted only with --firmware PATH, as QEMU's -kernel)`);
+  }
+  const dtb = textOption(parsed, '--dtb');
+  if (dtb !== undefined) existingFile('--dtb', dtb);
+  const inputText = textOption(parsed, '--input');
+  const inputFile = textOption(parsed, '--input-file');
+  if (inputText !== undefined && inputFile !== undefined) throw new UsageError('run: give --input or --input-file, not both');
+  const input = inputFile === undefined ? inputText : readFileSync(existingFile('--input-file', inputFile));
+  const budgetText = textOption(parsed, '--max-instructions');
+  const maxInstructions = budgetText === undefined ? undefined : integerOption('run', '--max-instructions', budgetText, 1, Number.MAX_SAFE_INTEGER);
+
   try {
-    const result = runElf(bytes, {
-      fileName: parsed.file,
-      ...(parsed.maxInstructions === undefined ? {} : { maxInstructions: parsed.maxInstructions }),
+    const result = runVirt({
+      elf, harts, bootHart, firmware,
+      ...(mem === undefined ? {} : { mem }),
+      ...(dtb === undefined ? {} : { dtb }),
+      ...(input === undefined ? {} : { input }),
+      ...(maxInstructions === undefined ? {} : { maxInstructions }),
       onConsole: (text) => process.stdout.write(text),
-      ...(parsed.trace ? { trace: (line: string) => process.stderr.write(line + '\n') } : {}),
+      ...(parsed.values.has('--trace') ? { trace: (line: string) => process.stderr.write(line + '\n') } : {}),
     });
-    return result.reason === 'budget' ? EXIT_BUDGET : (result.exitCode ?? EXIT_BUDGET);
+    if (result.reason === 'idle') process.stderr.write('hvspec run: every hart is waiting with no interrupt that could wake it; stopping\n');
+    return result.exitCode ?? EXIT_BUDGET;
   } catch (e) {
-    // A file that is not a runnable RISC-V ELF is the caller's mistake: name it, no stack trace.
     if (e instanceof HtifError) {
       process.stderr.write(`hvspec run: ${e.message}\n`);
       return EXIT_FAILED;
     }
-    if (e instanceof ElfError || (e instanceof Error && e.message.startsWith(`${parsed.file}:`))) throw new UsageError(`run: ${e.message}`);
+    // Not an ELF, not RISC-V, a segment outside RAM, a platform the board refuses: the caller's mistake.
+    if (e instanceof ElfError || e instanceof RangeError || (e instanceof Error && /^(kernel|firmware|device tree) file /.test(e.message))) {
+      throw new UsageError(`run: ${e.message}`);
+    }
     throw e;
   }
 }

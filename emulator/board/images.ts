@@ -27,7 +27,8 @@ export interface PlacedImage {
   readonly elf: ElfFile | undefined;
 }
 
-const isElf = (bytes: Uint8Array): boolean => bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
+/** Whether `bytes` start with the ELF magic (ELF header e_ident[EI_MAG0..3]). */
+export const isElf = (bytes: Uint8Array): boolean => bytes.length >= 4 && bytes[0] === 0x7f && bytes[1] === 0x45 && bytes[2] === 0x4c && bytes[3] === 0x46;
 
 /**
  * Describes where `bytes` would go: an ELF's PT_LOAD segments at p_paddr, or
