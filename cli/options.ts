@@ -10,6 +10,7 @@ export interface OptionSpec {
   readonly name: string;
   /** Name of the value in the help text (`N`, `SIZE`); absent for a switch. */
   readonly value?: string;
+  /** One line, or several separated by newlines (formatOptions indents them). */
   readonly help: string;
 }
 
@@ -23,7 +24,8 @@ export interface ParsedOptions {
 export function formatOptions(specs: readonly OptionSpec[]): string {
   const left = specs.map((s) => (s.value === undefined ? s.name : `${s.name} ${s.value}`));
   const width = Math.max(...left.map((l) => l.length));
-  return specs.map((s, i) => `  ${left[i]!.padEnd(width)}  ${s.help}`).join('\n');
+  const indent = ' '.repeat(width + 4);
+  return specs.map((s, i) => `  ${left[i]!.padEnd(width)}  ${s.help.split('\n').join(`\n${indent}`)}`).join('\n');
 }
 
 /**

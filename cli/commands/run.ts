@@ -21,13 +21,15 @@ const MAX_HARTS = 8;
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--harts', value: 'N', help: 'number of harts, 1 to 8 (default 1)' },
   { name: '--mem', value: 'SIZE', help: 'RAM size, 16M to 16G, e.g. 128M, 2G (default 128M)' },
-  { name: '--firmware', value: 'F', help: "'builtin' (default: SBI answered by the emulator, payload entered in S-mode),\n" +
-      "                         'none' (bare M-mode at the ELF's entry), or the path of M-mode firmware such as\n" +
-      '                         OpenSBI fw_dynamic.elf (loaded like QEMU -bios, payload like -kernel)' },
+  { name: '--firmware', value: 'F', help: [
+    "'builtin' (default: SBI answered by the emulator, payload entered in S-mode),",
+    "'none' (bare M-mode at the ELF's entry), or the path of M-mode firmware such as",
+    'OpenSBI fw_dynamic.elf (loaded like QEMU -bios, payload like -kernel)'].join('\n') },
   { name: '--boot-hart', value: 'K', help: 'the hart builtin firmware boots on (default 0)' },
   { name: '--dtb', value: 'FILE', help: 'use this device tree blob instead of the generated one (as QEMU -dtb)' },
-  { name: '--input', value: 'TEXT', help: 'console input, queued at reset (firmware that resets the UART FIFO, as\n' +
-      '                         OpenSBI does, drops the bytes it holds then, as on hardware)' },
+  { name: '--input', value: 'TEXT', help: [
+    'console input, queued at reset (firmware that resets the UART FIFO, as',
+    'OpenSBI does, drops the bytes it holds then, as on hardware)'].join('\n') },
   { name: '--input-file', value: 'F', help: 'console input read from a file' },
   { name: '--max-instructions', value: 'N', help: `stop after N instructions (all harts together) and exit ${EXIT_BUDGET}` },
   { name: '--trace', help: 'print every retired instruction to stderr (Spike --log-commits format)' },
