@@ -1,6 +1,7 @@
 /**
  * ELF64 little-endian RISC-V executables (System V gABI; RISC-V ELF psABI):
- * PT_LOAD segments, the entry point and the symbol table. Every refusal is an
+ * PT_LOAD segments, the entry point, the section headers and the symbol
+ * table. Every refusal is an
  * ElfError naming the file and the problem.
  */
 export class ElfError extends Error {
@@ -24,6 +25,17 @@ export interface ElfSymbol {
   /** STT_* type and STB_* binding. */
   readonly type: number;
   readonly bind: number;
+  /** Index of the section holding it (st_shndx: 0 undefined, 0xfff1 absolute). */
+  readonly section: number;
+}
+
+export interface ElfSection {
+  /** From the section-name string table (e_shstrndx); "" when the file has none. */
+  readonly name: string;
+  readonly addr: bigint;
+  readonly size: bigint;
+  /** SHF_* flags. */
+  readonly flags: bigint;
 }
 
 export interface ElfFile {
@@ -31,6 +43,7 @@ export interface ElfFile {
   readonly entry: bigint;
   readonly segments: readonly ElfSegment[];
   readonly symbols: readonly ElfSymbol[];
+  readonly sections: readonly ElfSection[];
   /** The symbol with this name (a global one first), or undefined. */
   symbol(name: string): ElfSymbol | undefined;
 }
@@ -77,8 +90,30 @@ export function parseElf(bytes: Uint8Array, fileName = '<elf>'): ElfFile {
   }
   if (segments.length === 0) fail('no PT_LOAD segment');
 
+  const decoder = new TextDecoder();
+  /** The NUL-terminated string at `at` inside the table [tableStart, tableEnd). */
+  const stringAt = (tableStart: number, tableEnd: number, at: number): string => {
+    let end = at;
+    while (end < tableEnd && bytes[end] !== 0) end++;
+    return at >= tableStart && at < tableEnd ? decoder.decode(bytes.subarray(at, end)) : '';
+  };
+
   const symbols: ElfSymbol[] = [];
+  const sections: ElfSection[] = [];
   if (shnum > 0 && shoff + shnum * shentsize <= bytes.length && shentsize >= 64) {
+    const shstrndx = view.getUint16(62, true);
+    const namesSh = shstrndx < shnum ? shoff + shstrndx * shentsize : -1;
+    const namesOff = namesSh < 0 ? 0 : Number(view.getBigUint64(namesSh + 24, true));
+    const namesEnd = namesSh < 0 ? 0 : Math.min(bytes.length, namesOff + Number(view.getBigUint64(namesSh + 32, true)));
+    for (let i = 0; i < shnum; i++) {
+      const sh = shoff + i * shentsize;
+      sections.push({
+        name: stringAt(namesOff, namesEnd, namesOff + view.getUint32(sh, true)),
+        flags: view.getBigUint64(sh + 8, true),
+        addr: view.getBigUint64(sh + 16, true),
+        size: view.getBigUint64(sh + 32, true),
+      });
+    }
     for (let i = 0; i < shnum; i++) {
       const sh = shoff + i * shentsize;
       if (view.getUint32(sh + 4, true) !== SHT_SYMTAB) continue;
@@ -90,15 +125,14 @@ export function parseElf(bytes: Uint8Array, fileName = '<elf>'): ElfFile {
       const strOff = Number(view.getBigUint64(strSh + 24, true));
       const strSize = Number(view.getBigUint64(strSh + 32, true));
       if (symOff + symSize > bytes.length || strOff + strSize > bytes.length) fail('symbol table runs past the end of the file');
-      const decoder = new TextDecoder();
       for (let at = symOff; at + entsize <= symOff + symSize; at += entsize) {
-        const nameOff = view.getUint32(at, true);
+        const name = stringAt(strOff, strOff + strSize, strOff + view.getUint32(at, true));
         const info = bytes[at + 4]!;
-        let end = strOff + nameOff;
-        while (end < strOff + strSize && bytes[end] !== 0) end++;
-        const name = decoder.decode(bytes.subarray(strOff + nameOff, end));
         if (name === '') continue;
-        symbols.push({ name, value: view.getBigUint64(at + 8, true), size: view.getBigUint64(at + 16, true), type: info & 0xf, bind: info >> 4 });
+        symbols.push({
+          name, value: view.getBigUint64(at + 8, true), size: view.getBigUint64(at + 16, true),
+          type: info & 0xf, bind: info >> 4, section: view.getUint16(at + 6, true),
+        });
       }
     }
   }
@@ -107,7 +141,7 @@ export function parseElf(bytes: Uint8Array, fileName = '<elf>'): ElfFile {
     const prior = byName.get(s.name);
     if (prior === undefined || (prior.bind === 0 && s.bind !== 0)) byName.set(s.name, s);
   }
-  return { fileName, entry, segments, symbols, symbol: (name) => byName.get(name) };
+  return { fileName, entry, segments, symbols, sections, symbol: (name) => byName.get(name) };
 }
 
 /** Physical address of a symbol: its value, moved by the segment that holds it (p_paddr - p_vaddr). */
