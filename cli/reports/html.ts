@@ -175,10 +175,10 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
   const paRanges = rows.map((r) => ({ start: r.run.pa, end: r.run.pa + r.run.size }));
   const va = buildAxis(vaRanges, top);
   const pa = buildAxis(paRanges, top);
-  const width = 1180;
-  const vaX = 390;
+  const width = 1200;
+  const vaX = 440;
   const colW = 130;
-  const paX = 800;
+  const paX = 830;
   const height = top + Math.max(va.height, pa.height) + 50;
   const id = `map-${anchor(caption)}-hart-${hart}`;
   const out: string[] = [];
@@ -232,13 +232,17 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
   if (showGuard) {
     const y0 = va.y.get(guard.start)!;
     const y1 = va.y.get(guard.end)!;
+    // the guard must stay unmapped; when an observed run covers it, say so instead of drawing a hole
+    const mapped = observed.some((r) => r.run.va < guard.end && guard.start < r.run.va + r.run.size);
+    const what = mapped ? 'guard page MAPPED (must be unmapped)' : 'guard page (unmapped)';
     out.push(
-      `<g class="guard-page" id="${e(id)}-guard"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="url(#${e(id)}-hatch)" stroke="#c92a2a" stroke-width="2" stroke-dasharray="4 2"/><title>${e(`cpu struct guard page: VA ${formatAddress(guard.start)}-${formatAddress(guard.end)}, 4 KiB, unmapped so a stack overflow faults`)}</title></g>`,
-      `<text class="label guard" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`guard page (unmapped) · 4 KiB · ${shortAddress(guard.start)}`)}</text>`,
+      `<g class="guard-page${mapped ? ' guard-mapped' : ''}" id="${e(id)}-guard"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="${mapped ? 'none' : `url(#${e(id)}-hatch)`}" stroke="#c92a2a" stroke-width="${mapped ? 4 : 2}" stroke-dasharray="4 2"/><title>${e(`cpu struct guard page: VA ${formatAddress(guard.start)}-${formatAddress(guard.end)}, 4 KiB; ${mapped ? 'mapped here, so a stack overflow runs on instead of faulting (STACK-GUARD)' : 'unmapped, so a stack overflow faults'}`)}</title></g>`,
+      `<text class="label guard" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`${what} · 4 KiB · ${shortAddress(guard.start)}`)}</text>`,
     );
     const cpu = rows.filter((r) => r.kind === 'cpu-struct').map((r) => va.y.get(r.run.va + r.run.size)!);
     const bottom = Math.max(y1, ...cpu);
-    out.push(`<path class="cpu-struct-brace" d="M${vaX - 330},${y0} l-6,0 l0,${bottom - y0} l6,0" fill="none" stroke="#2f9e44" stroke-width="2"/><text class="label" x="${vaX - 342}" y="${(y0 + bottom) / 2 + 4}" text-anchor="end" fill="#2f9e44">cpu struct</text>`);
+    const braceX = 112;
+    out.push(`<g class="cpu-struct-brace"><path d="M${braceX + 6},${y0 + 1} l-6,0 l0,${bottom - y0 - 2} l6,0" fill="none" stroke="#2f9e44" stroke-width="2"/><text class="label" x="${braceX - 6}" y="${(y0 + bottom) / 2 + 4}" text-anchor="end" fill="#2b8a3e">cpu struct</text><title>the cpu struct: guard page, stack, cpu info, trap stack (this hart's own frames, not global)</title></g>`);
   }
   for (const g of va.gaps) out.push(breakMark(vaX, g, colW));
   out.push('</svg>');
@@ -261,7 +265,7 @@ function diffTable(rows: readonly MapRow[], caption: string): string {
   const body = rows
     .map(
       (r) =>
-        `<tr class="diff-row status-${r.status}"><td>${e(r.status === 'same' ? '' : r.row.mark)}</td><td>${e(r.status)}</td><td>${e(r.row.region)} (${e(KIND_LABEL[r.kind])})</td><td><code>${e(r.row.va)}</code></td><td><code>${e(r.row.pa)}</code></td><td>${e(r.row.size)}</td><td>${e(r.row.pageSize)}</td><td><code>${e(r.row.flags)}</code></td></tr>`,
+        `<tr class="diff-row status-${r.status}"><td>${e(r.status === 'same' ? '' : r.row.mark)}</td><td>${e(r.status)}</td><td>${e(KIND_LABEL[r.kind])}</td><td><code>${e(r.row.va)}</code></td><td><code>${e(r.row.pa)}</code></td><td>${e(r.row.size)}</td><td>${e(r.row.pageSize)}</td><td><code>${e(r.row.flags)}</code></td></tr>`,
     )
     .join('\n');
   return `<table class="diff"><caption>${e(caption)}</caption><thead><tr><th scope="col">mark</th><th scope="col">status</th><th scope="col">region</th><th scope="col">VA range</th><th scope="col">PA range</th><th scope="col">size</th><th scope="col">pages</th><th scope="col">RWXUGAD</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
@@ -281,7 +285,11 @@ function summaryTable(results: readonly PropertyResult[]): string {
   const sorted = [...results].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
   const rows = sorted.map((r) => {
     const name = r.verdict === 'failed' ? `<a href="#failure-${anchor(r.property)}">${e(r.property)}</a>` : e(r.property);
-    const rules = r.verdict === 'failed' && r.counterexample ? `<strong>${e(r.counterexample.rule)}</strong> (of ${e(r.rules.join(', '))})` : e(r.rules.join(', '));
+    const broken = r.counterexample ? [r.counterexample.rule, ...r.counterexample.also.map((a) => a.rule)] : [];
+    const rules =
+      broken.length > 0
+        ? `<strong class="rule-id">${e(broken.join(', '))}</strong><br><span class="checked">checks ${e(r.rules.join(', '))}</span>`
+        : e(r.rules.join(', '));
     const note = r.verdict === 'skipped' ? e(r.reason ?? '') : r.verdict === 'failed' && r.counterexample ? e(r.counterexample.message) : '';
     return `<tr class="result verdict-${r.verdict}" data-property="${e(r.property)}"><th scope="row">${name}</th><td>${rules}</td><td class="num">${r.runs}</td><td><span class="verdict verdict-${r.verdict}">${VERDICT_TEXT[r.verdict]}</span></td><td class="num">${e(formatMs(r.ms))}</td><td class="note">${note}</td></tr>`;
   });
@@ -319,7 +327,7 @@ th,td{border:1px solid #dee2e6;padding:4px 8px;text-align:left;vertical-align:to
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.note{max-width:420px;font-size:13px}
 .verdict{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;white-space:nowrap}
 .verdict-passed{background:#d3f9d8;color:#1b5e20}.verdict-failed{background:#ffe3e3;color:#a61e1e}.verdict-skipped{background:#e9ecef;color:#495057}
-tr.verdict-failed th{border-left:4px solid #e03131}
+tr.verdict-failed th{border-left:4px solid #e03131}.checked{font-size:12px;color:#495057}
 .counts span{margin-right:12px;font-weight:600}
 .rule-id{font-family:ui-monospace,"DejaVu Sans Mono",monospace;color:#a61e1e}
 section.failure{border:1px solid #ffc9c9;background:#fffafa;padding:8px 16px;margin:12px 0;border-radius:6px}
