@@ -15,8 +15,28 @@ interface CommandEntry {
 
 const COMMANDS: Record<string, CommandEntry> = {
   start: {
-    summary: 'the main job: show the expected memory map of the default platform',
+    summary: 'the main job: run the whole property suite on the bundled hypervisor (npm start)',
     load: async () => (await import('./commands/start.js')).start,
+  },
+  check: {
+    summary: 'run the property suite against your hypervisor image (--image FILE)',
+    load: async () => (await import('./commands/check.js')).check,
+  },
+  replay: {
+    summary: 're-run one counterexample from its replay token and show its trace',
+    load: async () => (await import('./commands/replay.js')).replay,
+  },
+  ptdump: {
+    summary: "boot an image and print each hart's page table, marking differences from the model",
+    load: async () => (await import('./commands/ptdump.js')).ptdump,
+  },
+  spec: {
+    summary: 'print the rules of the model (ID, statement, where checked)',
+    load: async () => (await import('./commands/spec.js')).spec,
+  },
+  mutants: {
+    summary: 'run the seeded-bug catalogue and print the kill matrix',
+    load: async () => (await import('./commands/mutants.js')).mutants,
   },
   run: {
     summary: 'run a RISC-V ELF on the emulator and exit with its exit code',

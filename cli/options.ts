@@ -78,3 +78,39 @@ export function integerOption(command: string, name: string, text: string, min: 
   }
   return n;
 }
+
+/** An inclusive range `A-B`, or a single value `N` (A = B = N). */
+export interface InclusiveRange<T> {
+  readonly min: T;
+  readonly max: T;
+}
+
+/**
+ * Parses `N` or `A-B` with `parse` (which throws a message for a bad value) and checks
+ * `min <= A <= B <= max`; every error names the command, the option and the text given.
+ */
+export function rangeOption<T extends number | bigint>(command: string, name: string, text: string, parse: (part: string) => T, min: T, max: T, show: (value: T) => string = String): InclusiveRange<T> {
+  const parts = text.split('-');
+  if (parts.length > 2 || parts.some((p) => p.trim() === '')) throw new UsageError(`${command}: ${name} must be N or A-B, got '${text}'`);
+  const values = parts.map((p) => {
+    try {
+      return parse(p.trim());
+    } catch (e) {
+      throw new UsageError(`${command}: ${name} '${text}': ${(e as Error).message}`);
+    }
+  });
+  const lo = values[0]!;
+  const hi = values[values.length - 1]!;
+  if (lo > hi) throw new UsageError(`${command}: ${name} range '${text}' is empty (${show(lo)} > ${show(hi)})`);
+  if (lo < min || hi > max) throw new UsageError(`${command}: ${name} '${text}' is outside ${show(min)}-${show(max)}`);
+  return { min: lo, max: hi };
+}
+
+/** A duration such as `90s`, `5m`, `1h`, `500ms` or plain seconds, in milliseconds. */
+export function durationOption(command: string, name: string, text: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+  const ms = m === null ? NaN : Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit];
+  if (!(ms > 0)) throw new UsageError(`${command}: ${name} must be a positive duration such as 90s, 5m or 1h, got '${text}'`);
+  return ms;
+}

@@ -1,18 +1,37 @@
 /**
- * `hvspec start` (and `npm start`): the main job. Until the emulator and the property suite exist it
- * prints the model's expected memory map of the default platform (4 harts, 256 MiB, boot hart 0, the
- * example image layout): the early boot table, then each hart's final address space.
+ * `hvspec start` (and `npm start`): the main job. Boots the bundled hypervisor
+ * (hypervisor/build/hypervisor.elf) and runs the whole property suite with the default budget, as
+ * `hvspec check --image hypervisor/build/hypervisor.elf` does; it takes the same options but
+ * --image. `memoryMapReport` prints the model's expected map (`hvspec spec --map`).
  */
-import { earlyBootTable, expectedAddressSpace, formatSize, hex, virtPlatform, type Platform } from '../../model/index.js';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { earlyBootTable, expectedAddressSpace, formatSize, hex, type Platform } from '../../model/index.js';
 import { earlyBootRows, expectedRows, formatMapTable } from '../memory-map-table.js';
+import { formatOptions, parseOptions } from '../options.js';
 import { EXIT_OK, UsageError } from '../usage.js';
+import { runAndReport, SUITE_OPTIONS, suiteRequest } from './check.js';
+import { loadUserImage } from './image.js';
 
-const HELP = `usage: hvspec start
+/** The bundled image, found from this file (cli/commands/ in the sources, dist/cli/commands/ when built). */
+export function bundledImagePath(): string {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const root = here.replace(/(?:dist\/)?cli\/commands\/?$/, '');
+  const path = `${root}hypervisor/build/hypervisor.elf`;
+  const near = relative(process.cwd(), path);
+  return near.startsWith('..') ? path : near;
+}
 
-Prints the reference model's expected memory map for the default platform
-(QEMU virt: 4 harts, 256 MiB of RAM at 0x80000000, boot hart 0, the example image layout).`;
+const HELP = `usage: hvspec start [options]    (npm start)
 
-/** The whole report, as text. */
+The main job: boots the bundled hypervisor (hypervisor/build/hypervisor.elf) and runs
+the whole property suite with the default budget. Exit 0 when every property holds,
+1 when one fails (its counterexample and replay command are printed).
+Check your own image with 'hvspec check --image FILE'.
+
+${formatOptions(SUITE_OPTIONS)}`;
+
+/** The model's expected memory map of `platform`, as text: the early boot table, then hart 0's final address space. */
 export function memoryMapReport(platform: Platform): string {
   const lines = [
     `Expected memory map (SPEC.md): ${platform.harts} harts, ${formatSize(platform.ramSize)} of RAM at ${hex(platform.ramBase)}, boot hart ${platform.bootHart}, example image layout`,
@@ -25,20 +44,18 @@ export function memoryMapReport(platform: Platform): string {
     '',
   ];
   if (platform.harts > 1) {
-    lines.push(
-      `Harts 1-${platform.harts - 1}: the same table, except that the cpu struct (same VAs) is backed by each hart's own frames.`,
-      '',
-    );
+    lines.push(`Harts 1-${platform.harts - 1}: the same table, except that the cpu struct (same VAs) is backed by each hart's own frames.`, '');
   }
   return lines.join('\n');
 }
 
 export async function start(args: string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  const parsed = parseOptions('start', args, SUITE_OPTIONS, HELP);
+  if (parsed.values.has('--help')) {
     process.stdout.write(`${HELP}\n`);
     return EXIT_OK;
   }
-  if (args.length > 0) throw new UsageError(`start: unexpected argument '${args[0]}'\n\n${HELP}`);
-  process.stdout.write(memoryMapReport(virtPlatform()));
-  return EXIT_OK;
+  if (parsed.positionals.length > 0) throw new UsageError(`start: unexpected argument '${parsed.positionals[0]}'\n\n${HELP}`);
+  const image = loadUserImage('start', 'bundled image', bundledImagePath());
+  return runAndReport(suiteRequest('start', parsed, image));
 }

@@ -1,0 +1,208 @@
+/**
+ * `hvspec check --image FILE [options]`: runs the property suite against any image that follows the
+ * design (the image contract: cli/reports/README.md) and prints a live progress line per property,
+ * then a summary table and each failure's counterexample with its replay command. Exit 0 when every
+ * property held, 1 when one failed, 2 on bad usage. `hvspec start` is this on the bundled image.
+ */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { RULE_IDS } from '../../model/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatRamSize, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { formatOptions, integerOption, parseOptions, rangeOption, durationOption, textOption, type OptionSpec, type ParsedOptions } from '../options.js';
+import { formatJsonReport, type ReportSettings } from '../reports/json.js';
+import { formatJunitReport } from '../reports/junit.js';
+import { renderHtmlReport, type HartMap } from '../reports/html.js';
+import { writeFileAtomically } from '../reports/write.js';
+import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
+import { existingFile, loadUserImage } from './image.js';
+import { ramSizeOption, readHartMaps } from './ptdump.js';
+import { runLimitedSuite, type SuiteSettings } from './suite-run.js';
+
+/** Options shared by `check` and `start` (start has no --image). */
+export const SUITE_OPTIONS: readonly OptionSpec[] = [
+  { name: '--harts', value: 'N|A-B', help: 'only platforms with this many harts (1 to 8; default: what each property generates)' },
+  { name: '--mem', value: 'SIZE|A-B', help: 'only platforms with this much RAM, 16M to 4G (e.g. 256M, 64M-1G)' },
+  { name: '--firmware', value: 'F', help: "'builtin' (SBI answered by the emulator), 'opensbi' (Debian's fw_dynamic.elf),\nor the path of an OpenSBI fw_dynamic.elf (default: both kinds, as generated)" },
+  { name: '--runs', value: 'N', help: "runs per property (default: each property's own budget)" },
+  { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: properties not started by then are reported skipped' },
+  { name: '--seed', value: 'S', help: `fast-check seed (default ${DEFAULT_SEED})` },
+  { name: '--only', value: 'NAME,...', help: `rule IDs or property names: run only the properties checking them\n(properties: ${PROPERTY_NAMES.join(', ')})` },
+  { name: '--json', value: 'FILE', help: 'write the machine-readable report (schema hvspec-report/1)' },
+  { name: '--junit', value: 'FILE', help: 'write JUnit XML for CI' },
+  { name: '--html', value: 'FILE', help: 'write a self-contained HTML report with each hart\'s memory map' },
+];
+
+const CHECK_OPTIONS: readonly OptionSpec[] = [
+  { name: '--image', value: 'FILE', help: 'the hypervisor ELF to check (required)' },
+  ...SUITE_OPTIONS,
+  { name: '--symbols', value: 'FILE', help: 'JSON object renaming the symbols the suite reads, e.g. {"kalloc": "page_alloc"}' },
+];
+
+const CHECK_USAGE = `usage: hvspec check --image FILE [options]
+
+Runs every property of the suite against the image and prints the verdicts.
+Exit 0 when all hold, 1 when one fails (its counterexample and replay command are printed).
+The image contract (boot protocol, symbols) is in cli/reports/README.md.
+
+${formatOptions(CHECK_OPTIONS)}`;
+
+/** Properties selected by --only: property names, or rule IDs (every property checking one). */
+export function selectProperties(command: string, text: string): PropertyName[] {
+  const selected = new Set<PropertyName>();
+  for (const word of text.split(',').map((w) => w.trim()).filter((w) => w !== '')) {
+    if ((PROPERTY_NAMES as readonly string[]).includes(word)) selected.add(word as PropertyName);
+    else if ((RULE_IDS as readonly string[]).includes(word.toUpperCase())) {
+      for (const p of PROPERTIES) if ((p.rules as readonly string[]).includes(word.toUpperCase())) selected.add(p.name);
+    } else throw new UsageError(`${command}: --only: '${word}' is neither a rule ID (${RULE_IDS.join(', ')}) nor a property (${PROPERTY_NAMES.join(', ')})`);
+  }
+  if (selected.size === 0) throw new UsageError(`${command}: --only needs at least one rule ID or property name`);
+  return PROPERTY_NAMES.filter((n) => selected.has(n));
+}
+
+interface ReportFiles {
+  readonly json?: string;
+  readonly junit?: string;
+  readonly html?: string;
+}
+
+/** Everything a suite command was asked to do, parsed and checked before anything runs. */
+export interface SuiteRequest {
+  readonly settings: SuiteSettings;
+  readonly reports: ReportFiles;
+  readonly reportSettings: ReportSettings;
+}
+
+function outputFile(command: string, option: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  if (!existsSync(dirname(path) || '.')) throw new UsageError(`${command}: ${option} '${path}': folder '${dirname(path)}' does not exist`);
+  return path;
+}
+
+/** Parses the shared suite options for `image`. */
+export function suiteRequest(command: string, parsed: ParsedOptions, image: HypervisorImage): SuiteRequest {
+  const hartsText = textOption(parsed, '--harts');
+  const harts = hartsText === undefined ? undefined : rangeOption(command, '--harts', hartsText, (p) => integerOption(command, '--harts', p, 1, 8), 1, 8);
+  const memText = textOption(parsed, '--mem');
+  const mem = memText === undefined ? undefined : rangeOption(command, '--mem', memText, (p) => ramSizeOption(command, '--mem', p), 16n << 20n, 4n << 30n, formatRamSize);
+  const firmwareText = textOption(parsed, '--firmware');
+  let firmware: FirmwareKind[] | undefined;
+  let openSbiPath: string | undefined;
+  if (firmwareText === 'builtin' || firmwareText === 'opensbi') firmware = [firmwareText];
+  else if (firmwareText !== undefined) {
+    openSbiPath = existingFile(command, '--firmware', firmwareText);
+    firmware = ['opensbi'];
+  }
+  const runsText = textOption(parsed, '--runs');
+  const runs = runsText === undefined ? undefined : integerOption(command, '--runs', runsText, 1, 1_000_000);
+  const budgetText = textOption(parsed, '--time-budget');
+  const timeBudgetMs = budgetText === undefined ? undefined : durationOption(command, '--time-budget', budgetText);
+  const seedText = textOption(parsed, '--seed');
+  const seed = seedText === undefined ? DEFAULT_SEED : integerOption(command, '--seed', seedText.startsWith('0x') ? String(Number(seedText)) : seedText, 0, 0x7fff_ffff);
+  const onlyText = textOption(parsed, '--only');
+  const only = onlyText === undefined ? undefined : selectProperties(command, onlyText);
+  const reports = {
+    ...(textOption(parsed, '--json') ? { json: outputFile(command, '--json', textOption(parsed, '--json'))! } : {}),
+    ...(textOption(parsed, '--junit') ? { junit: outputFile(command, '--junit', textOption(parsed, '--junit'))! } : {}),
+    ...(textOption(parsed, '--html') ? { html: outputFile(command, '--html', textOption(parsed, '--html'))! } : {}),
+  };
+  return {
+    settings: { image, seed, ...(runs ? { runs } : {}), ...(only ? { only } : {}), ...(harts ? { harts } : {}), ...(mem ? { mem } : {}), ...(firmware ? { firmware } : {}), ...(openSbiPath ? { openSbiPath } : {}), ...(timeBudgetMs ? { timeBudgetMs } : {}) },
+    reports,
+    reportSettings: { seed, scale: 1, harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null },
+  };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/** The summary table: property, runs, verdict, time, rule IDs (skip reasons are printed below it). */
+export function formatSummary(results: readonly PropertyResult[]): string {
+  // the rule IDs go last: one property checks up to 11 rules
+  const header = ['property', 'runs', 'verdict', 'time', 'rules'];
+  const rows = results.map((r) => [r.property, String(r.runs), r.verdict === 'failed' ? `FAILED ${r.counterexample?.rule ?? ''}`.trimEnd() : r.verdict, seconds(r.ms), r.rules.join(',')]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const right = new Set([1, 3]);
+  const fmt = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
+}
+
+/** A progress display: on a terminal one line rewritten in place, otherwise one line per finished property. */
+function progress(out: NodeJS.WriteStream) {
+  const tty = out.isTTY === true;
+  let started = 0;
+  let total = 0;
+  let name = '';
+  const line = (done: number, verdict?: string) => `  ${name.padEnd(18)} ${String(done).padStart(4)}/${total} runs  ${seconds(performance.now() - started).padStart(7)}${verdict ? `  ${verdict}` : ''}`;
+  return {
+    onStart: (property: PropertyName, runs: number) => {
+      name = property;
+      total = runs;
+      started = performance.now();
+      if (tty) out.write(`\r\x1b[K${line(0)}`);
+    },
+    onProgress: (_: PropertyName, done: number) => {
+      if (tty) out.write(`\r\x1b[K${line(done)}`);
+    },
+    onResult: (r: PropertyResult) => {
+      const verdict = r.verdict === 'failed' ? `FAILED (${r.counterexample?.rule ?? r.reason})` : r.verdict === 'skipped' ? `skipped` : 'passed';
+      out.write(`${tty ? '\r\x1b[K' : ''}${line(r.runs, verdict)}\n`);
+    },
+  };
+}
+
+/** The maps for the HTML report: the image booted on the default platform within --harts/--mem. */
+function htmlMaps(settings: SuiteSettings): { spec: PlatformSpec; maps: HartMap[]; note?: string } {
+  const harts = Math.min(Math.max(DEFAULT_PLATFORM_SPEC.harts, settings.harts?.min ?? 1), settings.harts?.max ?? 8);
+  const ram = DEFAULT_PLATFORM_SPEC.ramSize;
+  const ramSize = settings.mem ? (ram < settings.mem.min ? settings.mem.min : ram > settings.mem.max ? settings.mem.max : ram) : ram;
+  const spec: PlatformSpec = { ...DEFAULT_PLATFORM_SPEC, harts, ramSize, firmware: 'builtin' };
+  try {
+    return { spec, maps: readHartMaps(settings.image, spec) };
+  } catch (e) {
+    if (e instanceof BootFailure || e instanceof Unsupported) return { spec, maps: [], note: `the image did not boot on this platform: ${e.message}` };
+    throw e;
+  }
+}
+
+/** Runs the suite as requested, prints progress, summary and failures, writes the reports; returns the exit code. */
+export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = process.stdout): number {
+  const { settings } = request;
+  const count = settings.only?.length ?? PROPERTIES.length;
+  out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} properties, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}\n`);
+  const result: SuiteResult = runLimitedSuite(settings, progress(out));
+  out.write(`\n${formatSummary(result.properties)}\n`);
+  const failed = result.properties.filter((p) => p.verdict === 'failed');
+  for (const f of failed) out.write(`\n${f.property} FAILED\n${f.report ?? f.reason ?? ''}\n`);
+  const skipped = result.properties.filter((p) => p.verdict === 'skipped');
+  for (const s of skipped) out.write(`\n${s.property} skipped: ${s.reason}\n`);
+  const held = result.properties.filter((p) => p.verdict === 'passed').length;
+  out.write(`\n${failed.length === 0 ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped\n`);
+  if (request.reports.json) writeFileAtomically(request.reports.json, formatJsonReport(result, request.reportSettings));
+  if (request.reports.junit) writeFileAtomically(request.reports.junit, formatJunitReport(result));
+  if (request.reports.html) {
+    const { spec, maps, note } = htmlMaps(settings);
+    writeFileAtomically(request.reports.html, renderHtmlReport({
+      title: `hvspec: ${settings.image.name}`,
+      image: { path: settings.image.name, digest: settings.image.digest },
+      platform: { harts: spec.harts, ram: formatRamSize(spec.ramSize), firmware: spec.firmware, seed: settings.seed ?? DEFAULT_SEED, bootHart: spec.bootHart },
+      results: result.properties,
+      maps,
+      ...(note ? { mapsNote: note } : {}),
+      generatedAt: new Date().toISOString(),
+    }));
+  }
+  for (const [kind, path] of Object.entries(request.reports)) out.write(`${kind} report: ${path}\n`);
+  return failed.length === 0 ? EXIT_OK : EXIT_FAILED;
+}
+
+export async function check(args: string[]): Promise<number> {
+  const parsed = parseOptions('check', args, CHECK_OPTIONS, CHECK_USAGE);
+  if (parsed.values.has('--help')) {
+    process.stdout.write(`${CHECK_USAGE}\n`);
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length > 0) throw new UsageError(`check: unexpected argument '${parsed.positionals[0]}'\n\n${CHECK_USAGE}`);
+  const imagePath = textOption(parsed, '--image');
+  if (imagePath === undefined) throw new UsageError(`check: --image FILE is required\n\n${CHECK_USAGE}`);
+  const image = loadUserImage('check', '--image', imagePath, textOption(parsed, '--symbols'));
+  return runAndReport(suiteRequest('check', parsed, image));
+}

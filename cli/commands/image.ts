@@ -1,0 +1,79 @@
+/**
+ * Loading a user's hypervisor image for `check`, `ptdump` and `replay`: file errors, non-ELF and
+ * non-RISC-V files become usage errors naming the option, and a `--symbols` file renames the
+ * symbols the observations read, for images that call them differently.
+ *
+ * Symbols file: a JSON object mapping the name the suite reads to the name in the image, e.g.
+ * `{ "kalloc": "page_alloc", "kmem_freelist": "free_pages" }`. Keys must be names the suite reads
+ * (SUITE_SYMBOLS); each value must exist in the image.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { ElfError, type ElfFile, type ElfSymbol } from '../../emulator/elf.js';
+import { IMAGE_SYMBOLS } from '../../model/index.js';
+import { imageFromBytes, KMEM_SYMBOLS, type HypervisorImage } from '../../properties/index.js';
+import { UsageError } from '../usage.js';
+
+/** Every symbol the property suite reads (properties/README.md "Image contract"); recurse and probe_ret are optional. */
+export const SUITE_SYMBOLS: readonly string[] = [...IMAGE_SYMBOLS, ...KMEM_SYMBOLS, 'recurse', 'probe_ret'];
+
+/** Checks that `path` names a regular file; the error names the option. */
+export function existingFile(command: string, option: string, path: string): string {
+  if (!existsSync(path)) throw new UsageError(`${command}: ${option} '${path}': no such file`);
+  if (!statSync(path).isFile()) throw new UsageError(`${command}: ${option} '${path}': not a regular file`);
+  return path;
+}
+
+/** Parses and checks a symbols file: suite name -> image name. */
+export function readSymbolsFile(command: string, path: string, elf: ElfFile): ReadonlyMap<string, string> {
+  existingFile(command, '--symbols', path);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`${command}: --symbols '${path}': not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`${command}: --symbols '${path}': must be a JSON object such as {"kalloc": "page_alloc"}`);
+  const renames = new Map<string, string>();
+  for (const [suiteName, imageName] of Object.entries(value)) {
+    if (!SUITE_SYMBOLS.includes(suiteName)) throw new UsageError(`${command}: --symbols '${path}': '${suiteName}' is not a symbol the suite reads (one of ${SUITE_SYMBOLS.join(', ')})`);
+    if (typeof imageName !== 'string') throw new UsageError(`${command}: --symbols '${path}': the value of '${suiteName}' must be a string, got ${JSON.stringify(imageName)}`);
+    if (elf.symbol(imageName) === undefined) throw new UsageError(`${command}: --symbols '${path}': ${suiteName} -> '${imageName}': the image has no symbol '${imageName}'`);
+    renames.set(suiteName, imageName);
+  }
+  return renames;
+}
+
+/** The ELF seen through the renames: `symbol('kalloc')` finds the image's `page_alloc`, under the suite's name. */
+export function renameSymbols(elf: ElfFile, renames: ReadonlyMap<string, string>): ElfFile {
+  if (renames.size === 0) return elf;
+  const back = new Map([...renames].map(([suiteName, imageName]) => [imageName, suiteName]));
+  const renamed = (s: ElfSymbol, name: string): ElfSymbol => ({ ...s, name });
+  return {
+    fileName: elf.fileName,
+    entry: elf.entry,
+    segments: elf.segments,
+    sections: elf.sections,
+    // a suite name now names the image's symbol; the image's own symbol of that name (if any) is hidden
+    symbols: elf.symbols.filter((s) => !renames.has(s.name) || back.has(s.name)).map((s) => (back.has(s.name) ? renamed(s, back.get(s.name)!) : s)),
+    symbol: (name) => {
+      const target = renames.get(name);
+      if (target === undefined) return back.has(name) ? undefined : elf.symbol(name);
+      const s = elf.symbol(target);
+      return s && renamed(s, name);
+    },
+  };
+}
+
+/** Loads `path` as a hypervisor image (RISC-V ELF executable), with optional symbol renames. */
+export function loadUserImage(command: string, option: string, path: string, symbolsPath?: string): HypervisorImage {
+  existingFile(command, option, path);
+  let image: HypervisorImage;
+  try {
+    image = imageFromBytes(path, readFileSync(path));
+  } catch (e) {
+    if (e instanceof ElfError) throw new UsageError(`${command}: ${option} ${e.message}`);
+    throw e;
+  }
+  if (symbolsPath === undefined) return image;
+  return { ...image, elf: renameSymbols(image.elf, readSymbolsFile(command, symbolsPath, image.elf)) };
+}

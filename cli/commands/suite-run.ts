@@ -1,0 +1,134 @@
+/**
+ * Running the property suite for `start` and `check`: the platform limits of --harts/--mem, the
+ * time budget, a live progress line per property, the summary table and the failure reports.
+ *
+ * properties/ takes no harts or RAM limits (SuiteOptions has maxRamSize and firmware only), so the
+ * limits are applied here: each property's cases are filtered to platforms within them, after
+ * checking on a sample of its generated cases that some fit (else it is skipped, saying why); a
+ * property whose examples do not fit runs without them.
+ */
+import fc from 'fast-check';
+import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, BootFailure, COVERAGE_STATES, DEFAULT_SEED, type Case, type CoverageState, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult } from '../../properties/index.js';
+import type { InclusiveRange } from '../options.js';
+
+export interface SuiteSettings {
+  readonly image: HypervisorImage;
+  readonly seed?: number;
+  readonly scale?: number;
+  /** Runs per property, overriding each property's default (and scale). */
+  readonly runs?: number;
+  readonly only?: readonly PropertyName[];
+  readonly harts?: InclusiveRange<number>;
+  readonly mem?: InclusiveRange<bigint>;
+  readonly firmware?: readonly FirmwareKind[];
+  /** OpenSBI fw_dynamic to boot instead of Debian's (when firmware includes 'opensbi'). */
+  readonly openSbiPath?: string;
+  /** Properties not started before this many ms have passed are skipped, saying so. */
+  readonly timeBudgetMs?: number;
+}
+
+/** How many generated cases are sampled to decide whether a property can meet --harts/--mem. */
+const FIT_SAMPLE = 300;
+
+const fits = (settings: SuiteSettings, p: PlatformSpec): boolean =>
+  (settings.harts === undefined || (p.harts >= settings.harts.min && p.harts <= settings.harts.max)) &&
+  (settings.mem === undefined || (p.ramSize >= settings.mem.min && p.ramSize <= settings.mem.max));
+
+function limitText(settings: SuiteSettings): string {
+  const parts: string[] = [];
+  if (settings.harts) parts.push(`--harts ${settings.harts.min === settings.harts.max ? settings.harts.min : `${settings.harts.min}-${settings.harts.max}`}`);
+  if (settings.mem) parts.push(`--mem ${settings.mem.min === settings.mem.max ? formatRamSize(settings.mem.min) : `${formatRamSize(settings.mem.min)}-${formatRamSize(settings.mem.max)}`}`);
+  return parts.join(' ');
+}
+
+/** The property restricted to platforms within the limits, or the reason it cannot be. */
+function limited(definition: PropertyDefinition, settings: SuiteSettings, options: SuiteOptions): PropertyDefinition | string {
+  if (settings.harts === undefined && settings.mem === undefined) return definition;
+  const sample = fc.sample(definition.arbitrary(options), { seed: options.seed ?? DEFAULT_SEED, numRuns: FIT_SAMPLE });
+  if (!sample.some((c) => fits(settings, c.platform))) {
+    const harts = sample.map((c) => c.platform.harts);
+    const rams = sample.map((c) => c.platform.ramSize);
+    const lo = rams.reduce((a, b) => (a < b ? a : b));
+    const hi = rams.reduce((a, b) => (a > b ? a : b));
+    return `its platforms (${Math.min(...harts)}-${Math.max(...harts)} harts, RAM ${formatRamSize(lo)}-${formatRamSize(hi)}) never fit ${limitText(settings)}`;
+  }
+  return {
+    ...definition,
+    arbitrary: (o) => definition.arbitrary(o).filter((c: Case) => fits(settings, c.platform)),
+    examples: (o) => (definition.examples?.(o) ?? []).filter((c) => fits(settings, c.platform)),
+  };
+}
+
+/** A BootCache that boots OpenSBI from the given path (BootCache itself always uses Debian's). */
+class FirmwarePathBootCache extends BootCache {
+  readonly #machines = new Map<string, BootedHypervisor | BootFailure>();
+  constructor(image: HypervisorImage, readonly openSbiPath: string) {
+    super(image);
+  }
+
+  override get(spec: PlatformSpec, strictTlb = false): BootedHypervisor {
+    const key = `${spec.harts}/${spec.bootHart}/${spec.ramSize}/${spec.firmware}/${spec.ad}/${strictTlb}`;
+    let entry = this.#machines.get(key);
+    if (entry === undefined) {
+      try {
+        entry = new BootedHypervisor(this.image, spec, { strictTlb, openSbiPath: this.openSbiPath }).boot();
+        for (const state of entry.coverage) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
+      } catch (e) {
+        if (!(e instanceof BootFailure)) throw e;
+        entry = e;
+      }
+      if (spec.ramSize <= 256n << 20n) {
+        this.#machines.set(key, entry);
+        while (this.#machines.size > this.capacity) this.#machines.delete(this.#machines.keys().next().value!);
+      }
+    }
+    if (entry instanceof BootFailure) throw entry;
+    entry.restoreAfterBoot();
+    return entry;
+  }
+}
+
+export interface SuiteCallbacks {
+  readonly onStart?: (property: PropertyName, total: number) => void;
+  readonly onProgress?: (property: PropertyName, done: number, total: number) => void;
+  readonly onResult?: (result: PropertyResult) => void;
+}
+
+/** The default number of runs of a property at this scale (as runProperty computes it). */
+export function plannedRuns(definition: PropertyDefinition, scale = 1): number {
+  return Math.max(1, Math.round(definition.runs * scale));
+}
+
+/** Runs the selected properties in PROPERTIES order within the settings' limits and budget. */
+export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbacks = {}): SuiteResult {
+  const started = performance.now();
+  const cache = settings.openSbiPath === undefined ? new BootCache(settings.image) : new FirmwarePathBootCache(settings.image, settings.openSbiPath);
+  const options: SuiteOptions = {
+    image: settings.image,
+    seed: settings.seed ?? DEFAULT_SEED,
+    scale: settings.scale ?? 1,
+    ...(settings.firmware ? { firmware: settings.firmware } : {}),
+    // the suite's own default is 1 GiB + 4 KiB; a larger --mem raises it
+    ...(settings.mem && settings.mem.max > (1n << 30n) + 0x1000n ? { maxRamSize: settings.mem.max } : {}),
+    ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
+  };
+  const results: PropertyResult[] = [];
+  const skip = (definition: PropertyDefinition, reason: string): PropertyResult => ({ property: definition.name, rules: definition.rules, verdict: 'skipped', runs: 0, seed: options.seed!, ms: 0, reason });
+  for (const definition of PROPERTIES) {
+    if (settings.only && !settings.only.includes(definition.name)) continue;
+    callbacks.onStart?.(definition.name, settings.runs ?? plannedRuns(definition, options.scale));
+    let result: PropertyResult;
+    const elapsed = performance.now() - started;
+    if (settings.timeBudgetMs !== undefined && elapsed >= settings.timeBudgetMs) {
+      result = skip(definition, `time budget of ${(settings.timeBudgetMs / 1000).toFixed(0)} s used up before it started`);
+    } else {
+      const restricted = limited(definition, settings, options);
+      const scale = settings.runs === undefined ? options.scale : settings.runs / definition.runs;
+      result = typeof restricted === 'string' ? skip(definition, restricted) : runProperty(restricted, cache, { ...options, scale });
+    }
+    results.push(result);
+    callbacks.onResult?.(result);
+  }
+  const coverage = Object.fromEntries(COVERAGE_STATES.map((s) => [s, cache.coverage.get(s) ?? 0])) as Record<CoverageState, number>;
+  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage };
+}

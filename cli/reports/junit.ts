@@ -1,0 +1,53 @@
+/**
+ * JUnit XML for CI systems (Jenkins, GitLab, GitHub test reporters): one <testsuite> for the image,
+ * one <testcase> per property, <failure> carrying the rule ID, the counterexample and its replay
+ * line, <skipped> carrying the reason.
+ */
+import type { PropertyResult, SuiteResult } from '../../properties/index.js';
+import { replayCommand } from './json.js';
+
+/** Escapes text for XML content and attribute values; drops characters XML 1.0 cannot hold. */
+export function xmlEscape(text: string): string {
+  return text
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
+}
+
+const seconds = (ms: number) => (ms / 1000).toFixed(3);
+
+function testcase(r: PropertyResult): string {
+  const open = `    <testcase classname="hvspec.${xmlEscape(r.property)}" name="${xmlEscape(`${r.property} [${r.rules.join(', ')}]`)}" time="${seconds(r.ms)}">`;
+  const body: string[] = [];
+  if (r.verdict === 'failed') {
+    const c = r.counterexample;
+    const message = c ? `${c.rule}: ${c.message.split('\n')[0]}` : (r.reason ?? 'failed');
+    const text = c ? `${r.report ?? ''}\n${replayCommand(r)}` : (r.reason ?? '');
+    body.push(`      <failure message="${xmlEscape(message)}" type="${xmlEscape(c?.rule ?? 'ERROR')}">${xmlEscape(text)}</failure>`);
+  } else if (r.verdict === 'skipped') {
+    body.push(`      <skipped message="${xmlEscape(r.reason ?? 'skipped')}"/>`);
+  }
+  body.push(`      <system-out>${xmlEscape(`runs ${r.runs}, seed ${r.seed}, rules ${r.rules.join(' ')}`)}</system-out>`);
+  return [open, ...body, '    </testcase>'].join('\n');
+}
+
+export function formatJunitReport(result: SuiteResult): string {
+  const n = result.properties.length;
+  const failures = result.properties.filter((p) => p.verdict === 'failed').length;
+  const skipped = result.properties.filter((p) => p.verdict === 'skipped').length;
+  const time = seconds(result.properties.reduce((t, p) => t + p.ms, 0));
+  const counts = `tests="${n}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="hvspec" ${counts}>`,
+    `  <testsuite name="${xmlEscape(`hvspec ${result.image.name}`)}" ${counts}>`,
+    `    <properties><property name="image" value="${xmlEscape(result.image.name)}"/><property name="sha256" value="${result.image.digest}"/></properties>`,
+    ...result.properties.map(testcase),
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
