@@ -6,7 +6,10 @@
  */
 import {
   CPU_GUARD,
+  CPU_INFO,
+  CPU_STACK,
   CPU_STRUCT_GIGABYTE,
+  CPU_TRAP_STACK,
   formatSize,
   KERNEL_GIGABYTE,
   rangeContainsAddress,
@@ -160,6 +163,13 @@ function buildAxis(ranges: readonly { start: bigint; end: bigint }[], top: numbe
   return { y, height: at - top, pieces, gaps };
 }
 
+/** What a run is, for its label: the region kind, and in the cpu struct which part (layout.ts). */
+function partLabel(r: MapRow): string {
+  if (r.kind !== 'cpu-struct') return KIND_LABEL[r.kind];
+  const part = rangeContainsAddress(CPU_STACK, r.run.va) ? 'stack' : rangeContainsAddress(CPU_INFO, r.run.va) ? 'cpu info' : rangeContainsAddress(CPU_TRAP_STACK, r.run.va) ? 'trap stack' : 'other';
+  return `cpu struct: ${part}`;
+}
+
 function shortAddress(address: bigint): string {
   return `0x${address.toString(16)}`;
 }
@@ -215,8 +225,8 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     const y1 = va.y.get(r.run.va + r.run.size)!;
     const flagged = r.status !== 'same';
     out.push(
-      `<g class="va-run kind-${r.kind} status-${r.status}"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="${KIND_COLOUR[r.kind]}" stroke="${flagged ? '#c92a2a' : '#343a40'}" stroke-width="${flagged ? 3 : 1}"/><title>${e(`${KIND_LABEL[r.kind]} (${r.status}): VA ${r.row.va}, ${r.row.size} in ${r.row.pageSize} pages, ${r.row.flags}`)}</title></g>`,
-      `<text class="label${flagged ? ' flagged' : ''}" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`${flagged ? `[${r.status}] ` : ''}${KIND_LABEL[r.kind]} · ${r.row.size} · ${r.row.flags} · ${shortAddress(r.run.va)}`)}</text>`,
+      `<g class="va-run kind-${r.kind} status-${r.status}"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="${KIND_COLOUR[r.kind]}" stroke="${flagged ? '#c92a2a' : '#343a40'}" stroke-width="${flagged ? 3 : 1}"/><title>${e(`${partLabel(r)} (${r.status}): VA ${r.row.va}, ${r.row.size} in ${r.row.pageSize} pages, ${r.row.flags}`)}</title></g>`,
+      `<text class="label${flagged ? ' flagged' : ''}" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`${partLabel(r)} · ${r.row.size} · ${r.row.flags} · ${shortAddress(r.run.va)}`)}</text>`,
     );
   }
   // expected-only runs: dashed red outlines where the model wanted something
@@ -226,8 +236,8 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     out.push(
       `<g class="va-expected status-${r.status}"><rect x="${vaX - 4}" y="${y0 + 1}" width="${colW + 8}" height="${Math.max(2, y1 - y0 - 2)}" fill="none" stroke="#c92a2a" stroke-width="2" stroke-dasharray="6 3"/><title>${e(`expected by the model (${r.status}): ${KIND_LABEL[r.kind]} VA ${r.row.va} -> PA ${r.row.pa}, ${r.row.flags}`)}</title></g>`,
     );
-    if (r.status === 'missing') out.push(`<text class="label flagged" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`[missing] ${KIND_LABEL[r.kind]} · ${r.row.size} · ${shortAddress(r.run.va)}`)}</text>`);
-    else out.push(`<text class="label flagged" x="${vaX + colW + 10}" y="${y0 + 12}">${e(`model: ${r.row.flags}`)}</text>`);
+    if (r.status === 'missing') out.push(`<text class="label flagged" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`missing: ${partLabel(r)} · ${r.row.size} · ${shortAddress(r.run.va)}`)}</text>`);
+    else out.push(`<text class="label flagged" x="${vaX + colW + 10}" y="${y0 + 12}">${e(`≠ model: ${r.row.flags}`)}</text>`);
   }
   if (showGuard) {
     const y0 = va.y.get(guard.start)!;
@@ -241,8 +251,9 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     );
     const cpu = rows.filter((r) => r.kind === 'cpu-struct').map((r) => va.y.get(r.run.va + r.run.size)!);
     const bottom = Math.max(y1, ...cpu);
-    const braceX = 112;
-    out.push(`<g class="cpu-struct-brace"><path d="M${braceX + 6},${y0 + 1} l-6,0 l0,${bottom - y0 - 2} l6,0" fill="none" stroke="#2f9e44" stroke-width="2"/><text class="label" x="${braceX - 6}" y="${(y0 + bottom) / 2 + 4}" text-anchor="end" fill="#2b8a3e">cpu struct</text><title>the cpu struct: guard page, stack, cpu info, trap stack (this hart's own frames, not global)</title></g>`);
+    const braceX = 40;
+    const midY = (y0 + bottom) / 2;
+    out.push(`<g class="cpu-struct-brace"><path d="M${braceX + 6},${y0 + 1} l-6,0 l0,${bottom - y0 - 2} l6,0" fill="none" stroke="#2f9e44" stroke-width="2"/><text class="label" x="${braceX - 8}" y="${midY}" text-anchor="middle" transform="rotate(-90 ${braceX - 8} ${midY})" fill="#2b8a3e">cpu struct</text><title>the cpu struct: guard page, stack, cpu info, trap stack (this hart's own frames, not global)</title></g>`);
   }
   for (const g of va.gaps) out.push(breakMark(vaX, g, colW));
   out.push('</svg>');
@@ -265,7 +276,7 @@ function diffTable(rows: readonly MapRow[], caption: string): string {
   const body = rows
     .map(
       (r) =>
-        `<tr class="diff-row status-${r.status}"><td>${e(r.status === 'same' ? '' : r.row.mark)}</td><td>${e(r.status)}</td><td>${e(KIND_LABEL[r.kind])}</td><td><code>${e(r.row.va)}</code></td><td><code>${e(r.row.pa)}</code></td><td>${e(r.row.size)}</td><td>${e(r.row.pageSize)}</td><td><code>${e(r.row.flags)}</code></td></tr>`,
+        `<tr class="diff-row status-${r.status}"><td>${e(r.status === 'same' ? '' : r.row.mark)}</td><td>${e(r.status)}</td><td>${e(partLabel(r))}</td><td><code>${e(r.row.va)}</code></td><td><code>${e(r.row.pa)}</code></td><td>${e(r.row.size)}</td><td>${e(r.row.pageSize)}</td><td><code>${e(r.row.flags)}</code></td></tr>`,
     )
     .join('\n');
   return `<table class="diff"><caption>${e(caption)}</caption><thead><tr><th scope="col">mark</th><th scope="col">status</th><th scope="col">region</th><th scope="col">VA range</th><th scope="col">PA range</th><th scope="col">size</th><th scope="col">pages</th><th scope="col">RWXUGAD</th></tr></thead><tbody>\n${body}\n</tbody></table>`;
@@ -326,7 +337,7 @@ table{border-collapse:collapse;margin:8px 0}caption{text-align:left;font-weight:
 th,td{border:1px solid #dee2e6;padding:4px 8px;text-align:left;vertical-align:top}thead th{background:#f1f3f5}
 td.num{text-align:right;font-variant-numeric:tabular-nums}td.note{max-width:420px;font-size:13px}
 .verdict{display:inline-block;padding:1px 8px;border-radius:10px;font-weight:600;white-space:nowrap}
-.verdict-passed{background:#d3f9d8;color:#1b5e20}.verdict-failed{background:#ffe3e3;color:#a61e1e}.verdict-skipped{background:#e9ecef;color:#495057}
+.verdict-passed{background:#d3f9d8;color:#1b5e20}.verdict-failed{background:#ffe3e3;color:#a61e1e}.verdict-skipped{background:#e9ecef;color:#495057}.verdict-none{background:#f8f9fa;color:#868e96;font-weight:400}
 tr.verdict-failed th{border-left:4px solid #e03131}.checked{font-size:12px;color:#495057}
 .counts span{margin-right:12px;font-weight:600}
 .rule-id{font-family:ui-monospace,"DejaVu Sans Mono",monospace;color:#a61e1e}
@@ -368,7 +379,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     `<dt>seed</dt><dd><code>${p.seed}</code> (<code>0x${p.seed.toString(16)}</code>)</dd>`,
     ...(input.generatedAt ? [`<dt>run</dt><dd>${e(input.generatedAt)}</dd>`] : []),
     '</dl>',
-    `<p class="counts" role="status"><span class="verdict verdict-failed">${count('failed')} failed</span> <span class="verdict verdict-passed">${count('passed')} passed</span> <span class="verdict verdict-skipped">${count('skipped')} skipped</span></p>`,
+    `<p class="counts" role="status">${(['failed', 'passed', 'skipped'] as const).map((v) => `<span class="verdict verdict-${count(v) === 0 ? 'none' : v}">${count(v)} ${v}</span>`).join(' ')}</p>`,
     '<section aria-labelledby="summary-h">',
     '<h2 id="summary-h">Summary</h2>',
     summaryTable(results),
