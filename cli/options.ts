@@ -96,6 +96,7 @@ export function rangeOption<T extends number | bigint>(command: string, name: st
     try {
       return parse(p.trim());
     } catch (e) {
+      if (e instanceof UsageError) throw e;
       throw new UsageError(`${command}: ${name} '${text}': ${(e as Error).message}`);
     }
   });

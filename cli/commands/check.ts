@@ -167,7 +167,7 @@ function htmlMaps(settings: SuiteSettings): { spec: PlatformSpec; maps: HartMap[
 export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = process.stdout): number {
   const { settings } = request;
   const count = settings.only?.length ?? PROPERTIES.length;
-  out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} properties, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}\n`);
+  out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} propert${count === 1 ? 'y' : 'ies'}, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}\n`);
   const result: SuiteResult = runLimitedSuite(settings, progress(out));
   out.write(`\n${formatSummary(result.properties)}\n`);
   const failed = result.properties.filter((p) => p.verdict === 'failed');

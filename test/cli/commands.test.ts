@@ -1,0 +1,255 @@
+/**
+ * The hvspec commands end to end, through their command functions (exit codes as return values,
+ * usage mistakes as UsageError, which the dispatcher turns into exit 2): check on the bundled image
+ * and on a seeded bug, replay of the counterexample it finds, ptdump, spec, mutants, start, and
+ * the reports they write. Small --runs and --only keep this quick.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { check, runAndReport, suiteRequest } from '../../cli/commands/check.js';
+import { loadUserImage } from '../../cli/commands/image.js';
+import { mutants } from '../../cli/commands/mutants.js';
+import { ptdump } from '../../cli/commands/ptdump.js';
+import { replay } from '../../cli/commands/replay.js';
+import { spec } from '../../cli/commands/spec.js';
+import { start } from '../../cli/commands/start.js';
+import { parseOptions } from '../../cli/options.js';
+import { validateJsonReport, type JsonReport } from '../../cli/reports/json.js';
+import { UsageError } from '../../cli/usage.js';
+import { RULES } from '../../model/index.js';
+import { capture, HYPERVISOR, junitProblems, mutant, scratch } from './support.js';
+
+const dir = scratch();
+afterEach(() => vi.restoreAllMocks());
+
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as JsonReport;
+
+describe('hvspec check', () => {
+  it('passes the bundled image and writes a JSON and a JUnit report that validate', async () => {
+    const io = capture();
+    const json = join(dir, 'ok.json');
+    const junit = join(dir, 'ok.xml');
+    expect(await check(['--image', HYPERVISOR, '--only', 'stack-overflow-sp,TLB-DISCIPLINE', '--runs', '2', '--json', json, '--junit', junit])).toBe(0);
+    expect(io.out()).toMatch(/^stack-overflow-sp\s+2\s+passed\s+[\d.]+ s\s+STACK-GUARD$/m);
+    expect(io.out()).toMatch(/^tlb-discipline\s+2\s+passed/m);
+    expect(io.out()).toContain('OK: 2 held, 0 failed, 0 skipped');
+    const report = readJson(json);
+    expect(validateJsonReport(report)).toEqual([]);
+    expect(report.properties.map((p) => [p.name, p.verdict, p.runs])).toEqual([['stack-overflow-sp', 'passed', 2], ['tlb-discipline', 'passed', 2]]);
+    expect(report.summary).toMatchObject({ verdict: 'passed', properties: 2, passed: 2, failed: 0 });
+    expect(junitProblems(readFileSync(junit, 'utf8'))).toEqual([]);
+    // atomic writes leave no temporary files behind
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('fails a seeded bug citing its rule, with a replay token that replay reproduces', async () => {
+    let io = capture();
+    const json = join(dir, 'bug.json');
+    const junit = join(dir, 'bug.xml');
+    expect(await check(['--image', mutant('text-writable'), '--only', 'MAP-WX', '--runs', '2', '--json', json, '--junit', junit])).toBe(1);
+    expect(io.out()).toContain('MAP-WX violated');
+    expect(io.out()).toMatch(/^replay: hvspec replay hv1\./m);
+    const report = readJson(json);
+    expect(validateJsonReport(report)).toEqual([]);
+    const failed = report.properties[0]!;
+    expect(failed).toMatchObject({ name: 'boot', verdict: 'failed' });
+    expect(failed.counterexample!.rule).toBe('MAP-WX');
+    expect(report.summary.verdict).toBe('failed');
+    const xml = readFileSync(junit, 'utf8');
+    expect(junitProblems(xml)).toEqual([]);
+    expect(xml).toContain('type="MAP-WX"');
+    expect(xml).toContain(failed.counterexample!.replayCommand);
+
+    vi.restoreAllMocks();
+    io = capture();
+    expect(await replay([failed.counterexample!.replayToken])).toBe(1);
+    expect(io.out()).toContain('--- console (boot and case) ---');
+    expect(io.out()).toMatch(/hvspec-hv ready harts=/);
+    expect(io.out()).toContain('--- traps:');
+    expect(io.out()).toContain(`MAP-WX violated: ${failed.counterexample!.message}`);
+    // on another image the token is refused, naming both digests
+    await expect(replay([failed.counterexample!.replayToken, '--image', HYPERVISOR])).rejects.toThrow(/the token is for .*text-writable.*but .*hypervisor\.elf has sha256/);
+  });
+
+  it('reports a property as skipped, never passed, when no platform it generates fits --harts', async () => {
+    const io = capture();
+    const json = join(dir, 'skip.json');
+    expect(await check(['--image', HYPERVISOR, '--only', 'kmem-concurrent', '--harts', '1', '--json', json])).toBe(0);
+    const [p] = readJson(json).properties;
+    expect(p).toMatchObject({ name: 'kmem-concurrent', verdict: 'skipped', runs: 0 });
+    expect(p!.reason).toMatch(/never fit --harts 1/);
+    expect(io.out()).toMatch(/kmem-concurrent skipped: its platforms \(2-\d harts/);
+  });
+
+  it('keeps generated platforms within --harts and --mem', async () => {
+    capture();
+    const json = join(dir, 'limits.json');
+    expect(await check(['--image', mutant('linear-map-short'), '--only', 'boot', '--harts', '2-3', '--mem', '32M-64M', '--runs', '3', '--json', json])).toBe(1);
+    const c = readJson(json).properties[0]!.counterexample!;
+    expect(c.rule).toBe('MAP-EXACT');
+    expect(c.platform).toMatch(/^[23] harts, boot hart \d, RAM (3\d|4\d|5\d|6[0-4]) MiB/);
+  });
+
+  it('reads images whose symbols have other names through --symbols', async () => {
+    // the same hypervisor with kmem_nfree called kmem_NFREE (same length, so nothing else moves)
+    const bytes = readFileSync(HYPERVISOR);
+    const at = bytes.indexOf(Buffer.from('\0kmem_nfree\0'));
+    expect(at).toBeGreaterThan(0);
+    bytes.write('kmem_NFREE', at + 1, 'latin1');
+    const renamed = join(dir, 'renamed.elf');
+    writeFileSync(renamed, bytes);
+    const symbols = join(dir, 'symbols.json');
+    writeFileSync(symbols, JSON.stringify({ kmem_nfree: 'kmem_NFREE' }));
+    const image = loadUserImage('check', '--image', renamed, symbols);
+    expect(image.elf.symbol('kmem_nfree')?.value).toBe(loadUserImage('check', '--image', HYPERVISOR).elf.symbol('kmem_nfree')?.value);
+    expect(image.elf.symbol('kmem_NFREE')).toBeUndefined();
+
+    const io = capture();
+    const without = join(dir, 'without.json');
+    const withSymbols = join(dir, 'with.json');
+    // boot reads kmem_nfree (KMEM-INTEGRITY)
+    expect(await check(['--image', renamed, '--only', 'boot', '--runs', '1', '--mem', '16M-32M', '--json', without])).toBe(0);
+    expect(readJson(without).properties[0]).toMatchObject({ verdict: 'skipped', reason: expect.stringContaining('no symbol kmem_nfree') });
+    expect(await check(['--image', renamed, '--symbols', symbols, '--only', 'boot', '--runs', '1', '--mem', '16M-32M', '--json', withSymbols])).toBe(0);
+    expect(readJson(withSymbols).properties[0]).toMatchObject({ verdict: 'passed', runs: 1 });
+    expect(io.out()).toContain('OK: 1 held, 0 failed, 0 skipped');
+
+    writeFileSync(symbols, JSON.stringify({ kmem_nfree: 'nothing_like_it' }));
+    expect(() => loadUserImage('check', '--image', renamed, symbols)).toThrow(/kmem_nfree -> 'nothing_like_it': the image has no symbol 'nothing_like_it'/);
+    writeFileSync(symbols, JSON.stringify({ not_read: 'kalloc' }));
+    expect(() => loadUserImage('check', '--image', renamed, symbols)).toThrow(/'not_read' is not a symbol the suite reads/);
+    writeFileSync(symbols, '{ nope');
+    expect(() => loadUserImage('check', '--image', renamed, symbols)).toThrow(/--symbols .*not valid JSON/);
+  });
+
+  it('shows one progress line rewritten in place on a terminal, one line per property otherwise', () => {
+    const image = loadUserImage('check', '--image', HYPERVISOR);
+    const request = suiteRequest('check', parseOptions('check', ['--only', 'stack-overflow-sp', '--runs', '2'], [{ name: '--only', value: 'X', help: '' }, { name: '--runs', value: 'N', help: '' }], ''), image);
+    for (const isTTY of [true, false]) {
+      const written: string[] = [];
+      const out = { isTTY, write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream;
+      expect(runAndReport(request, out)).toBe(0);
+      const text = written.join('');
+      expect(text).toMatch(/stack-overflow-sp\s+2\/2 runs\s+[\d.]+ s {2}passed\n/);
+      if (isTTY) expect(written.filter((w) => w.startsWith('\r\x1b[K')).length).toBeGreaterThanOrEqual(3);
+      else expect(text).not.toContain('\r');
+    }
+  });
+
+  it.each([
+    [[], /--image FILE is required/],
+    [['--image', 'no/such.elf'], /--image 'no\/such.elf': no such file/],
+    [['--image', 'package.json'], /--image package.json: not an ELF file/],
+    [['--image', '/bin/sh'], /not a RISC-V ELF file/],
+    [['--image', HYPERVISOR, '--bogus'], /unknown option '--bogus'/],
+    [['--image', HYPERVISOR, '--harts', '5-2'], /--harts range '5-2' is empty/],
+    [['--image', HYPERVISOR, '--harts', '9'], /--harts must be an integer from 1 to 8, got '9'/],
+    [['--image', HYPERVISOR, '--harts', '1-2-3'], /--harts must be N or A-B, got '1-2-3'/],
+    [['--image', HYPERVISOR, '--mem', '12Q'], /--mem: unparsable memory size "12Q"/],
+    [['--image', HYPERVISOR, '--mem', '8M'], /--mem must be a whole number of pages from 16M to 4G, got '8M'/],
+    [['--image', HYPERVISOR, '--mem', '1G-64M'], /--mem range '1G-64M' is empty/],
+    [['--image', HYPERVISOR, '--runs', '0'], /--runs must be an integer from 1/],
+    [['--image', HYPERVISOR, '--time-budget', 'soon'], /--time-budget must be a positive duration/],
+    [['--image', HYPERVISOR, '--only', 'MAP-NOPE'], /--only: 'MAP-NOPE' is neither a rule ID/],
+    [['--image', HYPERVISOR, '--firmware', 'nowhere.elf'], /--firmware 'nowhere.elf': no such file/],
+    [['--image', HYPERVISOR, '--json', 'no/such/dir/r.json'], /--json 'no\/such\/dir\/r.json': folder 'no\/such\/dir' does not exist/],
+    [['--image', HYPERVISOR, 'extra'], /unexpected argument 'extra'/],
+  ])('refuses %j with a usage error naming the problem', async (args, message) => {
+    await expect(check(args as string[])).rejects.toThrow(UsageError);
+    await expect(check(args as string[])).rejects.toThrow(message);
+  });
+});
+
+describe('hvspec replay', () => {
+  it('refuses tokens that are not tokens', async () => {
+    await expect(replay([])).rejects.toThrow(/expected one replay token, got 0/);
+    await expect(replay(['abc'])).rejects.toThrow(/replay token must start with hv1\./);
+    await expect(replay(['hv1.AAAA'])).rejects.toThrow(UsageError);
+  });
+});
+
+describe('hvspec ptdump', () => {
+  it("prints every hart's table, unmarked when it is the model's, and exits 0", async () => {
+    const io = capture();
+    expect(await ptdump(['--image', HYPERVISOR, '--harts', '2', '--mem', '32M'])).toBe(0);
+    const out = io.out();
+    expect(out).toMatch(/^hart 0: \d+ runs, as the model expects$/m);
+    expect(out).toMatch(/^hart 1: \d+ runs, as the model expects$/m);
+    expect(out).toMatch(/^region\s+VA range\s+PA range\s+size\s+pages\s+RWXUGAD$/m);
+    expect(out).toMatch(/^linear map\s+0xffffffe0_00000000-0xffffffe0_02000000\s+0x00000000_80000000-0x00000000_82000000\s+32 MiB\s+2 MiB\s+RW--GAD$/m);
+    expect(out).not.toMatch(/^[-+] /m);
+  });
+
+  it('marks what differs from the model and exits 1; --hart picks one hart', async () => {
+    const io = capture();
+    expect(await ptdump(['--image', mutant('linear-map-short'), '--harts', '2', '--mem', '64M', '--hart', '1'])).toBe(1);
+    const out = io.out();
+    expect(out).not.toMatch(/^hart 0:/m);
+    expect(out).toMatch(/^hart 1: \d+ runs, 3 rows differ from the model/m);
+    expect(out).toMatch(/^- linear map\s+0xffffffe0_00000000-0xffffffe0_04000000 .*64 MiB\s+2 MiB\s+RW--GAD$/m);
+    expect(out).toMatch(/^\+ linear map\s+0xffffffe0_03e00000-0xffffffe0_03fff000 .*4 KiB\s+RW--GAD$/m);
+  });
+
+  it('refuses bad input', async () => {
+    await expect(ptdump([])).rejects.toThrow(/--image FILE is required/);
+    await expect(ptdump(['--image', HYPERVISOR, '--hart', '4'])).rejects.toThrow(/--hart must be an integer from 0 to 3, got '4'/);
+    await expect(ptdump(['--image', HYPERVISOR, '--harts', '0'])).rejects.toThrow(/--harts must be an integer from 1 to 8/);
+    await expect(ptdump(['--image', 'README.md'])).rejects.toThrow(/not an ELF file/);
+  });
+});
+
+describe('hvspec spec', () => {
+  it('lists every rule with its statement, the model function and the properties that check it', async () => {
+    const io = capture();
+    expect(await spec([])).toBe(0);
+    const out = io.out();
+    for (const rule of RULES) expect(out).toContain(`${rule.id}\n  ${rule.statement}\n  model:      `);
+    expect(out).toMatch(/^MAP-WX\n.*\n {2}model: {6}noWritableExecutable \(model\/rules\/map\.ts\)\n {2}properties: boot$/m);
+    expect(out).toMatch(/^KMEM-CONCURRENT\n.*\n.*\n {2}properties: kmem-concurrent, kmem-commands$/m);
+    expect(out).not.toContain('see SPEC.md');
+  });
+
+  it('prints the expected memory map with --map, help, and refuses unknown options', async () => {
+    const io = capture();
+    expect(await spec(['--map'])).toBe(0);
+    expect(io.out()).toMatch(/^Expected memory map \(SPEC.md\): 4 harts/);
+    expect(await spec(['--help'])).toBe(0);
+    expect(io.out()).toContain('usage: hvspec spec');
+    await expect(spec(['--bogus'])).rejects.toThrow(/spec: unknown option '--bogus'/);
+  });
+});
+
+describe('hvspec mutants', () => {
+  it('prints the kill matrix for the chosen mutants', async () => {
+    const io = capture();
+    expect(await mutants(['--only', 'device-executable'])).toBe(0);
+    expect(io.out()).toMatch(/^device-executable\s+MAP-WX\s+boot\s+\S*MAP-WX\S*\s+\d+\s+[\d.]+ s\s+killed$/m);
+    expect(io.out()).toContain('1 of 1 mutants killed');
+  });
+
+  it('refuses unknown mutants', async () => {
+    await expect(mutants(['--only', 'no-such-bug'])).rejects.toThrow(/--only: no mutant 'no-such-bug'/);
+    await expect(mutants(['--seed', 'x'])).rejects.toThrow(/--seed must be/);
+  });
+});
+
+describe('hvspec start', () => {
+  beforeAll(() => expect(existsSync(HYPERVISOR)).toBe(true));
+  it('runs the suite on the bundled hypervisor', async () => {
+    const io = capture();
+    expect(await start(['--only', 'stack-overflow-sp', '--runs', '1'])).toBe(0);
+    expect(io.out()).toMatch(/^hvspec: checking hypervisor\/build\/hypervisor\.elf \(sha256 [0-9a-f]{16}\): 1 property/);
+    expect(io.out()).toContain('OK: 1 held, 0 failed, 0 skipped');
+  });
+
+  it('prints help and refuses --image and stray arguments', async () => {
+    const io = capture();
+    expect(await start(['--help'])).toBe(0);
+    expect(io.out()).toMatch(/^usage: hvspec start/);
+    await expect(start(['--image', HYPERVISOR])).rejects.toThrow(/start: unknown option '--image'/);
+    await expect(start(['stray'])).rejects.toThrow(/start: unexpected argument 'stray'/);
+  });
+});
+
+
