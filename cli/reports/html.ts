@@ -166,6 +166,7 @@ function buildAxis(ranges: readonly { start: bigint; end: bigint }[], top: numbe
 /** What a run is, for its label: the region kind, and in the cpu struct which part (layout.ts). */
 function partLabel(r: MapRow): string {
   if (r.kind !== 'cpu-struct') return KIND_LABEL[r.kind];
+  if (rangeContainsAddress(CPU_GUARD, r.run.va)) return 'cpu struct: guard page MAPPED';
   const part = rangeContainsAddress(CPU_STACK, r.run.va) ? 'stack' : rangeContainsAddress(CPU_INFO, r.run.va) ? 'cpu info' : rangeContainsAddress(CPU_TRAP_STACK, r.run.va) ? 'trap stack' : 'other';
   return `cpu struct: ${part}`;
 }
@@ -247,8 +248,9 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     const what = mapped ? 'guard page MAPPED (must be unmapped)' : 'guard page (unmapped)';
     out.push(
       `<g class="guard-page${mapped ? ' guard-mapped' : ''}" id="${e(id)}-guard"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="${mapped ? 'none' : `url(#${e(id)}-hatch)`}" stroke="#c92a2a" stroke-width="${mapped ? 4 : 2}" stroke-dasharray="4 2"/><title>${e(`cpu struct guard page: VA ${formatAddress(guard.start)}-${formatAddress(guard.end)}, 4 KiB; ${mapped ? 'mapped here, so a stack overflow runs on instead of faulting (STACK-GUARD)' : 'unmapped, so a stack overflow faults'}`)}</title></g>`,
-      `<text class="label guard" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`${what} · 4 KiB · ${shortAddress(guard.start)}`)}</text>`,
     );
+    // a mapped guard is labelled by its run ("guard page MAPPED"), so only the hole gets a label here
+    if (!mapped) out.push(`<text class="label guard" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`${what} · 4 KiB · ${shortAddress(guard.start)}`)}</text>`);
     const cpu = rows.filter((r) => r.kind === 'cpu-struct').map((r) => va.y.get(r.run.va + r.run.size)!);
     const bottom = Math.max(y1, ...cpu);
     const braceX = 40;

@@ -134,6 +134,17 @@ describe('HTML report: the page as written', () => {
     expect(count(maps, /<h3 id="hart-\d-h">Hart \d: 14 rows differ from the model<\/h3>/g)).toBe(4);
   });
 
+  it('marks a mapped guard page as such (no-guard-page mutant), not as a hole', () => {
+    const mutant = loadImage('hypervisor/build/mutants/no-guard-page.elf');
+    const maps = mapsOf(mutant);
+    const html = renderHtmlReport({ ...reportOf(mutant, [], maps) });
+    expect(count(html, /<g class="guard-page guard-mapped" /g)).toBe(4);
+    expect(count(html, /<g class="va-run kind-cpu-struct status-unexpected">/g)).toBe(4);
+    expect(count(html, />cpu struct: guard page MAPPED · 4 KiB · RW---AD · 0xffffffc040000000<\/text>/g)).toBe(4);
+    expect(html).not.toContain('guard page (unmapped) · 4 KiB');
+    expect(count(html, /<tr class="diff-row status-unexpected"><td>\+<\/td><td>unexpected<\/td><td>cpu struct: guard page MAPPED<\/td>/g)).toBe(4);
+  });
+
   it('escapes every piece of text it is given', () => {
     const hostile = '<script>alert("x")</script> & \'q\'';
     const base = bad.input.results[1]!;
