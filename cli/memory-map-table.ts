@@ -1,19 +1,13 @@
 /**
- * A memory map as a table: region, VA range, PA range, size, R/W/X/G, page sizes. Pure: values in,
- * text out. Used by `hvspec start` for the expected map and for showing what a counterexample mapped.
+ * The model's expected memory map as a table by region: region, VA range, PA range, size, R/W/X/G,
+ * page sizes (`hvspec spec --map`). Observed tables and expected/observed diffs are the ptdump rows
+ * of properties/report/ptdump.ts (what `hvspec ptdump` and counterexamples print); this module uses
+ * the same address format, region names and diff, and only lays them out by region.
  */
-import {
-  CPU_GUARD,
-  CPU_STRUCT_GIGABYTE,
-  formatSize,
-  KERNEL_GIGABYTE,
-  rangeContainsAddress,
-  VAS_RAM,
-  type EarlyBootEntry,
-  type ExpectedAddressSpace,
-  runsEqual,
-  type LeafRun,
-} from '../model/index.js';
+import { CPU_GUARD, formatSize, type EarlyBootEntry, type ExpectedAddressSpace, type LeafRun } from '../model/index.js';
+import { diffRows, formatAddress, regionOf } from '../properties/index.js';
+
+export { formatAddress };
 
 export interface MapRow {
   readonly region: string;
@@ -25,12 +19,6 @@ export interface MapRow {
 }
 
 const HEADER: MapRow = { region: 'region', va: 'VA range', pa: 'PA range', size: 'size', flags: 'RWXG', pageSizes: 'page sizes' };
-
-/** A 64-bit address as 0x + 16 hex digits, split in halves so upper-half VAs read at a glance. */
-export function formatAddress(address: bigint): string {
-  const digits = address.toString(16).padStart(16, '0');
-  return `0x${digits.slice(0, 8)}_${digits.slice(8)}`;
-}
 
 export function formatSpan(start: bigint, size: bigint): string {
   return `${formatAddress(start)}-${formatAddress(start + size)}`;
@@ -55,13 +43,8 @@ export function expectedRows(space: ExpectedAddressSpace): MapRow[] {
   return guardAt < 0 ? rows : [...rows.slice(0, guardAt), guard, ...rows.slice(guardAt)];
 }
 
-/** The region an observed VA belongs to, by the layout's address ranges. */
-export function regionOfVa(va: bigint): string {
-  if (rangeContainsAddress(CPU_STRUCT_GIGABYTE, va)) return 'cpu struct';
-  if (rangeContainsAddress(KERNEL_GIGABYTE, va)) return 'kernel image';
-  if (va >= VAS_RAM) return 'linear map';
-  return 'identity';
-}
+/** The region an observed VA belongs to, by the layout's address ranges (as ptdump names it). */
+export const regionOfVa = regionOf;
 
 /** Rows for observed leaf runs (as flatten gives them), one per run. */
 export function observedRows(runs: readonly LeafRun[]): MapRow[] {
@@ -91,33 +74,12 @@ export function formatMapTable(rows: readonly MapRow[]): string {
 }
 
 /**
- * Expected and observed runs (both sorted and merged, as flatten gives them) as a diff table:
- * "-" marks an expected run that was not observed, "+" an observed run that was not expected.
+ * Expected and observed runs (both sorted and merged, as flatten gives them) as a diff table by
+ * region, from ptdump's diff: "-" an expected run that was not observed, "+" an observed run that
+ * was not expected.
  */
 export function formatMapDiff(expected: readonly LeafRun[], observed: readonly LeafRun[]): string {
-  const marks: string[] = [];
-  const rows: MapRow[] = [];
-  const add = (mark: string, run: LeafRun) => {
-    marks.push(mark);
-    rows.push(observedRows([run])[0]!);
-  };
-  let i = 0;
-  let j = 0;
-  while (i < expected.length || j < observed.length) {
-    const e = expected[i];
-    const o = observed[j];
-    if (e !== undefined && o !== undefined && runsEqual(e, o)) {
-      add(' ', e);
-      i++;
-      j++;
-    } else if (o === undefined || (e !== undefined && e.va <= o.va)) {
-      add('-', e!);
-      i++;
-    } else {
-      add('+', o);
-      j++;
-    }
-  }
-  const [header, rule, ...lines] = formatMapTable(rows).split('\n');
-  return [`  ${header}`, `  ${rule}`, ...lines.map((line, k) => `${marks[k]} ${line}`)].join('\n');
+  const rows = diffRows(expected, observed);
+  const [header, rule, ...lines] = formatMapTable(observedRows(rows.map((r) => r.run))).split('\n');
+  return [`  ${header}`, `  ${rule}`, ...lines.map((line, k) => `${rows[k]!.mark} ${line}`)].join('\n');
 }
