@@ -120,7 +120,7 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
     let result: PropertyResult;
     const elapsed = performance.now() - started;
     if (settings.timeBudgetMs !== undefined && elapsed >= settings.timeBudgetMs) {
-      result = skip(definition, `time budget of ${(settings.timeBudgetMs / 1000).toFixed(0)} s used up before it started`);
+      result = skip(definition, `time budget of ${settings.timeBudgetMs < 1000 ? `${settings.timeBudgetMs} ms` : `${(settings.timeBudgetMs / 1000).toFixed(0)} s`} used up before it started`);
     } else {
       const restricted = limited(definition, settings, options);
       const scale = settings.runs === undefined ? options.scale : settings.runs / definition.runs;

@@ -47,7 +47,13 @@ describe('hvspec check', () => {
     let io = capture();
     const json = join(dir, 'bug.json');
     const junit = join(dir, 'bug.xml');
-    expect(await check(['--image', mutant('text-writable'), '--only', 'MAP-WX', '--runs', '2', '--json', json, '--junit', junit])).toBe(1);
+    const html = join(dir, 'bug.html');
+    expect(await check(['--image', mutant('text-writable'), '--only', 'MAP-WX', '--runs', '2', '--json', json, '--junit', junit, '--html', html])).toBe(1);
+    // the HTML page (cli/reports/html.ts, tested in html-report.test.ts) is written, with a map per hart of the default platform
+    const page = readFileSync(html, 'utf8');
+    expect(page).toMatch(/^<!DOCTYPE html>/i);
+    expect(page.match(/<svg/g)?.length).toBeGreaterThanOrEqual(4);
+    expect(page).toContain('MAP-WX');
     expect(io.out()).toContain('MAP-WX violated');
     expect(io.out()).toMatch(/^replay: hvspec replay hv1\./m);
     const report = readJson(json);
@@ -80,6 +86,15 @@ describe('hvspec check', () => {
     expect(p).toMatchObject({ name: 'kmem-concurrent', verdict: 'skipped', runs: 0 });
     expect(p!.reason).toMatch(/never fit --harts 1/);
     expect(io.out()).toMatch(/kmem-concurrent skipped: its platforms \(2-\d harts/);
+  });
+
+  it('skips, saying so, the properties not started within --time-budget', async () => {
+    const io = capture();
+    const json = join(dir, 'budget.json');
+    expect(await check(['--image', HYPERVISOR, '--only', 'stack-overflow-sp,tlb-discipline', '--runs', '1', '--time-budget', '1ms', '--json', json])).toBe(0);
+    const last = readJson(json).properties.at(-1)!;
+    expect(last).toMatchObject({ name: 'tlb-discipline', verdict: 'skipped', runs: 0, reason: 'time budget of 1 ms used up before it started' });
+    expect(io.out()).toContain('tlb-discipline skipped: time budget');
   });
 
   it('keeps generated platforms within --harts and --mem', async () => {
