@@ -59,6 +59,13 @@ export function selectProperties(command: string, text: string): PropertyName[] 
   return PROPERTY_NAMES.filter((n) => selected.has(n));
 }
 
+/** A fast-check seed, decimal or 0x hex, 0 to 2^31-1. */
+export function seedOption(command: string, text: string): number {
+  const n = /^0x[0-9a-f]+$/i.test(text) ? Number.parseInt(text.slice(2), 16) : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 0x7fff_ffff)) throw new UsageError(`${command}: --seed must be an integer from 0 to 2147483647 (decimal or 0x hex), got '${text}'`);
+  return n;
+}
+
 interface ReportFiles {
   readonly json?: string;
   readonly junit?: string;
@@ -97,7 +104,7 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   const budgetText = textOption(parsed, '--time-budget');
   const timeBudgetMs = budgetText === undefined ? undefined : durationOption(command, '--time-budget', budgetText);
   const seedText = textOption(parsed, '--seed');
-  const seed = seedText === undefined ? DEFAULT_SEED : integerOption(command, '--seed', seedText.startsWith('0x') ? String(Number(seedText)) : seedText, 0, 0x7fff_ffff);
+  const seed = seedText === undefined ? DEFAULT_SEED : seedOption(command, seedText);
   const onlyText = textOption(parsed, '--only');
   const only = onlyText === undefined ? undefined : selectProperties(command, onlyText);
   const reports = {
@@ -108,7 +115,7 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   return {
     settings: { image, seed, ...(runs ? { runs } : {}), ...(only ? { only } : {}), ...(harts ? { harts } : {}), ...(mem ? { mem } : {}), ...(firmware ? { firmware } : {}), ...(openSbiPath ? { openSbiPath } : {}), ...(timeBudgetMs ? { timeBudgetMs } : {}) },
     reports,
-    reportSettings: { seed, scale: 1, harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null },
+    reportSettings: { seed, scale: 1, runs: runs ?? null, timeBudgetMs: timeBudgetMs === undefined ? null : Math.ceil(timeBudgetMs), harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null },
   };
 }
 

@@ -9,8 +9,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { counterexampleSize, DEFAULT_SEED, loadImage, runSuite } from '../../properties/index.js';
-import { formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
+import { formatOptions, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
+import { seedOption } from './check.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--only', value: 'NAME,...', help: 'run only these mutants' },
@@ -59,7 +60,7 @@ export async function mutants(args: string[]): Promise<number> {
   }
   if (parsed.positionals.length > 0) throw new UsageError(`mutants: unexpected argument '${parsed.positionals[0]}'\n\n${USAGE}`);
   const seedText = textOption(parsed, '--seed');
-  const seed = seedText === undefined ? DEFAULT_SEED : integerOption('mutants', '--seed', seedText, 0, 0x7fff_ffff);
+  const seed = seedText === undefined ? DEFAULT_SEED : seedOption('mutants', seedText);
   const rules = catalogueRules(readFileSync(join(root(), 'hypervisor/mutants/README.md'), 'utf8'));
   const dir = join(root(), 'hypervisor/build/mutants');
   const built = readdirSync(dir).filter((f) => f.endsWith('.elf')).map((f) => f.slice(0, -4)).sort();

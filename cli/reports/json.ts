@@ -31,7 +31,7 @@ export interface JsonProperty {
 export interface JsonReport {
   readonly schema: typeof JSON_SCHEMA;
   readonly image: { readonly path: string; readonly sha256: string };
-  readonly settings: { readonly seed: number; readonly scale: number; readonly harts: string | null; readonly mem: string | null; readonly firmware: string; readonly only: readonly string[] | null };
+  readonly settings: { readonly seed: number; readonly scale: number; readonly runs: number | null; readonly timeBudgetMs: number | null; readonly harts: string | null; readonly mem: string | null; readonly firmware: string; readonly only: readonly string[] | null };
   readonly summary: { readonly verdict: 'passed' | 'failed'; readonly properties: number; readonly passed: number; readonly failed: number; readonly skipped: number; readonly ms: number };
   readonly properties: readonly JsonProperty[];
   readonly coverage: Readonly<Record<string, number>>;
@@ -116,7 +116,8 @@ export function validateJsonReport(value: unknown): string[] {
   } else expect(false, '$.image', 'an object');
   if (isObject(value.settings)) {
     const s = value.settings;
-    keys(s, '$.settings', ['seed', 'scale', 'harts', 'mem', 'firmware', 'only']);
+    keys(s, '$.settings', ['seed', 'scale', 'runs', 'timeBudgetMs', 'harts', 'mem', 'firmware', 'only']);
+    for (const k of ['runs', 'timeBudgetMs']) expect(s[k] === null || (nat(s[k]) && (s[k] as number) > 0), `$.settings.${k}`, 'a positive whole number or null');
     expect(nat(s.seed), '$.settings.seed', 'a whole number');
     expect(typeof s.scale === 'number' && s.scale > 0, '$.settings.scale', 'a positive number');
     for (const k of ['harts', 'mem']) expect(s[k] === null || str(s[k]), `$.settings.${k}`, 'a string or null');

@@ -38,6 +38,7 @@ describe('hvspec check', () => {
     expect(validateJsonReport(report)).toEqual([]);
     expect(report.properties.map((p) => [p.name, p.verdict, p.runs])).toEqual([['stack-overflow-sp', 'passed', 2], ['tlb-discipline', 'passed', 2]]);
     expect(report.summary).toMatchObject({ verdict: 'passed', properties: 2, passed: 2, failed: 0 });
+    expect(report.settings).toMatchObject({ runs: 2, only: ['stack-overflow-sp', 'tlb-discipline'], harts: null });
     expect(junitProblems(readFileSync(junit, 'utf8'))).toEqual([]);
     // atomic writes leave no temporary files behind
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -164,6 +165,7 @@ describe('hvspec check', () => {
     [['--image', HYPERVISOR, '--mem', '12Q'], /--mem: unparsable memory size "12Q"/],
     [['--image', HYPERVISOR, '--mem', '8M'], /--mem must be a whole number of pages from 16M to 4G, got '8M'/],
     [['--image', HYPERVISOR, '--mem', '1G-64M'], /--mem range '1G-64M' is empty/],
+    [['--image', HYPERVISOR, '--seed', '0xZZ'], /--seed must be an integer from 0 to 2147483647 \(decimal or 0x hex\), got '0xZZ'/],
     [['--image', HYPERVISOR, '--runs', '0'], /--runs must be an integer from 1/],
     [['--image', HYPERVISOR, '--time-budget', 'soon'], /--time-budget must be a positive duration/],
     [['--image', HYPERVISOR, '--only', 'MAP-NOPE'], /--only: 'MAP-NOPE' is neither a rule ID/],

@@ -28,7 +28,7 @@ const suite: SuiteResult = {
   properties: results,
   coverage: { 'allocator empty': 1, 'two harts inside kalloc at once': 0, 'stack within one frame of the guard': 2, 'RAM above 1 GiB': 0, 'boot hart not 0': 1 },
 };
-const settings = { seed: 7, scale: 1, harts: null, mem: '16M-64M', firmware: 'builtin', only: null };
+const settings = { seed: 7, scale: 1, runs: 3, timeBudgetMs: null, harts: null, mem: '16M-64M', firmware: 'builtin', only: null };
 
 describe('the JSON report', () => {
   it('carries every property with verdict, rules, runs, seed, timing and the counterexample with its replay token', () => {
