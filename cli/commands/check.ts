@@ -25,7 +25,7 @@ export const SUITE_OPTIONS: readonly OptionSpec[] = [
   { name: '--firmware', value: 'F', help: "'builtin' (SBI answered by the emulator), 'opensbi' (Debian's fw_dynamic.elf),\nor the path of an OpenSBI fw_dynamic.elf (default: both kinds, as generated)" },
   { name: '--runs', value: 'N', help: "runs per property (default: each property's own budget)" },
   { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: properties not started by then are reported skipped' },
-  { name: '--seed', value: 'S', help: `fast-check seed (default ${DEFAULT_SEED})` },
+  { name: '--seed', value: 'S', help: `fast-check seed, decimal or 0x hex (default 0x${DEFAULT_SEED.toString(16)})` },
   { name: '--only', value: 'NAME,...', help: `rule IDs or property names: run only the properties checking them\n(properties: ${PROPERTY_NAMES.join(', ')})` },
   { name: '--json', value: 'FILE', help: 'write the machine-readable report (schema hvspec-report/1)' },
   { name: '--junit', value: 'FILE', help: 'write JUnit XML for CI' },
@@ -170,6 +170,15 @@ function htmlMaps(settings: SuiteSettings): { spec: PlatformSpec; maps: HartMap[
   }
 }
 
+/** Writes a report atomically; a path that cannot be written is the user's to fix, so it is a usage error naming it. */
+function write(option: string, path: string, text: string): void {
+  try {
+    writeFileAtomically(path, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${option} '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
 /** Runs the suite as requested, prints progress, summary and failures, writes the reports; returns the exit code. */
 export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = process.stdout): number {
   const { settings } = request;
@@ -183,11 +192,11 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   for (const s of skipped) out.write(`\n${s.property} skipped: ${s.reason}\n`);
   const held = result.properties.filter((p) => p.verdict === 'passed').length;
   out.write(`\n${failed.length === 0 ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped\n`);
-  if (request.reports.json) writeFileAtomically(request.reports.json, formatJsonReport(result, request.reportSettings));
-  if (request.reports.junit) writeFileAtomically(request.reports.junit, formatJunitReport(result));
+  if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings));
+  if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result));
   if (request.reports.html) {
     const { spec, maps, note } = htmlMaps(settings);
-    writeFileAtomically(request.reports.html, renderHtmlReport({
+    write('--html', request.reports.html, renderHtmlReport({
       title: `hvspec: ${settings.image.name}`,
       image: { path: settings.image.name, digest: settings.image.digest },
       platform: { harts: spec.harts, ram: formatRamSize(spec.ramSize), firmware: spec.firmware, seed: settings.seed ?? DEFAULT_SEED, bootHart: spec.bootHart },

@@ -15,7 +15,7 @@ import { seedOption } from './check.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--only', value: 'NAME,...', help: 'run only these mutants' },
-  { name: '--seed', value: 'S', help: `fast-check seed (default ${DEFAULT_SEED})` },
+  { name: '--seed', value: 'S', help: `fast-check seed, decimal or 0x hex (default 0x${DEFAULT_SEED.toString(16)})` },
 ];
 
 const USAGE = `usage: hvspec mutants [options]

@@ -89,6 +89,12 @@ describe('hvspec check', () => {
     expect(io.out()).toMatch(/kmem-concurrent skipped: its platforms \(2-\d harts/);
   });
 
+  it('names a report path it cannot write, and leaves no temporary file', async () => {
+    capture();
+    await expect(check(['--image', HYPERVISOR, '--only', 'stack-overflow-sp', '--runs', '1', '--json', dir])).rejects.toThrow(new UsageError(`cannot write --json '${dir}': EISDIR`));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('skips, saying so, the properties not started within --time-budget', async () => {
     const io = capture();
     const json = join(dir, 'budget.json');
