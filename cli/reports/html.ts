@@ -64,7 +64,7 @@ const KIND_LABEL: Record<RegionKind, string> = {
   data: 'kernel data+bss',
   'cpu-struct': 'cpu struct',
   'linear-map': 'linear map',
-  device: 'devices (identity)',
+  device: 'identity (devices)',
 };
 
 const KIND_COLOUR: Record<RegionKind, string> = {
@@ -239,6 +239,15 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     );
     if (r.status === 'missing') out.push(`<text class="label flagged" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`missing: ${partLabel(r)} · ${r.row.size} · ${shortAddress(r.run.va)}`)}</text>`);
     else out.push(`<text class="label flagged" x="${vaX + colW + 10}" y="${y0 + 12}">${e(`≠ model: ${r.row.flags}`)}</text>`);
+  }
+  // stretches the model maps and the table does not (e.g. a linear map one page short): hatched, labelled
+  const inside = (p: { start: bigint; end: bigint }, r: MapRow) => r.run.va <= p.start && p.end <= r.run.va + r.run.size;
+  for (const p of va.pieces) {
+    if (observed.some((r) => inside(p, r)) || !ghosts.some((r) => inside(p, r))) continue;
+    out.push(
+      `<g class="va-hole"><rect x="${vaX}" y="${p.y0}" width="${colW}" height="${p.y1 - p.y0}" fill="url(#${e(id)}-hatch)" stroke="#c92a2a" stroke-width="2"/><title>${e(`expected by the model, not mapped: VA ${formatAddress(p.start)}-${formatAddress(p.end)} (${formatSize(p.end - p.start)})`)}</title></g>`,
+      `<text class="label flagged" x="${vaX - 8}" y="${p.y0 + 12}" text-anchor="end">${e(`not mapped · ${formatSize(p.end - p.start)} · ${shortAddress(p.start)}`)}</text>`,
+    );
   }
   if (showGuard) {
     const y0 = va.y.get(guard.start)!;
