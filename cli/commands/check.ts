@@ -4,7 +4,8 @@
  * then a summary table and each failure's counterexample with its replay command. Exit 0 when every
  * property held, 1 when one failed, 2 on bad usage. `hvspec start` is this on the bundled image.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ElfError, parseElf } from '../../emulator/elf.js';
 import { dirname } from 'node:path';
 import { RULE_IDS } from '../../model/index.js';
 import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatRamSize, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
@@ -97,6 +98,12 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   if (firmwareText === 'builtin' || firmwareText === 'opensbi') firmware = [firmwareText];
   else if (firmwareText !== undefined) {
     openSbiPath = existingFile(command, '--firmware', firmwareText);
+    try {
+      parseElf(readFileSync(openSbiPath), openSbiPath);
+    } catch (e) {
+      if (e instanceof ElfError) throw new UsageError(`${command}: --firmware ${e.message} (expected an OpenSBI fw_dynamic.elf)`);
+      throw e;
+    }
     firmware = ['opensbi'];
   }
   const runsText = textOption(parsed, '--runs');

@@ -4,7 +4,7 @@
  * and on a seeded bug, replay of the counterexample it finds, ptdump, spec, mutants, start, and
  * the reports they write. Small --runs and --only keep this quick.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { check, runAndReport, suiteRequest } from '../../cli/commands/check.js';
@@ -95,6 +95,18 @@ describe('hvspec check', () => {
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  const openSbi = '/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.elf';
+  it.runIf(existsSync(openSbi))('boots OpenSBI from the --firmware path given (skipped when opensbi is not installed)', async () => {
+    const firmware = join(dir, 'my-fw_dynamic.elf');
+    copyFileSync(openSbi, firmware);
+    capture();
+    const json = join(dir, 'fw.json');
+    expect(await check(['--image', HYPERVISOR, '--firmware', firmware, '--only', 'boot', '--runs', '2', '--mem', '16M-32M', '--json', json])).toBe(0);
+    const report = readJson(json);
+    expect(report.settings.firmware).toBe(firmware);
+    expect(report.properties[0]).toMatchObject({ verdict: 'passed', runs: 2 });
+  });
+
   it('skips, saying so, the properties not started within --time-budget', async () => {
     const io = capture();
     const json = join(dir, 'budget.json');
@@ -175,6 +187,7 @@ describe('hvspec check', () => {
     [['--image', HYPERVISOR, '--runs', '0'], /--runs must be an integer from 1/],
     [['--image', HYPERVISOR, '--time-budget', 'soon'], /--time-budget must be a positive duration/],
     [['--image', HYPERVISOR, '--only', 'MAP-NOPE'], /--only: 'MAP-NOPE' is neither a rule ID/],
+    [['--image', HYPERVISOR, '--firmware', 'package.json'], /--firmware package.json: not an ELF file .*expected an OpenSBI fw_dynamic.elf/],
     [['--image', HYPERVISOR, '--firmware', 'nowhere.elf'], /--firmware 'nowhere.elf': no such file/],
     [['--image', HYPERVISOR, '--json', 'no/such/dir/r.json'], /--json 'no\/such\/dir\/r.json': folder 'no\/such\/dir' does not exist/],
     [['--image', HYPERVISOR, 'extra'], /unexpected argument 'extra'/],
