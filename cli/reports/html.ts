@@ -190,7 +190,7 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
   const vaX = 440;
   const colW = 130;
   const paX = 830;
-  const height = top + Math.max(va.height, pa.height) + 50;
+  const height = top + Math.max(va.height, pa.height) + 16;
   const id = `map-${anchor(caption)}-hart-${hart}`;
   const out: string[] = [];
   out.push(
