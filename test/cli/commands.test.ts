@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { check, runAndReport, suiteRequest } from '../../cli/commands/check.js';
 import { loadUserImage } from '../../cli/commands/image.js';
-import { mutants } from '../../cli/commands/mutants.js';
+import { formatKillMatrix, mutants } from '../../cli/commands/mutants.js';
 import { ptdump } from '../../cli/commands/ptdump.js';
 import { replay } from '../../cli/commands/replay.js';
 import { spec } from '../../cli/commands/spec.js';
@@ -262,6 +262,15 @@ describe('hvspec mutants', () => {
     expect(await mutants(['--only', 'device-executable'])).toBe(0);
     expect(io.out()).toMatch(/^device-executable\s+MAP-WX\s+boot\s+\S*MAP-WX\S*\s+\d+\s+[\d.]+ s\s+killed$/m);
     expect(io.out()).toContain('1 of 1 mutants killed');
+  });
+
+  it('marks a mutant that survives or is caught by another rule', () => {
+    const table = formatKillMatrix([
+      { mutant: 'a', breaks: 'MAP-WX', cites: [], ms: 10, killed: false },
+      { mutant: 'b', breaks: 'MAP-WX', caughtBy: 'boot', cites: ['MAP-AD'], size: 3, ms: 10, killed: false },
+    ]);
+    expect(table).toMatch(/^a\s+MAP-WX\s+-\s+-\s+-\s+0\.0 s\s+SURVIVED$/m);
+    expect(table).toMatch(/^b\s+MAP-WX\s+boot\s+MAP-AD\s+3\s+0\.0 s\s+WRONG RULE$/m);
   });
 
   it('refuses unknown mutants', async () => {
