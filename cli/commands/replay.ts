@@ -4,6 +4,7 @@
  * prints its trace: the console, the traps the harts took, and the check's verdict. Exit 1 when it
  * still fails, 0 when it now holds, 2 on bad usage (bad token, missing image, another image).
  */
+import { existsSync } from 'node:fs';
 import { hex } from '../../model/index.js';
 import { BootCache, checkProgram, decodeToken, formatCounterexample, formatPlatformSpec, PROPERTIES, runCase, TokenError, type BootedHypervisor, type Case, type PlatformSpec, type ReplayCase } from '../../properties/index.js';
 import { formatOptions, parseOptions, textOption, type OptionSpec } from '../options.js';
@@ -59,6 +60,9 @@ export async function replay(args: string[]): Promise<number> {
   const showTraps = trapsText === undefined ? 20 : Number(trapsText);
   if (!/^\d+$/.test(trapsText ?? '0')) throw new UsageError(`replay: --traps must be a whole number, got '${trapsText}'`);
   const imagePath = textOption(parsed, '--image') ?? token.image.name;
+  if (textOption(parsed, '--image') === undefined && !existsSync(imagePath)) {
+    throw new UsageError(`replay: the token's image '${imagePath}' (sha256 ${token.image.digest}) is not here; give its path with --image FILE`);
+  }
   const image = loadUserImage('replay', textOption(parsed, '--image') === undefined ? "the token's image" : '--image', imagePath, textOption(parsed, '--symbols'));
   if (image.digest !== token.image.digest) {
     throw new UsageError(`replay: the token is for ${token.image.name} (sha256 ${token.image.digest}), but ${image.name} has sha256 ${image.digest}`);

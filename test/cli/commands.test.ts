@@ -18,6 +18,7 @@ import { parseOptions } from '../../cli/options.js';
 import { validateJsonReport, type JsonReport } from '../../cli/reports/json.js';
 import { UsageError } from '../../cli/usage.js';
 import { RULES } from '../../model/index.js';
+import { DEFAULT_PLATFORM_SPEC, encodeToken } from '../../properties/index.js';
 import { capture, HYPERVISOR, junitProblems, mutant, scratch } from './support.js';
 
 const dir = scratch();
@@ -202,6 +203,8 @@ describe('hvspec replay', () => {
     await expect(replay([])).rejects.toThrow(/expected one replay token, got 0/);
     await expect(replay(['abc'])).rejects.toThrow(/replay token must start with hv1\./);
     await expect(replay(['hv1.AAAA'])).rejects.toThrow(UsageError);
+    const elsewhere = encodeToken({ v: 1, property: 'boot', image: { name: 'gone/hv.elf', digest: '0123456789abcdef' }, platform: DEFAULT_PLATFORM_SPEC });
+    await expect(replay([elsewhere])).rejects.toThrow("replay: the token's image 'gone/hv.elf' (sha256 0123456789abcdef) is not here; give its path with --image FILE");
   });
 });
 
