@@ -25,7 +25,7 @@ export const SUITE_OPTIONS: readonly OptionSpec[] = [
   { name: '--mem', value: 'SIZE|A-B', help: 'only platforms with this much RAM, 16M to 4G (e.g. 256M, 64M-1G)' },
   { name: '--firmware', value: 'F', help: "'builtin' (SBI answered by the emulator), 'opensbi' (Debian's fw_dynamic.elf),\nor the path of an OpenSBI fw_dynamic.elf (default: both kinds, as generated)" },
   { name: '--runs', value: 'N', help: "runs per property (default: each property's own budget)" },
-  { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: properties not started by then are reported skipped' },
+  { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: time for the whole run; a property still running then stops after\nits current run (saying how many it did), later ones are reported skipped' },
   { name: '--seed', value: 'S', help: `fast-check seed, decimal or 0x hex (default 0x${DEFAULT_SEED.toString(16)})` },
   { name: '--only', value: 'NAME,...', help: `rule IDs or property names: run only the properties checking them\n(properties: ${PROPERTY_NAMES.join(', ')})` },
   { name: '--json', value: 'FILE', help: 'write the machine-readable report (schema hvspec-report/1)' },
@@ -197,6 +197,7 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   for (const f of failed) out.write(`\n${f.property} FAILED\n${f.report ?? f.reason ?? ''}\n`);
   const skipped = result.properties.filter((p) => p.verdict === 'skipped');
   for (const s of skipped) out.write(`\n${s.property} skipped: ${s.reason}\n`);
+  for (const p of result.properties) if (p.verdict === 'passed' && p.reason !== undefined) out.write(`\n${p.property}: ${p.reason}\n`);
   const held = result.properties.filter((p) => p.verdict === 'passed').length;
   out.write(`\n${failed.length === 0 ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped\n`);
   if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings));

@@ -23,7 +23,7 @@ export interface SuiteSettings {
   readonly firmware?: readonly FirmwareKind[];
   /** OpenSBI fw_dynamic to boot instead of Debian's (when firmware includes 'opensbi'). */
   readonly openSbiPath?: string;
-  /** Properties not started before this many ms have passed are skipped, saying so. */
+  /** Time for the whole run: fast-check stops the running property when it is up; later ones are skipped, saying so. */
   readonly timeBudgetMs?: number;
 }
 
@@ -99,6 +99,25 @@ export function plannedRuns(definition: PropertyDefinition, scale = 1): number {
   return Math.max(1, Math.round(definition.runs * scale));
 }
 
+/**
+ * Runs one property, letting fast-check stop it after `remainingMs` (runProperty takes no time
+ * limit, so it goes through fast-check's global parameters, restored afterwards). A property
+ * stopped before its first run is skipped; one stopped early says how many of its runs it did.
+ */
+function withinBudget(remainingMs: number, planned: number, run: () => PropertyResult): PropertyResult {
+  const before = fc.readConfigureGlobal();
+  fc.configureGlobal({ ...before, interruptAfterTimeLimit: Math.max(1, Math.floor(remainingMs)), markInterruptAsFailure: false });
+  let result: PropertyResult;
+  try {
+    result = run();
+  } finally {
+    fc.configureGlobal(before);
+  }
+  if (result.verdict !== 'passed' || result.runs >= planned) return result;
+  if (result.runs === 0) return { ...result, verdict: 'skipped', reason: 'the time budget ran out before its first run' };
+  return { ...result, reason: `the time budget stopped it after ${result.runs} of ${planned} runs` };
+}
+
 /** Runs the selected properties in PROPERTIES order within the settings' limits and budget. */
 export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbacks = {}): SuiteResult {
   const started = performance.now();
@@ -124,7 +143,9 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
     } else {
       const restricted = limited(definition, settings, options);
       const scale = settings.runs === undefined ? options.scale : settings.runs / definition.runs;
-      result = typeof restricted === 'string' ? skip(definition, restricted) : runProperty(restricted, cache, { ...options, scale });
+      if (typeof restricted === 'string') result = skip(definition, restricted);
+      else if (settings.timeBudgetMs === undefined) result = runProperty(restricted, cache, { ...options, scale });
+      else result = withinBudget(settings.timeBudgetMs - elapsed, settings.runs ?? plannedRuns(definition, scale), () => runProperty(restricted, cache, { ...options, scale }));
     }
     results.push(result);
     callbacks.onResult?.(result);
