@@ -4,13 +4,14 @@
  */
 import os from 'node:os';
 import { benchBoard } from './board.js';
+import { benchBoots } from './boots.js';
 import { benchMips } from './mips.js';
 import { benchProperties } from './properties.js';
 import { formatBenchTable, type BenchRow } from './table.js';
 
 type Bench = () => BenchRow | BenchRow[] | Promise<BenchRow | BenchRow[]>;
 
-const BENCHES: readonly Bench[] = [benchMips, benchBoard, benchProperties];
+const BENCHES: readonly Bench[] = [benchMips, benchBoard, benchBoots, benchProperties];
 
 const rows: BenchRow[] = [];
 for (const bench of BENCHES) rows.push(...[await bench()].flat());
