@@ -64,8 +64,33 @@ export function renameSymbols(elf: ElfFile, renames: ReadonlyMap<string, string>
   };
 }
 
-/** Loads `path` as a hypervisor image (RISC-V ELF executable), with optional symbol renames. */
+/** Where the boot protocol loads an image: RAM base (0x8000_0000 on virt) + 2 MiB (hypervisor/README.md "Boot protocol"). */
+export const IMAGE_LOAD_ADDRESS = 0x8020_0000n;
+
+/**
+ * What can be checked of the image contract before booting (hypervisor/README.md "Boot protocol"):
+ * loaded at RAM base + 2 MiB, entered at a loaded physical address, the layout symbols present.
+ * Anything else would boot into nothing the suite can observe, so it is refused up front.
+ */
+export function contractProblems(elf: ElfFile): string[] {
+  const problems: string[] = [];
+  const lowest = elf.segments.reduce<bigint | undefined>((low, s) => (low === undefined || s.paddr < low ? s.paddr : low), undefined);
+  if (lowest !== IMAGE_LOAD_ADDRESS) problems.push(`its lowest segment loads at ${lowest === undefined ? 'nothing (no PT_LOAD)' : `0x${lowest.toString(16)}`}, not RAM base + 2 MiB (0x${IMAGE_LOAD_ADDRESS.toString(16)})`);
+  if (!elf.segments.some((s) => elf.entry >= s.paddr && elf.entry < s.paddr + s.memsz)) problems.push(`its entry 0x${elf.entry.toString(16)} is not a loaded physical address`);
+  const missing = IMAGE_SYMBOLS.filter((name) => elf.symbol(name) === undefined);
+  if (missing.length > 0) problems.push(`it has no layout symbol${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (rename with --symbols)`);
+  return problems;
+}
+
+/** Loads `path` as a hypervisor image (RISC-V ELF executable) that meets the boot contract, with optional symbol renames. */
 export function loadUserImage(command: string, option: string, path: string, symbolsPath?: string): HypervisorImage {
+  const image = loadElfImage(command, option, path, symbolsPath);
+  const problems = contractProblems(image.elf);
+  if (problems.length > 0) throw new UsageError(`${command}: ${option} ${path} does not follow the hypervisor's boot contract (cli/reports/README.md): ${problems.join('; ')}`);
+  return image;
+}
+
+function loadElfImage(command: string, option: string, path: string, symbolsPath?: string): HypervisorImage {
   existingFile(command, option, path);
   let image: HypervisorImage;
   try {
