@@ -6,12 +6,13 @@
  * every table equals the model's, 1 when one differs or the image does not boot, 2 on bad usage.
  */
 import { mergeRuns } from '../../model/index.js';
-import { BootFailure, bootHypervisor, DEFAULT_PLATFORM_SPEC, diffRows, expectedRunsForDiff, formatPlatformSpec, formatPtdump, readAllHartTables, Unsupported, type HypervisorImage, type PlatformSpec } from '../../properties/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, diffRows, expectedRunsForDiff, formatPlatformSpec, formatPtdump, readAllHartTables, Unsupported, type HypervisorImage, type PlatformSpec } from '../../properties/index.js';
 import { parseRamSize } from '../../emulator/board/run-virt.js';
 import type { HartMap } from '../reports/html.js';
 import { formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
 import { loadUserImage } from './image.js';
+import { bootBounded } from './suite-run.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--image', value: 'FILE', help: 'the hypervisor ELF to boot (required)' },
@@ -46,7 +47,7 @@ export function ramSizeOption(command: string, name: string, text: string): bigi
 
 /** Boots `image` on `spec` and reads every hart's final table with what the model expects of it. */
 export function readHartMaps(image: HypervisorImage, spec: PlatformSpec): HartMap[] {
-  const booted = bootHypervisor(image, spec);
+  const booted = bootBounded(image, spec);
   return readAllHartTables(booted.machine).map((h) => {
     const observed = mergeRuns(h.table.runs);
     return { hart: h.hart, observed, expected: expectedRunsForDiff(booted.platform, h.hart, observed) };

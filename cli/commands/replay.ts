@@ -6,10 +6,11 @@
  */
 import { existsSync } from 'node:fs';
 import { hex } from '../../model/index.js';
-import { BootCache, checkProgram, decodeToken, formatCounterexample, formatPlatformSpec, PROPERTIES, runCase, TokenError, type BootedHypervisor, type Case, type PlatformSpec, type ReplayCase } from '../../properties/index.js';
+import { checkProgram, decodeToken, formatCounterexample, formatPlatformSpec, PROPERTIES, runCase, TokenError, type BootedHypervisor, type Case, type PlatformSpec, type ReplayCase } from '../../properties/index.js';
 import { formatOptions, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
 import { loadUserImage } from './image.js';
+import { CliBootCache } from './suite-run.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--image', value: 'FILE', help: 'the image to replay on (default: the path the token names); its sha256 must match' },
@@ -25,7 +26,7 @@ Exit 1 when it still fails, 0 when it now holds.
 ${formatOptions(OPTIONS)}`;
 
 /** A BootCache that remembers the last machine it handed out, so its console and traps can be shown after the case. */
-class WatchedBootCache extends BootCache {
+class WatchedBootCache extends CliBootCache {
   last: BootedHypervisor | undefined;
   override get(spec: PlatformSpec, strictTlb = false): BootedHypervisor {
     this.last = super.get(spec, strictTlb);

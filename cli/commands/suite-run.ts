@@ -59,10 +59,39 @@ function limited(definition: PropertyDefinition, settings: SuiteSettings, option
   };
 }
 
-/** A BootCache that boots OpenSBI from the given path (BootCache itself always uses Debian's). */
-class FirmwarePathBootCache extends BootCache {
+/** Boot-time traps kept (the last ones): a normal boot takes a few dozen. */
+const BOOT_TRAP_LOG = 10_000;
+
+/**
+ * A trap list that keeps only the last entries. BootedHypervisor records every trap, so an image
+ * that traps on every instruction during boot (a broken stvec) would fill the heap within its
+ * 400 M-step boot budget instead of failing with BOOT-FAILED; the last traps are all a report shows.
+ */
+class BoundedTrapLog<T> extends Array<T> {
+  override push(...items: T[]): number {
+    super.push(...items);
+    if (this.length > 2 * BOOT_TRAP_LOG) this.splice(0, this.length - BOOT_TRAP_LOG);
+    return this.length;
+  }
+}
+
+/** Boots like bootHypervisor, with the boot-time trap list bounded (and OpenSBI from `openSbiPath` when given). */
+export function bootBounded(image: HypervisorImage, spec: PlatformSpec, options: { strictTlb?: boolean; openSbiPath?: string } = {}): BootedHypervisor {
+  const booted = new BootedHypervisor(image, spec, { strictTlb: options.strictTlb ?? false, ...(options.openSbiPath ? { openSbiPath: options.openSbiPath } : {}) });
+  booted.traps = new BoundedTrapLog<(typeof booted.traps)[number]>();
+  const result = booted.boot();
+  // after boot the properties get a plain list again (restoreAfterBoot copies the saved one)
+  booted.traps = [...booted.traps];
+  return result;
+}
+
+/**
+ * The CLI's BootCache: boots through bootBounded, with OpenSBI from a given path (BootCache itself
+ * always uses Debian's); otherwise as BootCache (booted platforms kept, restored for each case).
+ */
+export class CliBootCache extends BootCache {
   readonly #machines = new Map<string, BootedHypervisor | BootFailure>();
-  constructor(image: HypervisorImage, readonly openSbiPath: string) {
+  constructor(image: HypervisorImage, readonly openSbiPath?: string) {
     super(image);
   }
 
@@ -71,16 +100,20 @@ class FirmwarePathBootCache extends BootCache {
     let entry = this.#machines.get(key);
     if (entry === undefined) {
       try {
-        entry = new BootedHypervisor(this.image, spec, { strictTlb, openSbiPath: this.openSbiPath }).boot();
+        entry = bootBounded(this.image, spec, { strictTlb, ...(this.openSbiPath ? { openSbiPath: this.openSbiPath } : {}) });
         for (const state of entry.coverage) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
       } catch (e) {
         if (!(e instanceof BootFailure)) throw e;
         entry = e;
       }
+      // large RAM is not kept (a snapshot holds all of it), as in BootCache
       if (spec.ramSize <= 256n << 20n) {
         this.#machines.set(key, entry);
         while (this.#machines.size > this.capacity) this.#machines.delete(this.#machines.keys().next().value!);
       }
+    } else {
+      this.#machines.delete(key); // most recently used last
+      this.#machines.set(key, entry);
     }
     if (entry instanceof BootFailure) throw entry;
     entry.restoreAfterBoot();
@@ -121,7 +154,7 @@ function withinBudget(remainingMs: number, planned: number, run: () => PropertyR
 /** Runs the selected properties in PROPERTIES order within the settings' limits and budget. */
 export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbacks = {}): SuiteResult {
   const started = performance.now();
-  const cache = settings.openSbiPath === undefined ? new BootCache(settings.image) : new FirmwarePathBootCache(settings.image, settings.openSbiPath);
+  const cache = new CliBootCache(settings.image, settings.openSbiPath);
   const options: SuiteOptions = {
     image: settings.image,
     seed: settings.seed ?? DEFAULT_SEED,
