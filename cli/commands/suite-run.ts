@@ -67,7 +67,7 @@ const BOOT_TRAP_LOG = 10_000;
  * that traps on every instruction during boot (a broken stvec) would fill the heap within its
  * 400 M-step boot budget instead of failing with BOOT-FAILED; the last traps are all a report shows.
  */
-class BoundedTrapLog<T> extends Array<T> {
+export class BoundedTrapLog<T> extends Array<T> {
   override push(...items: T[]): number {
     super.push(...items);
     if (this.length > 2 * BOOT_TRAP_LOG) this.splice(0, this.length - BOOT_TRAP_LOG);

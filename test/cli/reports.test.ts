@@ -4,6 +4,7 @@
  * escapes what it carries; the option helpers parse ranges and durations and name bad values.
  */
 import { describe, expect, it } from 'vitest';
+import { BoundedTrapLog } from '../../cli/commands/suite-run.js';
 import { durationOption, rangeOption } from '../../cli/options.js';
 import { formatJsonReport, jsonReport, validateJsonReport } from '../../cli/reports/json.js';
 import { formatJunitReport, xmlEscape } from '../../cli/reports/junit.js';
@@ -107,5 +108,17 @@ describe('option values', () => {
   it('parses durations', () => {
     expect(['90s', '5m', '1h', '250ms', '2', '1.5m'].map((t) => durationOption('check', '--time-budget', t))).toEqual([90_000, 300_000, 3_600_000, 250, 2000, 90_000]);
     for (const bad of ['', '0', '-1s', '5 parsecs', 'm']) expect(() => durationOption('check', '--time-budget', bad)).toThrow(UsageError);
+  });
+});
+
+describe('the boot-time trap log', () => {
+  it('keeps the last traps and stays bounded however many come', () => {
+    const log = new BoundedTrapLog<number>();
+    for (let i = 0; i < 100_000; i++) log.push(i);
+    expect(log.length).toBeLessThanOrEqual(20_000);
+    expect(log.length).toBeGreaterThanOrEqual(10_000);
+    expect(log.at(-1)).toBe(99_999);
+    expect([...log].reverse().find((t) => t % 7 === 0)).toBe(99_995);
+    expect(log.every((t, i) => i === 0 || t === log[i - 1]! + 1)).toBe(true);
   });
 });
