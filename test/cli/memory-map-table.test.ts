@@ -1,10 +1,10 @@
-/** `hvspec start` and the memory-map table formatter (cli/), printing the model's default map. */
+/** The memory-map table formatter (cli/) and `hvspec spec --map`, printing the model's default map. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { start, memoryMapReport } from '../../cli/commands/start.js';
+import { spec } from '../../cli/commands/spec.js';
+import { memoryMapReport } from '../../cli/commands/start.js';
 import { expectedRows, formatAddress, formatMapDiff, formatMapTable, observedRows, regionOfVa } from '../../cli/memory-map-table.js';
-import { UsageError } from '../../cli/usage.js';
 import { expectedAddressSpace, expectedFixedRuns, virtPlatform } from '../../model/index.js';
-import { modelMachine } from './machine.js';
+import { modelMachine } from '../model/machine.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -32,29 +32,21 @@ describe('the memory-map table', () => {
   });
 });
 
-describe('hvspec start', () => {
-  it('prints the early table, hart 0\'s map and a note on the other harts, and returns 0', async () => {
+describe('hvspec spec --map', () => {
+  it("prints the early table, hart 0's map and a note on the other harts, and returns 0", async () => {
     let out = '';
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
       out += String(chunk);
       return true;
     });
-    expect(await start([])).toBe(0);
+    expect(await spec(['--map'])).toBe(0);
     expect(out).toBe(memoryMapReport(virtPlatform()));
     expect(out).toMatch(/^Expected memory map \(SPEC.md\): 4 harts, 256 MiB of RAM at 0x80000000, boot hart 0/);
     expect(out).toMatch(/serial console\s+0x00000000_00000000-0x00000000_40000000\s+0x00000000_00000000-0x00000000_40000000\s+1 GiB\s+RW-G/);
     expect(out).toContain('Harts 1-3: the same table');
   });
 
-  it('prints help, refuses arguments, and leaves out the note for one hart', async () => {
-    let out = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      out += String(chunk);
-      return true;
-    });
-    expect(await start(['--help'])).toBe(0);
-    expect(out).toMatch(/^usage: hvspec start/);
-    await expect(start(['--bogus'])).rejects.toThrow(UsageError);
+  it('leaves out the note for one hart', () => {
     expect(memoryMapReport(virtPlatform({ harts: 1 }))).not.toContain('Harts 1-');
   });
 });
