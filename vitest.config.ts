@@ -9,6 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // The JSON summary lets .ci/run print one plain 'N passed, N failed' line at the end.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
     coverage: {
       provider: 'v8',
       include: ['model/**/*.ts', 'emulator/**/*.ts', 'properties/**/*.ts', 'cli/**/*.ts'],
