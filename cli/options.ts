@@ -3,6 +3,7 @@
  * all of them accept `--flag value` and `--flag=value`, reject unknown
  * options, and name the command, the option and the bad value in errors.
  */
+import { existsSync, statSync } from 'node:fs';
 import { UsageError } from './usage.js';
 
 export interface OptionSpec {
@@ -114,4 +115,11 @@ export function durationOption(command: string, name: string, text: string): num
   const ms = m === null ? NaN : Number(m[1]) * unit[(m[2] ?? 's') as keyof typeof unit];
   if (!(ms > 0)) throw new UsageError(`${command}: ${name} must be a positive duration such as 90s, 5m or 1h, got '${text}'`);
   return ms;
+}
+
+/** Checks that `path` names a regular file; the error names the command and the option. */
+export function existingFile(command: string, option: string, path: string): string {
+  if (!existsSync(path)) throw new UsageError(`${command}: ${option} '${path}': no such file`);
+  if (!statSync(path).isFile()) throw new UsageError(`${command}: ${option} '${path}': not a regular file`);
+  return path;
 }

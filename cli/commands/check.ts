@@ -15,7 +15,7 @@ import { formatJunitReport } from '../reports/junit.js';
 import { renderHtmlReport, type HartMap } from '../reports/html.js';
 import { writeFileAtomically } from '../reports/write.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
-import { existingFile, loadUserImage } from './image.js';
+import { loadUserImage, openSbiFile } from './image.js';
 import { ramSizeOption, readHartMaps } from './ptdump.js';
 import { runLimitedSuite, type SuiteSettings } from './suite-run.js';
 
@@ -97,13 +97,7 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   let openSbiPath: string | undefined;
   if (firmwareText === 'builtin' || firmwareText === 'opensbi') firmware = [firmwareText];
   else if (firmwareText !== undefined) {
-    openSbiPath = existingFile(command, '--firmware', firmwareText);
-    try {
-      parseElf(readFileSync(openSbiPath), openSbiPath);
-    } catch (e) {
-      if (e instanceof ElfError) throw new UsageError(`${command}: --firmware ${e.message} (expected an OpenSBI fw_dynamic.elf)`);
-      throw e;
-    }
+    openSbiPath = openSbiFile(command, '--firmware', firmwareText);
     firmware = ['opensbi'];
   }
   const runsText = textOption(parsed, '--runs');

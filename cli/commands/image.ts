@@ -7,19 +7,28 @@
  * `{ "kalloc": "page_alloc", "kmem_freelist": "free_pages" }`. Keys must be names the suite reads
  * (SUITE_SYMBOLS); each value must exist in the image.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { ElfError, type ElfFile, type ElfSymbol } from '../../emulator/elf.js';
+import { readFileSync } from 'node:fs';
+import { ElfError, parseElf, type ElfFile, type ElfSymbol } from '../../emulator/elf.js';
 import { IMAGE_SYMBOLS } from '../../model/index.js';
 import { imageFromBytes, KMEM_SYMBOLS, type HypervisorImage } from '../../properties/index.js';
+import { existingFile } from '../options.js';
 import { UsageError } from '../usage.js';
 
 /** Every symbol the property suite reads (properties/README.md "Image contract"); recurse and probe_ret are optional. */
 export const SUITE_SYMBOLS: readonly string[] = [...IMAGE_SYMBOLS, ...KMEM_SYMBOLS, 'recurse', 'probe_ret'];
 
-/** Checks that `path` names a regular file; the error names the option. */
-export function existingFile(command: string, option: string, path: string): string {
-  if (!existsSync(path)) throw new UsageError(`${command}: ${option} '${path}': no such file`);
-  if (!statSync(path).isFile()) throw new UsageError(`${command}: ${option} '${path}': not a regular file`);
+/**
+ * Checks that `path` is an OpenSBI-style firmware image (an ELF for RISC-V, as `check --firmware
+ * PATH` and `replay --firmware PATH` take); the error names the option.
+ */
+export function openSbiFile(command: string, option: string, path: string): string {
+  existingFile(command, option, path);
+  try {
+    parseElf(readFileSync(path), path);
+  } catch (e) {
+    if (e instanceof ElfError) throw new UsageError(`${command}: ${option} ${e.message} (expected an OpenSBI fw_dynamic.elf)`);
+    throw e;
+  }
   return path;
 }
 

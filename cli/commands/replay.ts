@@ -1,5 +1,5 @@
 /**
- * `hvspec replay TOKEN [--image FILE] [--symbols FILE]`: re-runs one counterexample exactly (the
+ * `hvspec replay TOKEN [--image FILE] [--symbols FILE] [--firmware FILE]`: re-runs one counterexample exactly (the
  * token holds the shrunk case: property, platform, program, schedule) on the image it names, and
  * prints its trace: the console, the traps the harts took, and the check's verdict. Exit 1 when it
  * still fails, 0 when it now holds, 2 on bad usage (bad token, missing image, another image).
@@ -9,12 +9,13 @@ import { hex } from '../../model/index.js';
 import { checkProgram, decodeToken, formatCounterexample, formatPlatformSpec, PROPERTIES, runCase, TokenError, type BootedHypervisor, type Case, type PlatformSpec, type ReplayCase } from '../../properties/index.js';
 import { formatOptions, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
-import { loadUserImage } from './image.js';
+import { loadUserImage, openSbiFile } from './image.js';
 import { CliBootCache } from './suite-run.js';
 
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--image', value: 'FILE', help: 'the image to replay on (default: the path the token names); its sha256 must match' },
   { name: '--symbols', value: 'FILE', help: 'the symbols file the counterexample was found with, if any' },
+  { name: '--firmware', value: 'FILE', help: "the OpenSBI fw_dynamic.elf given to check --firmware, if any (default: Debian's)" },
   { name: '--traps', value: 'N', help: 'show the last N synchronous traps besides SBI calls (default 20)' },
 ];
 
@@ -69,7 +70,8 @@ export async function replay(args: string[]): Promise<number> {
     throw new UsageError(`replay: the token is for ${token.image.name} (sha256 ${token.image.digest}), but ${image.name} has sha256 ${image.digest}`);
   }
   const definition = PROPERTIES.find((p) => p.name === token.property)!;
-  const cache = new WatchedBootCache(image);
+  const firmwareText = textOption(parsed, '--firmware');
+  const cache = new WatchedBootCache(image, firmwareText === undefined ? undefined : openSbiFile('replay', '--firmware', firmwareText));
   const out: string[] = [`replaying ${token.property} on ${image.name} (sha256 ${image.digest})`, `platform: ${formatPlatformSpec(token.platform)}`];
   const outcome = runCase(definition, cache, caseOf(token), { ...(token.seed !== undefined ? { seed: token.seed } : {}), ...(token.path !== undefined ? { path: token.path } : {}) });
   const booted = cache.last;

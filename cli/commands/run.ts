@@ -5,12 +5,12 @@
  * HTIF), 124 when the instruction budget runs out or every hart idles for
  * good, 2 on bad usage.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isElf } from '../../emulator/board/images.js';
 import { runVirt, parseRamSize } from '../../emulator/board/run-virt.js';
 import { ElfError } from '../../emulator/elf.js';
 import { HtifError } from '../../emulator/htif.js';
-import { formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
+import { existingFile, formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, UsageError } from '../usage.js';
 
 /** Exit code when the run cannot finish: budget exhausted or all harts idle for good (as timeout(1) does). */
@@ -37,12 +37,6 @@ const OPTIONS: readonly OptionSpec[] = [
 
 const USAGE = `usage: hvspec run <kernel.elf> [options]\n\n${formatOptions(OPTIONS)}`;
 
-function existingFile(option: string, path: string): string {
-  if (!existsSync(path)) throw new UsageError(`run: ${option} file '${path}': no such file`);
-  if (!statSync(path).isFile()) throw new UsageError(`run: ${option} file '${path}': not a regular file`);
-  return path;
-}
-
 export async function run(args: string[]): Promise<number> {
   const parsed = parseOptions('run', args, OPTIONS, USAGE);
   if (parsed.values.has('--help')) {
@@ -50,7 +44,7 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   if (parsed.positionals.length !== 1) throw new UsageError(`run: expected one ELF file, got ${parsed.positionals.length}\n\n${USAGE}`);
-  const elf = existingFile('kernel', parsed.positionals[0]!);
+  const elf = existingFile('run', 'kernel', parsed.positionals[0]!);
 
   const hartsText = textOption(parsed, '--harts');
   const harts = hartsText === undefined ? 1 : integerOption('run', '--harts', hartsText, 1, MAX_HARTS);
@@ -66,18 +60,18 @@ export async function run(args: string[]): Promise<number> {
     }
   }
   const firmware = textOption(parsed, '--firmware') ?? 'builtin';
-  if (firmware !== 'builtin' && firmware !== 'none') existingFile('firmware', firmware);
+  if (firmware !== 'builtin' && firmware !== 'none') existingFile('run', '--firmware', firmware);
   // Real firmware takes a payload like QEMU's -kernel: an ELF, or a raw image placed at 0x8020_0000.
   // Without it there is no loader convention for raw bytes, so anything but an ELF is a mistake.
   if ((firmware === 'builtin' || firmware === 'none') && !isElf(readFileSync(elf))) {
     throw new UsageError(`run: ${elf}: not an ELF file (raw images are accepted only with --firmware PATH, as QEMU's -kernel)`);
   }
   const dtb = textOption(parsed, '--dtb');
-  if (dtb !== undefined) existingFile('--dtb', dtb);
+  if (dtb !== undefined) existingFile('run', '--dtb', dtb);
   const inputText = textOption(parsed, '--input');
   const inputFile = textOption(parsed, '--input-file');
   if (inputText !== undefined && inputFile !== undefined) throw new UsageError('run: give --input or --input-file, not both');
-  const input = inputFile === undefined ? inputText : readFileSync(existingFile('--input-file', inputFile));
+  const input = inputFile === undefined ? inputText : readFileSync(existingFile('run', '--input-file', inputFile));
   const budgetText = textOption(parsed, '--max-instructions');
   const maxInstructions = budgetText === undefined ? undefined : integerOption('run', '--max-instructions', budgetText, 1, Number.MAX_SAFE_INTEGER);
 

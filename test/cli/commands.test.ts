@@ -221,6 +221,13 @@ describe('hvspec replay', () => {
     const elsewhere = encodeToken({ v: 1, property: 'boot', image: { name: 'gone/hv.elf', digest: '0123456789abcdef' }, platform: DEFAULT_PLATFORM_SPEC });
     await expect(replay([elsewhere])).rejects.toThrow("replay: the token's image 'gone/hv.elf' (sha256 0123456789abcdef) is not here; give its path with --image FILE");
   });
+
+  it('refuses a --firmware that is missing or not an ELF, naming the option', async () => {
+    const digest = loadUserImage('replay', '--image', HYPERVISOR).digest;
+    const here = encodeToken({ v: 1, property: 'boot', image: { name: HYPERVISOR, digest }, platform: { ...DEFAULT_PLATFORM_SPEC, firmware: 'opensbi' } });
+    await expect(replay([here, '--firmware', 'nowhere.elf'])).rejects.toThrow("replay: --firmware 'nowhere.elf': no such file");
+    await expect(replay([here, '--firmware', 'package.json'])).rejects.toThrow(/replay: --firmware package.json: not an ELF file .*expected an OpenSBI fw_dynamic\.elf/);
+  });
 });
 
 describe('hvspec ptdump', () => {
