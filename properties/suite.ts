@@ -47,6 +47,8 @@ export interface PropertyResult {
   /** The counterexample as text (formatCounterexample). */
   readonly report?: string;
   readonly reason?: string;
+  /** fast-check's time limit (interruptAfterTimeLimit) stopped it before all its runs. */
+  readonly interrupted?: boolean;
 }
 
 export interface SuiteOptions {
@@ -532,11 +534,18 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
     { seed, numRuns, examples: examples.map((e) => [e]), endOnFailure: false },
   );
   const ms = performance.now() - started;
+  const interrupted = details.interrupted ? { interrupted: true } : {};
   if (!details.failed) {
     const allSkipped = skipped !== undefined && ran === 0;
-    return { property: definition.name, rules: definition.rules, verdict: allSkipped ? 'skipped' : 'passed', runs: details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}) };
+    return { property: definition.name, rules: definition.rules, verdict: allSkipped ? 'skipped' : 'passed', runs: details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}), ...interrupted };
   }
-  const shrunk = minimizeCase(definition, cache, details.counterexample![0] as Case);
+  if (details.counterexample === null) {
+    // fast-check failed without a case: a time limit stopped it before any run finished (it counts
+    // that as a failure), or it gave up after too many skipped runs. Neither is evidence against a rule.
+    const reason = details.interrupted ? 'a time limit stopped it before its first run' : `fast-check gave up without a case after ${details.numSkips} skipped runs`;
+    return { property: definition.name, rules: definition.rules, verdict: 'skipped', runs: details.numRuns, seed, ms, reason, ...interrupted };
+  }
+  const shrunk = minimizeCase(definition, cache, details.counterexample[0] as Case);
   const outcome = runCase(definition, cache, shrunk, { seed, path: details.counterexamplePath ?? '' });
   if (outcome.kind !== 'failed') {
     return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: details.numRuns, seed, ms, reason: `the shrunk case did not fail again when re-run (non-determinism): ${formatPlatformSpec(shrunk.platform)}` };

@@ -146,7 +146,7 @@ function withinBudget(remainingMs: number, planned: number, run: () => PropertyR
   } finally {
     fc.configureGlobal(before);
   }
-  if (result.verdict !== 'passed' || result.runs >= planned) return result;
+  if (!result.interrupted || result.verdict === 'failed') return result;
   if (result.runs === 0) return { ...result, verdict: 'skipped', reason: 'the time budget ran out before its first run' };
   return { ...result, reason: `the time budget stopped it after ${result.runs} of ${planned} runs` };
 }
