@@ -91,7 +91,7 @@ export class BootCache {
     let entry = this.#machines.get(key);
     if (entry === undefined) {
       try {
-        entry = new BootedHypervisor(this.image, spec, { strictTlb }).boot();
+        entry = this.boot(spec, strictTlb);
         for (const state of entry.coverage) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
       } catch (e) {
         if (!(e instanceof BootFailure)) throw e;
@@ -108,6 +108,11 @@ export class BootCache {
     if (entry instanceof BootFailure) throw entry;
     entry.restoreAfterBoot();
     return entry;
+  }
+
+  /** Boots one platform; throws BootFailure. Subclasses change how (firmware file, trap log), not the caching. */
+  protected boot(spec: PlatformSpec, strictTlb: boolean): BootedHypervisor {
+    return new BootedHypervisor(this.image, spec, { strictTlb }).boot();
   }
 
   /** Counts a state reached after boot (the machine's own set also keeps it). */

@@ -8,7 +8,7 @@
  * property whose examples do not fit runs without them.
  */
 import fc from 'fast-check';
-import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, BootFailure, COVERAGE_STATES, DEFAULT_SEED, type Case, type CoverageState, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult } from '../../properties/index.js';
+import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, COVERAGE_STATES, DEFAULT_SEED, type Case, type CoverageState, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult } from '../../properties/index.js';
 import type { InclusiveRange } from '../options.js';
 
 export interface SuiteSettings {
@@ -87,37 +87,15 @@ export function bootBounded(image: HypervisorImage, spec: PlatformSpec, options:
 
 /**
  * The CLI's BootCache: boots through bootBounded, with OpenSBI from a given path (BootCache itself
- * always uses Debian's); otherwise as BootCache (booted platforms kept, restored for each case).
+ * always uses Debian's); caching and restoring are BootCache's.
  */
 export class CliBootCache extends BootCache {
-  readonly #machines = new Map<string, BootedHypervisor | BootFailure>();
   constructor(image: HypervisorImage, readonly openSbiPath?: string) {
     super(image);
   }
 
-  override get(spec: PlatformSpec, strictTlb = false): BootedHypervisor {
-    const key = `${spec.harts}/${spec.bootHart}/${spec.ramSize}/${spec.firmware}/${spec.ad}/${strictTlb}`;
-    let entry = this.#machines.get(key);
-    if (entry === undefined) {
-      try {
-        entry = bootBounded(this.image, spec, { strictTlb, ...(this.openSbiPath ? { openSbiPath: this.openSbiPath } : {}) });
-        for (const state of entry.coverage) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
-      } catch (e) {
-        if (!(e instanceof BootFailure)) throw e;
-        entry = e;
-      }
-      // large RAM is not kept (a snapshot holds all of it), as in BootCache
-      if (spec.ramSize <= 256n << 20n) {
-        this.#machines.set(key, entry);
-        while (this.#machines.size > this.capacity) this.#machines.delete(this.#machines.keys().next().value!);
-      }
-    } else {
-      this.#machines.delete(key); // most recently used last
-      this.#machines.set(key, entry);
-    }
-    if (entry instanceof BootFailure) throw entry;
-    entry.restoreAfterBoot();
-    return entry;
+  protected override boot(spec: PlatformSpec, strictTlb: boolean): BootedHypervisor {
+    return bootBounded(this.image, spec, { strictTlb, ...(this.openSbiPath ? { openSbiPath: this.openSbiPath } : {}) });
   }
 }
 
