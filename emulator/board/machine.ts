@@ -27,8 +27,8 @@ import { Plic, type PlicState } from '../devices/plic.js';
 import { SifiveTest, type FinisherEvent, type SifiveTestState } from '../devices/sifive-test.js';
 import { symbolPhysicalAddress, type ElfSymbol } from '../elf.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MIP_STIP, PRV_S } from '../hart/causes.js';
-import { MSTATUS_SIE } from '../hart/csr.js';
-import { Hart, type HartState, type StaleTranslationEvent, type TrapEvent } from '../hart/hart.js';
+import { CSRS, CSRS_BY_ADDRESS, MSTATUS_SIE } from '../hart/csr.js';
+import { Hart, type CsrWriteEvent, type HartState, type StaleTranslationEvent, type TrapEvent } from '../hart/hart.js';
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from '../hart/pmp.js';
 import { attachHtif, HtifError } from '../htif.js';
 import { Bus, type WriteWatch } from '../memory/bus.js';
@@ -188,6 +188,8 @@ export class VirtMachine {
   readonly #sbi: BuiltinSbi | undefined;
   readonly #trapListeners = new Set<(e: TrapEvent) => void>();
   readonly #staleListeners = new Set<(e: StaleTranslationEvent) => void>();
+  /** CSR address -> listeners; the harts' onCsrWrite hook is set only while this is non-empty (no cost otherwise). */
+  readonly #csrListeners = new Map<number, Set<(e: CsrWriteEvent) => void>>();
   readonly #consoleListeners = new Set<(text: string) => void>();
   /** Per hart: pc -> hooks, multiplexed onto the hart's single hook per pc. */
   readonly #pcHooks: Map<bigint, { hooks: Set<(h: Hart) => void>; remove: () => void }>[];
@@ -570,6 +572,35 @@ export class VirtMachine {
   onStaleTranslation(listener: (event: StaleTranslationEvent) => void): () => void {
     this.#staleListeners.add(listener);
     return () => this.#staleListeners.delete(listener);
+  }
+  /**
+   * Calls `listener` on every hart after each CSR instruction that writes
+   * `csr` (a 12-bit address or a spec name, e.g. 0x180 or 'satp') retires,
+   * before the next instruction: see CsrWriteEvent for which forms write and
+   * what the event holds. Listeners are observers, kept across snapshot
+   * restores like onTrap's. Returns a remover.
+   */
+  onCsrWrite(csr: number | string, listener: (event: CsrWriteEvent) => void): () => void {
+    const def = typeof csr === 'string' ? CSRS.get(csr) : CSRS_BY_ADDRESS.get(csr);
+    if (def === undefined) {
+      throw new RangeError(typeof csr === 'string' ? `onCsrWrite: no CSR named ${csr}` : `onCsrWrite: no CSR at address ${csr} (0x${Number(csr).toString(16)})`);
+    }
+    if (this.#csrListeners.size === 0) {
+      for (const hart of this.harts) hart.hooks.onCsrWrite = (event) => this.#onCsrWrite(event);
+    }
+    let set = this.#csrListeners.get(def.address);
+    if (set === undefined) this.#csrListeners.set(def.address, (set = new Set()));
+    set.add(listener);
+    const listeners = set;
+    return () => {
+      if (!listeners.delete(listener) || listeners.size > 0 || this.#csrListeners.get(def.address) !== listeners) return;
+      this.#csrListeners.delete(def.address);
+      if (this.#csrListeners.size === 0) for (const hart of this.harts) delete hart.hooks.onCsrWrite;
+    };
+  }
+  #onCsrWrite(event: CsrWriteEvent): void {
+    const listeners = this.#csrListeners.get(event.csr);
+    if (listeners !== undefined) for (const l of [...listeners]) l(event);
   }
   /** Console output as it is produced (one call per byte, latin-1 decoded). */
   onConsole(listener: (text: string) => void): () => void {

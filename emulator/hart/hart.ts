@@ -27,7 +27,7 @@ import {
   Exception, INTERRUPT_PRIORITY, PRV_M, PRV_S, PRV_U, TRAP, causeName, type Privilege,
 } from './causes.js';
 import {
-  CSRS, CSRS_BY_ADDRESS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR,
+  CSRS, CSRS_BY_ADDRESS, type CsrDefinition, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR,
   MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, csrPrivilege, csrReadOnly,
 } from './csr.js';
 import { ACCESS_AMO, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, Pmp, type Access } from './pmp.js';
@@ -47,17 +47,78 @@ export interface TrapEvent {
   readonly to: Privilege;
 }
 
-/** Strict TLB mode: a TLB hit whose translation memory no longer agrees with. */
+/**
+ * Strict TLB mode: a TLB hit whose translation memory no longer agrees with.
+ *
+ * When: only in strict mode (`strictTlb`, which also turns the fast paths off,
+ * so every fetch, load, store and AMO translates through the TLB). On every
+ * TLB hit the hart walks the table afresh before using the entry; it raises
+ * this event only when the two disagree: the walk fails, or it gives another
+ * 4 KiB page address, another level, other V/R/W/X/U bits, or another
+ * effective G (G on the leaf or any PTE above it). A and D differences alone
+ * are not reported (the walker sets them; the TLB keeps its own copy). The
+ * event comes before the hit's permission check, so also for an access that
+ * then faults, and the hart still uses the cached entry. One event per
+ * translation of a page: an access crossing a page boundary translates two.
+ * A hit whose A/D update is due re-walks and refills the entry after the event.
+ */
 export interface StaleTranslationEvent {
   readonly hartId: number;
   readonly va: bigint;
   readonly access: Access;
   readonly asid: number;
-  /** The physical page the TLB supplied (and the hart used). */
+  /** The physical 4 KiB page the TLB supplied (and the hart used). */
   readonly cachedPagePa: number;
-  /** What a fresh walk gives now: a page address, or the walk error. */
+  /**
+   * The cached entry's leaf PTE bits 7:0 (V R W X U G A D, mmu/sv39.ts PTE_*)
+   * as the entry holds them: the leaf PTE as the walk that filled it read it,
+   * with the A (and, for a store or AMO, D) bit that walk set or found.
+   */
+  readonly cachedFlags: number;
+  /** The cached entry's leaf level: 0 (4 KiB page), 1 (2 MiB megapage), 2 (1 GiB gigapage). */
+  readonly cachedLevel: number;
+  /** The cached entry's page size in bytes: 4096, 2^21 or 2^30 (from cachedLevel). */
+  readonly cachedPageSize: number;
+  /** The cached entry's effective G: G on its leaf or on any PTE above it (global entries match every ASID). */
+  readonly cachedGlobal: boolean;
+  /** What a fresh walk gives now: a 4 KiB page address, or the walk error. */
   readonly current: number | TranslationError;
+  /** The fresh walk's leaf PTE bits 7:0 and level, when it found a leaf (undefined when `current` is an error). */
+  readonly currentFlags: number | undefined;
+  readonly currentLevel: number | undefined;
   readonly pc: bigint;
+}
+
+/**
+ * A CSR instruction wrote a CSR (observation hook). Fired for csrrw/csrrwi
+ * always, for csrrs/csrrc/csrrsi/csrrci only when rs1 is not x0 / uimm is not
+ * 0 (those forms do not write, Zicsr 9.1), and never for an access that
+ * raises illegal instruction (nothing is written). Fired also when the write
+ * changes nothing (a read-only-zero CSR, a WARL field that ignores the value,
+ * a satp write with an unsupported MODE): `newValue` then equals `oldValue`.
+ * Only instructions count: traps, xRET and host `writeCsr` do not fire it.
+ *
+ * Delivered once the instruction has retired and before the next one runs
+ * (and before any interrupt it made pending is taken): the CSR holds
+ * `newValue`, rd holds the old value, `hart.pc` is the next instruction's
+ * address and `hart.instret` counts the writing instruction. A listener may
+ * read anything (registers, CSRs, memory) and may call `requestStop()`.
+ */
+export interface CsrWriteEvent {
+  readonly hartId: number;
+  /** The 12-bit CSR address, and its spec name (e.g. 0x180, "satp"). */
+  readonly csr: number;
+  readonly name: string;
+  /** pc of the CSR instruction. */
+  readonly pc: bigint;
+  /** Privilege the instruction ran at. */
+  readonly priv: Privilege;
+  /** The CSR as read just before the write (what rd received). */
+  readonly oldValue: bigint;
+  /** The value the instruction wrote, before WARL legalisation (CSRRS/CSRRC: the CSR's modifiable value with the rs1/uimm bits set or cleared). */
+  readonly written: bigint;
+  /** The CSR as read just after the write, legalised (= oldValue when the write was ignored). */
+  readonly newValue: bigint;
 }
 
 /** Everything architectural (and the TLB) of a hart, as plain data (snapshots; see saveState). */
@@ -90,6 +151,8 @@ export interface HartHooks {
   interceptTrap?: (hart: Hart, cause: number, interrupt: boolean, tval: bigint) => boolean;
   onTrap?: (event: TrapEvent) => void;
   onStaleTranslation?: (event: StaleTranslationEvent) => void;
+  /** After every CSR instruction that writes a CSR (see CsrWriteEvent); unset costs nothing. */
+  onCsrWrite?: (event: CsrWriteEvent) => void;
 }
 
 export interface HartOptions {
@@ -196,6 +259,8 @@ export class Hart implements ReservationHolder, PteReader {
   private hookedInstret = -1;
   /** Bits of the last instruction run by the page loop (traces). */
   private lastBits = 0;
+  /** A CSR write awaiting delivery to onCsrWrite once its instruction has retired (set only while a listener exists). */
+  private csrWritten: { def: CsrDefinition; pc: bigint; priv: Privilege; oldValue: bigint; written: bigint } | undefined = undefined;
 
   constructor(bus: Bus, options: HartOptions = {}) {
     this.bus = bus;
@@ -398,6 +463,7 @@ export class Hart implements ReservationHolder, PteReader {
       this.setPcInPage(off);
       this.takeException();
     }
+    if (this.csrWritten !== undefined) this.deliverCsrWrite();
     return steps;
   }
 
@@ -481,6 +547,7 @@ export class Hart implements ReservationHolder, PteReader {
       const next = decode(bits, lo & 0xfff)(this);
       this.instret++;
       if (next >= 0) this.setPcInPage(next);
+      if (this.csrWritten !== undefined) this.deliverCsrWrite();
     } catch (e) {
       if (e !== TRAP) throw e;
       this.pcLo = lo;
@@ -888,13 +955,20 @@ export class Hart implements ReservationHolder, PteReader {
       (pteFlags(leaf.pteLo) & meaningful) === (tlb.flags[i]! & meaningful) &&
       leaf.global === (tlb.global[i] === 1);
     if (agrees) return;
+    const level = tlb.level[i]!;
     this.hooks.onStaleTranslation?.({
       hartId: this.hartId,
       va: pairToBig(lo, hi),
       access,
       asid: this.satpAsid,
       cachedPagePa: tlb.pagePa[i]!,
+      cachedFlags: pteFlags(tlb.flags[i]!),
+      cachedLevel: level,
+      cachedPageSize: 4096 * 2 ** (9 * level),
+      cachedGlobal: tlb.global[i] === 1,
       current: typeof leaf === 'string' ? leaf : leaf.pagePa,
+      currentFlags: typeof leaf === 'string' ? undefined : pteFlags(leaf.pteLo),
+      currentLevel: typeof leaf === 'string' ? undefined : leaf.level,
       pc: pairToBig(this.pcLo, this.pcHi),
     });
   }
@@ -1063,16 +1137,32 @@ export class Hart implements ReservationHolder, PteReader {
       return this.illegalInstruction(bits);
     }
     const old = def.read(this);
+    let value = 0n;
     if (writes) {
       const source = a < 0 ? BigInt(uimm) : regToBig(this.r, a, false);
       const base = how === CSR_WRITE ? 0n : def.readForModify?.(this) ?? old;
-      const value = how === CSR_WRITE ? source : how === CSR_SET ? base | source : base & ~source;
-      def.write?.(this, BigInt.asUintN(64, value));
+      value = BigInt.asUintN(64, how === CSR_WRITE ? source : how === CSR_SET ? base | source : base & ~source);
+      def.write?.(this, value);
       this.flushFastCaches();
     }
     bigToReg(this.r, d, old);
     this.setPcInPage(next);
-    return -1;
+    if (writes && this.hooks.onCsrWrite !== undefined) {
+      // Inside runPage pc is not kept per instruction; CSR instructions are 4 bytes (no compressed form).
+      const pc = BigInt.asUintN(64, pairToBig(this.pcLo, this.pcHi) - 4n);
+      this.csrWritten = { def, pc, priv: this.priv, oldValue: old, written: value };
+    }
+    return -1; // ends runPage, which delivers csrWritten once the instruction has retired
+  }
+
+  /** Calls onCsrWrite for the CSR instruction that just retired (see CsrWriteEvent). */
+  private deliverCsrWrite(): void {
+    const w = this.csrWritten!;
+    this.csrWritten = undefined;
+    this.hooks.onCsrWrite?.({
+      hartId: this.hartId, csr: w.def.address, name: w.def.name, pc: w.pc, priv: w.priv,
+      oldValue: w.oldValue, written: w.written, newValue: w.def.read(this),
+    });
   }
 }
 

@@ -279,6 +279,33 @@ describe('TLB', () => {
     expect(seen[0]?.current).toBe('invalid PTE');
   });
 
+  // Leaf at each level: the entry's flags (as the walk that filled it left them: A set by the load), level and size.
+  const leaves: [string, number, bigint, number, number, number][] = [
+    // name, level, leaf PA, flags written, flags cached (after the walker's A update), page PA used for VA
+    ['4 KiB page', 0, 0x8020_0000n, PTE.V | PTE.R | PTE.W, PTE.V | PTE.R | PTE.W | PTE.A, 0x8020_0000],
+    ['2 MiB megapage (global)', 1, 0x8040_0000n, RWAD | PTE.G, RWAD | PTE.G, 0x8040_1000],
+    ['1 GiB gigapage', 2, 0x8000_0000n, PTE.V | PTE.R | PTE.X | PTE.A, PTE.V | PTE.R | PTE.X | PTE.A, 0x8000_1000],
+  ];
+  for (const [name, level, pa, flags, cachedFlags, pagePa] of leaves) {
+    it(`strict mode: the stale event carries the cached entry's flags, level and size (${name})`, () => {
+      const prefix = [...li(x.a0, VA), asm.ld(x.a1, x.a0, 0)];
+      const { m, tables } = translated([...prefix, asm.ld(x.a2, x.a0, 0)], 0, { strictTlb: true });
+      const at = tables.map(VA, pa, flags, level);
+      const events: StaleTranslationEvent[] = [];
+      m.hart.hooks.onStaleTranslation = (e) => events.push(e);
+      // Behind the TLB's back: the same leaf loses W or gains it (a change of permission, not of address).
+      const changed = (cachedFlags ^ PTE.W) | PTE.A;
+      m.hart.addPcHook(BigInt(0x8000_0000 + 4 * prefix.length), () => writeDouble(m.bus, Number(at), pte(pa, changed)));
+      m.run();
+      expect(m.trapsBeforeEnd()).toEqual([]);
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({
+        va: VA, cachedPagePa: pagePa, cachedFlags, cachedLevel: level, cachedPageSize: 4096 * 512 ** level,
+        cachedGlobal: (flags & PTE.G) !== 0, current: pagePa, currentFlags: changed, currentLevel: level,
+      });
+    });
+  }
+
   it('strict mode reports nothing when software fences correctly', () => {
     const t = twoLoads([asm.sfenceVma(0, 0)], 0, true);
     const events: StaleTranslationEvent[] = [];
