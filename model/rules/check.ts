@@ -2,14 +2,14 @@
  * The combined check: every rule whose inputs an observation carries, in RULES order; the first
  * violation is the verdict. Each rule is a conjunct; this file only wires observations to them.
  */
-import type { ObservedKmem } from '../kmem.js';
+import type { KmemState, ObservedKmem } from '../kmem.js';
 import { CPU_STRUCT_GIGABYTE, linearPa } from '../layout.js';
 import { expectedAddressSpace } from '../memory-map.js';
 import type { Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
-import { earlyTableExact } from './boot.js';
+import { bootCompletes, earlyTableExact, type BootObservation } from './boot.js';
 import { concurrentHistoryLinearizable, type KmemCall } from './concurrent.js';
-import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, type KmemEvent } from './kmem.js';
+import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, sequentialHistoryAgrees, type KmemEvent, type SequentialCall } from './kmem.js';
 import {
   accessedDirtyPreset,
   framesDisjoint,
@@ -37,6 +37,8 @@ export interface Observation {
   readonly harts?: readonly ObservedHart[];
   /** The early boot table, flattened. */
   readonly earlyTable?: FlatTable;
+  /** How the boot ended (its platform is `platform`). */
+  readonly boot?: Omit<BootObservation, 'platform'>;
   /** The allocator, read at the end of `history`. */
   readonly kmem?: ObservedKmem;
   /** kalloc/kfree calls, in order. */
@@ -48,6 +50,10 @@ export interface Observation {
   readonly inUseAtStart?: readonly bigint[];
   /** The frame-state table when `history` began (needed for KMEM-FREE-VERDICT). */
   readonly frameStatesAtStart?: ArrayLike<number>;
+  /** The model allocator when `sequentialCalls` began (needed for KMEM-SEQUENTIAL). */
+  readonly kmemAtStart?: KmemState;
+  /** kalloc/kfree calls made one at a time from `kmemAtStart`, with their results (a `history` fits). */
+  readonly sequentialCalls?: readonly SequentialCall[];
   /** Traps taken by stack overflows. */
   readonly stackOverflows?: readonly StackOverflowFault[];
   /** kalloc/kfree calls from several harts with their timing (judged from `inUseAtStart`). */
@@ -99,6 +105,7 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'MAP-EXACT': (obs) => firstOf(perHart(obs, (h) => matchesExpected(obs.platform, h.hart, h.table.runs))),
   'STACK-GUARD': (obs) => firstOf([...perHart(obs, (h) => stackGuarded(h.table.runs)), overflowFaultsInGuard(obs.stackOverflows ?? [])]),
   'BOOT-EARLY': (obs) => (obs.earlyTable ? earlyTableExact(obs.platform, obs.earlyTable) : undefined),
+  'BOOT-COMPLETES': (obs) => obs.boot && bootCompletes({ ...obs.boot, platform: obs.platform }),
   'KMEM-INTEGRITY': (obs) =>
     obs.kmem &&
     freeListIntact(obs.platform, obs.kmem, [
@@ -109,6 +116,7 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'KMEM-NO-DOUBLE-FREE': (obs) =>
     obs.history && neverHandedOutTwice(obs.platform, obs.history, obs.inUseAtStart ?? []),
   'KMEM-FREE-VERDICT': (obs) => (obs.history && obs.frameStatesAtStart ? freeVerdictsFollowOrder(obs.platform, obs.frameStatesAtStart, obs.history) : undefined),
+  'KMEM-SEQUENTIAL': (obs) => (obs.kmemAtStart && obs.sequentialCalls ? sequentialHistoryAgrees(obs.kmemAtStart, obs.sequentialCalls) : undefined),
   'KMEM-CONCURRENT': (obs) => obs.concurrentCalls && concurrentHistoryLinearizable(obs.platform, obs.concurrentCalls, obs.inUseAtStart ?? []),
   'TLB-DISCIPLINE': (obs) => obs.translations && noStaleTranslations(obs.translations),
 };

@@ -3,7 +3,7 @@
  * through kmem_freelist, kmem_nfree, the frame-state table, and the history of kalloc/kfree calls.
  */
 import { formatRange, hex, isAligned, PAGE_SIZE } from '../address.js';
-import { FRAME_STATE_CODE, FRAME_STATE_OF_CODE, kfreeVerdict, type FrameState, type FreeVerdict, type ObservedKmem } from '../kmem.js';
+import { alloc, free, FRAME_STATE_CODE, FRAME_STATE_OF_CODE, kfreeVerdict, type FrameState, type FreeVerdict, type KmemState, type ObservedKmem } from '../kmem.js';
 import { linearPa, VAS_RAM } from '../layout.js';
 import { ramFrames, reservedRanges, type NamedRange, type Platform } from '../platform.js';
 import { violation, type RuleVerdict } from './rule.js';
@@ -124,4 +124,73 @@ export function freeVerdictsFollowOrder(platform: Platform, statesAtStart: Array
     if (expected === 'Ok') states[indexOf(linearPa(event.va, platform.ramBase))] = FRAME_STATE_CODE.FREE;
   }
   return undefined;
+}
+
+/**
+ * One kalloc or kfree as its caller saw it return, one call at a time: kalloc's VA (null: out of
+ * memory) and, when reported, the PA it names; kfree's argument and, when reported, its verdict;
+ * and the free count after the call, when reported (a KmemEvent is one without the optional parts). `noResult` says why a call gave nothing to compare (a panic, a
+ * timeout, a reply outside the protocol).
+ */
+export type SequentialCall =
+  | { readonly kind: 'alloc'; readonly va: bigint | null; readonly pa?: bigint; readonly nfree?: number | bigint }
+  | { readonly kind: 'free'; readonly va: bigint; readonly verdict?: FreeVerdict; readonly nfree?: number | bigint }
+  | { readonly kind: 'alloc' | 'free'; readonly va?: bigint; readonly noResult: string };
+
+/** The VA and its frame, e.g. "0xffffffe00fff0000 (frame 0x8fff0000)". */
+function withFrame(platform: Platform, va: bigint): string {
+  return `${hex(va)} (frame ${hex(linearPa(va, platform.ramBase))})`;
+}
+
+/**
+ * KMEM-SEQUENTIAL: `call`, made on an allocator in model state `state`, returned what the model's
+ * sequential allocator returns from that state (alloc: the head of the free list, NULL exactly when
+ * it is empty; free: kfree's verdict), and the free count after it is the model's.
+ */
+export function sequentialCallAgrees(state: KmemState, call: SequentialCall): RuleVerdict {
+  const { platform } = state;
+  const fail = (message: string): RuleVerdict => violation('KMEM-SEQUENTIAL', message);
+  if (call.kind === 'alloc') {
+    const model = alloc(state);
+    const expected = model.result.ok ? `returns the head of the free list, ${withFrame(platform, model.result.va)}` : 'returns NULL: the free list is empty';
+    if ('noResult' in call) return fail(`kalloc() gave no result (${call.noResult}); the model's kalloc ${expected}`);
+    if (call.va === null) {
+      if (model.result.ok) return fail(`kalloc() returned NULL with ${state.nfree} frames free; the model's kalloc ${expected}`);
+    } else {
+      if (!model.result.ok) return fail(`kalloc() returned ${withFrame(platform, call.va)}, but the free list is empty: the model's kalloc returns NULL`);
+      if (call.va !== model.result.va) return fail(`kalloc() returned ${withFrame(platform, call.va)}; the model's kalloc ${expected}`);
+      if (call.pa !== undefined && call.pa !== model.result.pa) return fail(`kalloc() returned ${hex(call.va)} but reported its frame as ${hex(call.pa)}; the linear map puts it at ${hex(model.result.pa)}`);
+    }
+    return freeCountAgrees(fail, `kalloc() = ${call.va === null ? 'NULL' : hex(call.va)}`, call.nfree, model.state.nfree);
+  }
+  if ('noResult' in call) {
+    if (call.va === undefined) return fail(`kfree gave no result (${call.noResult})`);
+    return fail(`kfree(${hex(call.va)}) gave no result (${call.noResult}); the model's kfree gives ${free(state, call.va).verdict}`);
+  }
+  const model = free(state, call.va);
+  if (call.verdict !== undefined && call.verdict !== model.verdict) {
+    const stateNow = model.verdict === 'Misaligned' || model.verdict === 'OutOfRange' ? '' : `, frame ${hex(linearPa(call.va, platform.ramBase))} being ${model.verdict === 'Reserved' ? 'RESERVED' : model.verdict === 'DoubleFree' ? 'FREE' : 'ALLOCATED'}`;
+    return fail(`kfree(${hex(call.va)}) = ${call.verdict}; the model's kfree gives ${model.verdict}${stateNow}`);
+  }
+  return freeCountAgrees(fail, `kfree(${hex(call.va)}) = ${model.verdict}`, call.nfree, model.state.nfree);
+}
+
+/**
+ * KMEM-SEQUENTIAL over calls made one after another from model state `start`: each agrees with the
+ * model (sequentialCallAgrees), which then takes the same call. The violation names the call by index.
+ */
+export function sequentialHistoryAgrees(start: KmemState, calls: readonly SequentialCall[]): RuleVerdict {
+  let state = start;
+  for (const [i, call] of calls.entries()) {
+    const v = sequentialCallAgrees(state, call);
+    if (v) return violation(v.rule, `call #${i}: ${v.message}`);
+    // a call that agrees has a result: kalloc's, or kfree's of call.va
+    state = call.kind === 'alloc' ? alloc(state).state : free(state, call.va!).state;
+  }
+  return undefined;
+}
+
+function freeCountAgrees(fail: (message: string) => RuleVerdict, after: string, observed: number | bigint | undefined, model: number): RuleVerdict {
+  if (observed === undefined || BigInt(observed) === BigInt(model)) return undefined;
+  return fail(`after ${after} the free count is ${observed}; the model's is ${model}`);
 }

@@ -14,11 +14,13 @@ export const RULES = [
   { id: 'MAP-EXACT', statement: 'Each hart\'s final table maps exactly expectedAddressSpace(platform, hart): the same runs, PAs, flags and page sizes, and a cpu struct of 7 private RW- non-global 4 KiB pages in RAM outside every reserved range.' },
   { id: 'STACK-GUARD', statement: 'The page just below each hart\'s stack is unmapped while the whole stack is writable, so a stack overflow\'s first fault lands in the guard page before anything outside the stack is written.' },
   { id: 'BOOT-EARLY', statement: 'The early boot table is one root in .bss holding exactly earlyBootTable(platform): gigapage leaves only, nothing else valid.' },
+  { id: 'BOOT-COMPLETES', statement: 'On every platform the design supports (1 to 8 harts, any of them the boot hart, 16 MiB to 16 GiB of RAM) the boot completes: the image reports ready or settles, nothing panics, no hart takes an exception other than an SBI call, and every hart ends up running on a final page table of its own.' },
   { id: 'KMEM-INTEGRITY', statement: 'The free list ends, has no repeats, and holds only page-aligned linear-map addresses of RAM frames that are neither reserved nor in use, and agrees with kmem_nfree and the frame-state table.' },
   { id: 'KMEM-NO-DOUBLE-FREE', statement: 'kalloc never hands out a frame that is still allocated, and kfree never accepts a frame that is not allocated.' },
   { id: 'KMEM-FREE-VERDICT', statement: 'kfree\'s verdict is the first that applies of Misaligned, OutOfRange, Reserved, DoubleFree, else Ok.' },
-  { id: 'KMEM-CONCURRENT', statement: 'Concurrent kalloc and kfree calls on any harts are linearizable: for every frame, some order of its calls consistent with their timing is a legal sequential history, so no frame is ever owned twice.' },
-  { id: 'TLB-DISCIPLINE', statement: 'Every translation a hart uses agrees with a walk of its current page table at that moment: no stale TLB entry is ever used.' },
+  { id: 'KMEM-SEQUENTIAL', statement: 'One call at a time, kalloc and kfree behave exactly as the model\'s sequential allocator: kalloc returns the head of the free list (after boot the highest free frame, afterwards the most recently freed) and NULL exactly when the list is empty, kfree gives the model\'s verdict and on Ok pushes the frame on the head, and the free count follows.' },
+  { id: 'KMEM-CONCURRENT', statement: 'Concurrent kalloc and kfree calls on any harts are linearizable: for every frame, some order of its calls consistent with their timing is one the sequential allocator of KMEM-SEQUENTIAL allows (whichever free frame kalloc picks), so no frame is ever owned twice.' },
+  { id: 'TLB-DISCIPLINE', statement: 'Every translation a hart uses agrees with a walk of its current page table at that moment (the same PA and, when the hart reports them, the same leaf flags and page size): no stale TLB entry is ever used.' },
 ] as const;
 
 export type RuleId = (typeof RULES)[number]['id'];
