@@ -1,6 +1,6 @@
 /**
  * STACK-OVERFLOW observations: from the moment a hart starts overflowing (entry of the image's
- * `recurse`, or the moment the suite moved its sp) to its first trap, every store it makes (a
+ * `recurse`, or the function entry or wfi where the suite moved its sp) to its first trap, every store it makes (a
  * physical write watch, mapped back to VAs through its own table) and that trap. The model's
  * overflowFaultsInGuard (STACK-GUARD) judges them.
  */
@@ -26,17 +26,20 @@ export interface OverflowObservation {
   readonly verdict: RuleVerdict;
   /** Whether the overflow began at all (the start hook fired). */
   readonly started: boolean;
+  /** The VAs the hart stored to from the start to its first trap (or to the end, without one). */
+  readonly stores: readonly bigint[];
 }
 
 /**
- * Runs `drive` (which makes `hart` overflow) while watching: `start(hart)` is called at the PC
- * `startPc` on that hart (e.g. to move its sp) and begins the recording.
+ * Runs `drive` (which makes `hart` overflow) while watching: `start(hart)` is called, and the
+ * recording begins, when that hart first reaches one of the PCs `startAt`; `drive` may also call
+ * the `begin` it is given to start at once.
  */
 export function observeOverflow(
   booted: BootedHypervisor,
   hart: number,
-  startPc: bigint,
-  drive: () => void,
+  startAt: readonly bigint[],
+  drive: (begin: () => void) => void,
   start?: (h: Hart) => void,
   { judgeStores = true }: { judgeStores?: boolean } = {},
 ): OverflowObservation {
@@ -53,26 +56,27 @@ export function observeOverflow(
   };
   let startedAt: number | undefined;
   let stopRecording: (() => { pa: bigint; hart: number; time: number }[]) | undefined;
-  const removeHook = machine.addPcHook(hart, startPc, (h) => {
+  const begin = (h: Hart): void => {
     if (startedAt !== undefined) return;
     start?.(h);
     startedAt = machineClock(machine);
     stopRecording = recordWrites(machine);
-  });
+  };
+  const removeHooks = startAt.map((pc) => machine.addPcHook(hart, pc, begin));
   const trapsBefore = booted.traps.length;
   try {
-    drive();
+    drive(() => begin(machine.hart(hart)));
   } finally {
-    removeHook();
+    for (const remove of removeHooks) remove();
   }
   const writes = stopRecording?.() ?? [];
   const trap = booted.traps.slice(trapsBefore).find((t) => t.hartId === hart && !t.interrupt && t.cause !== 8 && t.cause !== 9 && startedAt !== undefined && t.time >= startedAt);
-  if (startedAt === undefined || trap === undefined) return { fault: undefined, trap, verdict: undefined, started: startedAt !== undefined };
-  const storesBeforeFault = writes.filter((w) => w.hart === hart && w.time <= trap.time).map((w) => vaOf(w.pa));
+  const storesBeforeFault = writes.filter((w) => w.hart === hart && (trap === undefined || w.time <= trap.time)).map((w) => vaOf(w.pa));
+  if (startedAt === undefined || trap === undefined) return { fault: undefined, trap, verdict: undefined, started: startedAt !== undefined, stores: storesBeforeFault };
   if (storesBeforeFault.some((va) => va >= CPU_STACK.start && va < CPU_STACK.start + 0x1000n) || (trap.tval >= CPU_GUARD.start && trap.tval < CPU_GUARD.end)) {
     booted.coverage.add('stack within one frame of the guard');
   }
   // when sp was moved from outside, the code before the fault ran legitimately (locks, globals): judge the fault only
   const fault: StackOverflowFault = { hart, cause: trap.cause, tval: trap.tval, ...(judgeStores ? { storesBeforeFault } : {}) };
-  return { fault, trap, verdict: overflowFaultsInGuard([fault]), started: true };
+  return { fault, trap, verdict: overflowFaultsInGuard([fault]), started: true, stores: storesBeforeFault };
 }

@@ -1,11 +1,10 @@
 /**
  * A hypervisor booted on the emulator's virt board, with everything the properties observe wired in
- * from the outside: the early table at the first satp write (PC hooks after each `csrw satp` of the
- * image), every kalloc/kfree entry and return (PC hooks, feeding the shadow allocator), traps,
+ * from the outside: the early table at the first satp write (the emulator's CSR-write hook), every kalloc/kfree entry and return (PC hooks, feeding the shadow allocator), traps,
  * stale-translation reports in strict TLB mode, and the console. Snapshots cover the observers too,
  * so a booted platform is restored, not booted again, for every command program.
  */
-import { VirtMachine, type MachineSnapshot } from '../../emulator/board/machine.js';
+import { VirtMachine, type MachineSnapshot, type RunOutcome } from '../../emulator/board/machine.js';
 import type { Hart, StaleTranslationEvent, TrapEvent } from '../../emulator/hart/hart.js';
 import { ACCESS_FETCH, ACCESS_LOAD } from '../../emulator/hart/pmp.js';
 import { readFdt, findNode, findProperty, propertyU64s, type Fdt } from '../../emulator/board/fdt.js';
@@ -33,6 +32,8 @@ const FINAL_REPLY = /^(OK|ERR|FAULT|PANIC) /;
 
 /** Steps a boot may take before it counts as hung (a 1 GiB boot takes about 7 M). */
 export const BOOT_STEP_BUDGET = 400_000_000;
+/** Steps between two looks at whether a console-free boot has settled. */
+export const BOOT_SETTLE_STEPS = 2_000_000;
 /** Steps one console command may take (a batch of 8 × 256 is well under this). */
 export const COMMAND_STEP_BUDGET = 50_000_000;
 
@@ -60,7 +61,7 @@ export interface SatpWrite {
   readonly table: FlatTable;
 }
 
-/** The boot did not reach the ready line. */
+/** The boot neither reached the ready line nor settled. */
 export class BootFailure extends Error {
   override readonly name = 'BootFailure';
   constructor(
@@ -84,27 +85,6 @@ interface ObserverState {
   readonly consoleLength: number;
 }
 
-/** Instruction words of `csrrw/csrrs/csrrc/csrrw[i] x?, satp, ...` in an image's executable segments, by link VA and load PA. */
-function satpWriteSites(image: HypervisorImage): { va: bigint; pa: bigint }[] {
-  const sites: { va: bigint; pa: bigint }[] = [];
-  for (const segment of image.elf.segments) {
-    if ((segment.flags & 1) === 0) continue; // PF_X
-    const { data } = segment;
-    for (let off = 0; off + 4 <= data.length; off += 2) {
-      const word = data[off]! | (data[off + 1]! << 8) | (data[off + 2]! << 16) | (data[off + 3]! << 24);
-      const opcode = word & 0x7f;
-      const funct3 = (word >>> 12) & 7;
-      const csr = word >>> 20;
-      // SYSTEM opcode, a CSR instruction (funct3 != 0, != 4) that writes csr 0x180 (satp)
-      if (opcode === 0x73 && funct3 !== 0 && funct3 !== 4 && csr === 0x180) {
-        const at = BigInt(off + 4);
-        sites.push({ va: segment.vaddr + at, pa: segment.paddr + at });
-      }
-    }
-  }
-  return sites;
-}
-
 /**
  * Boots `image` on `spec`. Throws Unsupported when the firmware is missing, BootFailure when the
  * ready line never comes (with the console's tail and the last trap).
@@ -124,6 +104,8 @@ export class BootedHypervisor {
   traps: ObservedTrap[] = [];
   stale: CheckedTranslation[] = [];
   readonly strictTlb: boolean;
+  /** The image printed our console's ready line (false: it booted without a console and settled). */
+  hasConsole = false;
   /** Interesting states this machine reached (never reset: coverage is per suite run). */
   readonly coverage = new Set<CoverageState>();
   #afterBoot: { machine: MachineSnapshot; observers: ObserverState } | undefined;
@@ -155,15 +137,32 @@ export class BootedHypervisor {
     this.#installObservers();
   }
 
-  /** Boots to the ready line; then builds the model platform and snapshots. */
+  /**
+   * Boots to the ready line or, for an image without our console, until the boot settles: every
+   * hart runs on a table of its own (satp set, not the early root) and stays on it for a whole
+   * BOOT_SETTLE_STEPS chunk, or every hart idles in wfi. Then builds the model platform and snapshots.
+   */
   boot(): this {
     const { machine } = this;
-    const outcome = machine.run({ until: { console: 'hvspec-hv ready' }, maxSteps: BOOT_STEP_BUDGET });
-    if (outcome.reason === 'console') machine.run({ until: { console: '\n' }, maxSteps: 1_000_000 });
-    if (!READY_LINE.test(machine.console)) {
+    let steps = 0;
+    let settledChunks = 0;
+    let outcome: RunOutcome = { reason: 'budget', steps: 0 };
+    while (steps < BOOT_STEP_BUDGET) {
+      outcome = machine.run({ until: { console: 'hvspec-hv ready' }, maxSteps: Math.min(BOOT_SETTLE_STEPS, BOOT_STEP_BUDGET - steps) });
+      steps += outcome.steps;
+      // (the ready text may straddle two chunks, which `until` does not see: look at the whole console)
+      if (outcome.reason !== 'budget' || machine.exit !== null || machine.console.includes('hvspec-hv ready')) break;
+      settledChunks = this.#everyHartOnItsOwnTable() ? settledChunks + 1 : 0;
+      if (settledChunks >= 2) break;
+    }
+    const ready = machine.console.lastIndexOf('hvspec-hv ready');
+    if (ready >= 0 && !machine.console.includes('\n', ready)) machine.run({ until: { console: '\n' }, maxSteps: 1_000_000 });
+    this.hasConsole = READY_LINE.test(machine.console);
+    const settled = !this.hasConsole && machine.exit === null && (settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartOnItsOwnTable();
+    if (!this.hasConsole && !settled) {
       const trap = [...this.traps].reverse().find((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9);
       throw new BootFailure(
-        `boot did not reach the ready line (run ended: ${outcome.reason}${outcome.exit ? ` code ${outcome.exit.code}` : ''} after ${outcome.steps} steps)`,
+        `boot neither reached the ready line nor settled with every hart on a table of its own (run ended: ${outcome.reason}${machine.exit ? ` code ${machine.exit.code}` : ''} after ${steps} steps)`,
         machine.console.split('\n').slice(-6).join('\n'),
         trap,
       );
@@ -175,6 +174,15 @@ export class BootedHypervisor {
     this.#consoleStart = machine.console.length;
     this.#afterBoot = { machine: machine.snapshot(), observers: this.#saveObservers() };
     return this;
+  }
+
+  /** Every hart translates through a root of its own: satp in Sv39 mode, not the early table's root. */
+  #everyHartOnItsOwnTable(): boolean {
+    const early = this.earlyTable === undefined ? undefined : satpRoot(this.earlyTable.satp);
+    return this.machine.harts.every((_, h) => {
+      const root = satpRoot(this.machine.readCsr(h, 'satp'));
+      return root !== undefined && root !== early;
+    });
   }
 
   /** Back to the state right after boot (machine and observers). */
@@ -242,22 +250,14 @@ export class BootedHypervisor {
         if (machine.bus.ram.contains(at, totalSize)) this.blobAtEntry = { address: BigInt(at), bytes: machine.readPhysical(at, totalSize) };
       });
     });
-    // the early table: the first satp write that turns translation on, read right after it
-    const sites = satpWriteSites(image);
+    // the early table: the first satp write that turns translation on, read right after it retires
     const read = physicalReader(machine);
-    for (const site of sites) {
-      for (const pc of new Set([site.va, site.pa])) {
-        machine.harts.forEach((_, h) => {
-          machine.addPcHook(h, pc, (hart) => {
-            if (this.earlyTable !== undefined) return;
-            const satp = hart.readCsr('satp');
-            const root = satpRoot(satp);
-            if (root === undefined) return;
-            this.earlyTable = { hart: h, pc, satp, time: machineClock(machine), table: flatten(read, root) };
-          });
-        });
-      }
-    }
+    const removeSatpHook = machine.onCsrWrite('satp', (event) => {
+      const root = satpRoot(event.newValue);
+      if (root === undefined || this.earlyTable !== undefined) return;
+      this.earlyTable = { hart: event.hartId, pc: event.pc, satp: event.newValue, time: machineClock(machine), table: flatten(read, root) };
+      removeSatpHook();
+    });
     // kalloc / kfree, entry and return
     const kalloc = image.elf.symbol('kalloc')?.value;
     const kfree = image.elf.symbol('kfree')?.value;

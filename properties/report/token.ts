@@ -12,6 +12,7 @@
  *   program   the console command program as data (positions, see arbitraries/program.ts), optional
  *   schedule  hart slices [{ hart, steps }], optional
  *   sp        stack-overflow-sp only: bytes above the stack's bottom that sp is moved to, optional
+ *   hart      stack-overflow-sp only: the hart whose sp is moved, optional (default 0)
  *   seed, path  fast-check's seed and shrink path of the run that found it, optional (informative:
  *             the token alone replays the shrunk case without fast-check)
  * Decoding checks every field and throws a RangeError naming the first bad one.
@@ -35,6 +36,8 @@ export interface ReplayCase {
   readonly schedule?: readonly ScheduleSlice[];
   /** stack-overflow-sp: bytes above the stack's bottom that sp is moved to. */
   readonly sp?: number;
+  /** stack-overflow-sp: the hart whose sp is moved. */
+  readonly hart?: number;
   readonly seed?: number;
   readonly path?: string;
 }
@@ -91,6 +94,7 @@ function checkReplayCase(raw: unknown): ReplayCase {
   const program = r.program === undefined ? undefined : wrap('program', () => checkProgram(r.program));
   const schedule = r.schedule === undefined ? undefined : wrap('schedule', () => checkSchedule(r.schedule, platform.harts));
   if (r.sp !== undefined && (!Number.isInteger(r.sp) || (r.sp as number) < 0 || (r.sp as number) > 0x4000)) fail('sp', `= ${JSON.stringify(r.sp)}: must be an integer from 0 to 16384`);
+  if (r.hart !== undefined && (!Number.isInteger(r.hart) || (r.hart as number) < 0 || (r.hart as number) >= platform.harts)) fail('hart', `= ${JSON.stringify(r.hart)}: must be a hart of the platform, 0 to ${platform.harts - 1}`);
   if (r.seed !== undefined && !Number.isSafeInteger(r.seed)) fail('seed', `= ${JSON.stringify(r.seed)}: must be an integer`);
   if (r.path !== undefined && (typeof r.path !== 'string' || !/^[0-9:]*$/.test(r.path))) fail('path', `= ${JSON.stringify(r.path)}: must look like 3:0:1`);
   return {
@@ -101,6 +105,7 @@ function checkReplayCase(raw: unknown): ReplayCase {
     ...(program ? { program } : {}),
     ...(schedule ? { schedule } : {}),
     ...(r.sp !== undefined ? { sp: r.sp as number } : {}),
+    ...(r.hart !== undefined ? { hart: r.hart as number } : {}),
     ...(r.seed !== undefined ? { seed: r.seed as number } : {}),
     ...(r.path !== undefined ? { path: r.path as string } : {}),
   };

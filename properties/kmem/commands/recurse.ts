@@ -35,7 +35,7 @@ export class RecurseCommand extends KmemCommand<{ kind: 'recurse'; hart: number;
     else {
       // the reply is judged after the stores: a wrong reply is usually the symptom, STACK-GUARD the cause
       let replyFailure: StepFailure | undefined;
-      const seen = observeOverflow(r.booted, hart, recurse, () => {
+      const seen = observeOverflow(r.booted, hart, [recurse], () => {
         try {
           run();
         } catch (e) {
