@@ -65,7 +65,7 @@ const BOOT_TRAP_LOG = 10_000;
 /**
  * A trap list that keeps only the last entries. BootedHypervisor records every trap, so an image
  * that traps on every instruction during boot (a broken stvec) would fill the heap within its
- * 400 M-step boot budget instead of failing with BOOT-FAILED; the last traps are all a report shows.
+ * 400 M-step boot budget instead of failing BOOT-COMPLETES; the last traps are all a report shows.
  */
 export class BoundedTrapLog<T> extends Array<T> {
   override push(...items: T[]): number {

@@ -3,8 +3,9 @@
  * the booted machine's observed state, plus what the program itself holds. The real side is the
  * booted hypervisor driven through its console. `step` runs one console line on the real side and
  * checks, in order: the rules the step's observations can break (KMEM-NO-DOUBLE-FREE from the shadow
- * allocator, TLB-DISCIPLINE in strict mode, KMEM-INTEGRITY on the free list), then the reply against
- * the model's.
+ * allocator, TLB-DISCIPLINE in strict mode, KMEM-INTEGRITY on the free list), then the reply: an
+ * alloc or free reply by KMEM-SEQUENTIAL against the model's allocator, any other by the rule that
+ * fixes it.
  */
 import {
   formatRange,
@@ -23,6 +24,7 @@ import {
   freeVerdictsFollowOrder,
   type KmemState,
   type Platform,
+  type RuleId,
 } from '../../model/index.js';
 import type { Failure } from '../report/counterexample.js';
 import type { ElfFile } from '../../emulator/elf.js';
@@ -66,7 +68,7 @@ export interface KmemReal {
   readonly transcript: string[];
 }
 
-/** A step broke a rule (or the model-based comparison); `also` lists the other rules it broke. */
+/** A step broke a rule; `also` lists the other rules it broke. */
 export class StepFailure extends Error {
   override readonly name = 'StepFailure';
   constructor(
@@ -183,33 +185,58 @@ export function checkAfterStep(m: KmemTestModel, r: KmemReal, options: StepOptio
   failOnAny(verdicts, booted.strictTlb ? booted.stale[0]?.use.hart : undefined);
 }
 
+/** Whether a reply is right: undefined, or the rule it breaks and why (step quotes the line and reply). */
+export type ReplyJudge = (reply: readonly string[]) => Failure | undefined;
+
+
+/** A reply line that ends a command without an answer: a panic, or the harness giving up. */
+export function noAnswer(reply: readonly string[]): string | undefined {
+  return reply.find((l) => l.startsWith('PANIC ') || l.startsWith('TIMEOUT'));
+}
+
 /**
- * Sends `line`, records it and the reply, checks the step's rules, then compares the reply with
- * `expected` (exact lines, or a checker returning the problem).
+ * A judge for a reply that `rule` fixes: exactly the `expected` lines, or whatever the checker
+ * accepts (it returns the problem otherwise). A panic or timeout is never a right answer.
  */
-export function step(
-  m: KmemTestModel,
-  r: KmemReal,
-  line: string,
-  expected: readonly string[] | ((reply: readonly string[]) => string | undefined),
-  finalLines = 1,
-  options: StepOptions = {},
-): string[] {
+export function expectReply(rule: RuleId, expected: readonly string[] | ((reply: readonly string[]) => string | undefined)): ReplyJudge {
+  return (reply) => {
+    const problem =
+      typeof expected === 'function'
+        ? expected(reply)
+        : reply.length === expected.length && reply.every((l, i) => l === expected[i])
+          ? undefined
+          : `expected ${expected.map((l) => JSON.stringify(l)).join(', ')}`;
+    const stopped = noAnswer(reply);
+    if (problem === undefined && stopped === undefined) return undefined;
+    return { rule, message: problem ?? `${JSON.stringify(stopped)} is never a right answer` };
+  };
+}
+
+/** The message of a wrong reply: `"line"<where> answered "a", "b"; why`. */
+export function replyMessage(line: string, reply: readonly string[], why: string, where = ''): string {
+  return `"${line}"${where} answered ${reply.map((l) => JSON.stringify(l)).join(', ') || 'nothing'}; ${why}`;
+}
+
+/**
+ * Whether a failure is a wrong console reply (its message is a replyMessage). The reply may be the
+ * symptom of a stale translation, which the same case in strict TLB mode names by rule.
+ */
+export function isReplyFailure(failure: Failure): boolean {
+  return /^"[^"]*"( \([^)]*\))? answered /.test(failure.message);
+}
+
+/**
+ * Sends `line`, records it and the reply, checks the step's rules, then judges the reply (the
+ * commands' judges: KMEM-SEQUENTIAL for alloc and free, expectReply for the rest).
+ */
+export function step(m: KmemTestModel, r: KmemReal, line: string, judge: ReplyJudge, finalLines = 1, options: StepOptions = {}): string[] {
   const statesBefore = options.verdicts === false ? undefined : frameStatesNow(m, r);
   const eventsBefore = r.booted.shadow.events.length;
   const reply = r.booted.command(line, finalLines);
   r.transcript.push(`> ${line}`, ...reply.map((l) => `< ${l}`));
-  const panic = reply.find((l) => l.startsWith('PANIC ') || l.startsWith('TIMEOUT'));
   checkAfterStep(m, r, options, statesBefore, eventsBefore);
-  const problem =
-    typeof expected === 'function'
-      ? expected(reply)
-      : reply.length === expected.length && reply.every((l, i) => l === expected[i])
-        ? undefined
-        : `expected ${expected.map((l) => JSON.stringify(l)).join(', ')}`;
-  if (problem !== undefined || panic !== undefined) {
-    throw new StepFailure({ rule: 'KMEM-REPLY', message: `"${line}" answered ${reply.map((l) => JSON.stringify(l)).join(', ') || 'nothing'}; ${problem ?? 'a panic or timeout is never a right answer'}` });
-  }
+  const wrong = judge(reply);
+  if (wrong !== undefined) throw new StepFailure({ rule: wrong.rule, message: replyMessage(line, reply, wrong.message) });
   return reply;
 }
 

@@ -9,13 +9,10 @@ import { formatSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
 import { diffRows, formatPtdump, trimDiff } from './ptdump.js';
 import { encodeToken, type ReplayCase } from './token.js';
 
-/** Not a model rule: the image never reached its ready line, so nothing could be observed. */
-export const BOOT_FAILED = 'BOOT-FAILED';
-/** Not a model rule: a console reply differs from the model's and no rule's observation explains it. */
-export const KMEM_REPLY = 'KMEM-REPLY';
-export type FailureId = RuleId | typeof BOOT_FAILED | typeof KMEM_REPLY;
+/** What a failure cites: always a model rule (RULES in model/rules/rule.ts). */
+export type FailureId = RuleId;
 
-/** A failure: a rule's violation, or one of the two failures that are not rules. */
+/** A failure: a rule's violation. */
 export interface Failure {
   readonly rule: FailureId;
   readonly message: string;
@@ -43,8 +40,6 @@ export interface Counterexample {
 }
 
 export function ruleStatement(rule: FailureId): string {
-  if (rule === BOOT_FAILED) return 'The image boots to its ready line on every generated platform (a precondition of every rule, not a rule).';
-  if (rule === KMEM_REPLY) return 'Every console reply equals the model\'s (model/kmem.ts: the same frame for alloc, the same verdict and nfree for free); the rules the step could break held.';
   return RULES.find((r) => r.id === rule)?.statement ?? '(unknown rule)';
 }
 

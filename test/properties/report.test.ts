@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { expectedAddressSpace, expectedFixedRuns, GiB, MiB, PAGE_SIZE, virtPlatform, type LeafRun } from '../../model/index.js';
+import { expectedAddressSpace, expectedFixedRuns, GiB, MiB, PAGE_SIZE, RULES, virtPlatform, type LeafRun } from '../../model/index.js';
 import { changedRanges } from '../../properties/observe/memory.js';
-import { BOOT_FAILED, counterexampleSize, formatCounterexample, ruleStatement } from '../../properties/report/counterexample.js';
+import { counterexampleSize, formatCounterexample, ruleStatement } from '../../properties/report/counterexample.js';
 import { diffRows, expectedRunsForDiff, formatAddress, formatPtdump, trimDiff } from '../../properties/report/ptdump.js';
 import { decodeToken } from '../../properties/report/token.js';
 
@@ -59,9 +59,16 @@ describe('counterexamples', () => {
     expect(counterexampleSize(c)).toBe(2);
   });
 
-  it('explains failures that are not rules', () => {
-    expect(ruleStatement(BOOT_FAILED)).toMatch(/ready line/);
-    expect(formatCounterexample({ rule: BOOT_FAILED, message: 'boot did not reach the ready line', also: [], replay })).toMatch(/^BOOT-FAILED violated/);
+  it('cites a model rule for a failed boot and a wrong allocator reply, with its statement', () => {
+    expect(ruleStatement('BOOT-COMPLETES')).toBe(RULES.find((r) => r.id === 'BOOT-COMPLETES')!.statement);
+    const boot = formatCounterexample({ rule: 'BOOT-COMPLETES', message: 'the image neither reported ready nor settled (2 harts, boot hart 1, 16 MiB RAM)', also: [], replay });
+    expect(boot).toMatch(/^BOOT-COMPLETES violated: the image neither reported ready nor settled/);
+    expect(boot).toContain('  rule: On every platform the design supports');
+    const reply = formatCounterexample({ rule: 'KMEM-SEQUENTIAL', message: '"alloc 0" answered "OK alloc hart=0 va=0xffffffe000ffe000 pa=0x80ffe000 nfree=3"; kalloc() returned ...', also: [], replay });
+    expect(reply).toMatch(/^KMEM-SEQUENTIAL violated: "alloc 0" answered/);
+    expect(reply).toContain('  rule: One call at a time, kalloc and kfree behave exactly as the model\'s sequential allocator');
+    // every ID a failure can carry is a model rule's
+    for (const r of RULES) expect(ruleStatement(r.id)).toBe(r.statement);
   });
 });
 

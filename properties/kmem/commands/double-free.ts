@@ -5,7 +5,7 @@
 import { free } from '../../../model/index.js';
 import { hartAt, hx, step, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
-import { free2Reply, freeReply } from './replies.js';
+import { free2Judge, freeJudge } from './replies.js';
 
 export class DoubleFreeCommand extends KmemCommand<{ kind: 'double-free'; hart: number; frame: number }> {
   override check(m: Readonly<KmemTestModel>): boolean {
@@ -16,10 +16,9 @@ export class DoubleFreeCommand extends KmemCommand<{ kind: 'double-free'; hart: 
     if (m.held.length > 0) {
       const index = this.data.frame % m.held.length;
       const va = m.held[index]!;
-      const first = free(m.kmem, va);
-      const second = free(first.state, va);
+      const second = free(free(m.kmem, va).state, va);
       this.sent = `free2 ${hart} ${hx(va)}`;
-      step(m, r, this.sent, free2Reply(hart, va, first.verdict, second.verdict, second.state.nfree), 1);
+      step(m, r, this.sent, free2Judge(m.kmem, hart, va), 1);
       m.kmem = second.state;
       m.held.splice(index, 1);
       m.freed.push(va);
@@ -28,7 +27,7 @@ export class DoubleFreeCommand extends KmemCommand<{ kind: 'double-free'; hart: 
     const va = m.freed[this.data.frame % m.freed.length]!;
     const next = free(m.kmem, va);
     this.sent = `free ${hart} ${hx(va)}`;
-    step(m, r, this.sent, freeReply('free', hart, va, next.verdict, next.state.nfree));
+    step(m, r, this.sent, freeJudge(m.kmem, hart, va));
     m.kmem = next.state;
   }
 }

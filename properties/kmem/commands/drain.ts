@@ -1,11 +1,12 @@
 /**
- * drain: alloc on one hart until the allocator is empty, every reply the model's, then one more
+ * drain: alloc on one hart until the allocator is empty, every reply the model's (KMEM-SEQUENTIAL), then one more
  * alloc that must report out of memory. Only where at most DRAIN_LIMIT frames are free (a 16 MiB
  * platform), so it stays quick; KMEM-INTEGRITY is checked at the end rather than after each alloc.
  */
 import { alloc } from '../../../model/index.js';
-import { checkAfterStep, hartAt, hx, StepFailure, type KmemReal, type KmemTestModel } from '../model.js';
+import { checkAfterStep, hartAt, replyMessage, StepFailure, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
+import { allocJudge } from './replies.js';
 
 export const DRAIN_LIMIT = 4096;
 
@@ -20,14 +21,12 @@ export class DrainCommand extends KmemCommand<{ kind: 'drain'; hart: number }> {
     this.sent = `${count} × ${line} (drain)`;
     for (let i = 0; i < count; i++) {
       const next = alloc(m.kmem);
-      const expected = next.result.ok
-        ? [`OK alloc hart=${hart} va=${hx(next.result.va)} pa=${hx(next.result.pa)} nfree=${next.state.nfree}`]
-        : [`KMEM hart=${hart} kalloc out-of-memory`, `ERR alloc hart=${hart} reason=out-of-memory nfree=0`];
       const reply = r.booted.command(line, 1);
-      if (reply.length !== expected.length || reply.some((l, k) => l !== expected[k])) {
+      const wrong = allocJudge(m.kmem, hart)(reply);
+      if (wrong !== undefined) {
         r.transcript.push(`> ${line} (alloc #${i + 1} of the drain)`, ...reply.map((l) => `< ${l}`));
         checkAfterStep(m, r);
-        throw new StepFailure({ rule: 'KMEM-REPLY', message: `"${line}" (alloc #${i + 1} of a drain) answered ${reply.map((l) => JSON.stringify(l)).join(', ')}; expected ${expected.map((l) => JSON.stringify(l)).join(', ')}` });
+        throw new StepFailure({ rule: wrong.rule, message: replyMessage(line, reply, wrong.message, ` (alloc #${i + 1} of a drain)`) });
       }
       m.kmem = next.state;
       if (next.result.ok) m.held.push(next.result.va);

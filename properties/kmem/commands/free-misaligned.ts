@@ -2,7 +2,7 @@
 import { free } from '../../../model/index.js';
 import { hartAt, hx, step, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
-import { freeReply } from './replies.js';
+import { freeJudge } from './replies.js';
 
 export class FreeMisalignedCommand extends KmemCommand<{ kind: 'free-misaligned'; hart: number; frame: number; offset: number }> {
   run(m: KmemTestModel, r: KmemReal): void {
@@ -11,7 +11,7 @@ export class FreeMisalignedCommand extends KmemCommand<{ kind: 'free-misaligned'
     const va = frames[this.data.frame % frames.length]! + BigInt(Math.max(1, this.data.offset % 4096));
     const next = free(m.kmem, va);
     this.sent = `free ${hart} ${hx(va)}`;
-    step(m, r, this.sent, freeReply('free', hart, va, next.verdict, next.state.nfree));
+    step(m, r, this.sent, freeJudge(m.kmem, hart, va));
     m.kmem = next.state;
   }
 }

@@ -5,7 +5,7 @@
 import { free, VAS_RAM } from '../../../model/index.js';
 import { hartAt, hx, step, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
-import { freeReply } from './replies.js';
+import { freeJudge } from './replies.js';
 
 export class FreeOutOfRangeCommand extends KmemCommand<{ kind: 'free-out-of-range'; hart: number; pages: number; offset: number; below: boolean }> {
   run(m: KmemTestModel, r: KmemReal): void {
@@ -14,7 +14,7 @@ export class FreeOutOfRangeCommand extends KmemCommand<{ kind: 'free-out-of-rang
     const va = this.data.below ? distance % VAS_RAM : VAS_RAM + m.platform.ramSize + distance;
     const next = free(m.kmem, va);
     this.sent = `free ${hart} ${hx(va)}`;
-    step(m, r, this.sent, freeReply('free', hart, va, next.verdict, next.state.nfree));
+    step(m, r, this.sent, freeJudge(m.kmem, hart, va));
     m.kmem = next.state;
   }
 }

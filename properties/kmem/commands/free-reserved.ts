@@ -2,7 +2,7 @@
 import { free } from '../../../model/index.js';
 import { hartAt, hx, step, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
-import { freeReply } from './replies.js';
+import { freeJudge } from './replies.js';
 
 export class FreeReservedCommand extends KmemCommand<{ kind: 'free-reserved'; hart: number; frame: number }> {
   run(m: KmemTestModel, r: KmemReal): void {
@@ -10,7 +10,7 @@ export class FreeReservedCommand extends KmemCommand<{ kind: 'free-reserved'; ha
     const va = m.reserved[this.data.frame % m.reserved.length]!;
     const next = free(m.kmem, va);
     this.sent = `free ${hart} ${hx(va)}`;
-    step(m, r, this.sent, freeReply('free', hart, va, next.verdict, next.state.nfree));
+    step(m, r, this.sent, freeJudge(m.kmem, hart, va));
     m.kmem = next.state;
   }
 }

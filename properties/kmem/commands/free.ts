@@ -2,7 +2,7 @@
 import { free } from '../../../model/index.js';
 import { hartAt, hx, step, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
-import { freeReply } from './replies.js';
+import { freeJudge } from './replies.js';
 
 export class FreeCommand extends KmemCommand<{ kind: 'free'; hart: number; frame: number }> {
   override check(m: Readonly<KmemTestModel>): boolean {
@@ -14,7 +14,7 @@ export class FreeCommand extends KmemCommand<{ kind: 'free'; hart: number; frame
     const va = m.held[index]!;
     const next = free(m.kmem, va);
     this.sent = `free ${hart} ${hx(va)}`;
-    step(m, r, this.sent, freeReply('free', hart, va, next.verdict, next.state.nfree));
+    step(m, r, this.sent, freeJudge(m.kmem, hart, va));
     m.kmem = next.state;
     m.held.splice(index, 1);
     m.freed.push(va);

@@ -3,7 +3,7 @@
  * fault answers with the right cause (13 load, 15 store, 12 fetch page fault) and stval = va; a read
  * of a held frame returns what the program wrote there (0 after kalloc); of the image, its bytes.
  */
-import { hartAt, hx, step, type KmemReal, type KmemTestModel, type ProbeTarget } from '../model.js';
+import { expectReply, hartAt, hx, step, type KmemReal, type KmemTestModel, type ProbeTarget } from '../model.js';
 import { KmemCommand } from './base.js';
 import type { ProbeAccess } from '../../arbitraries/program.js';
 
@@ -23,7 +23,8 @@ export class ProbeCommand extends KmemCommand<{ kind: 'probe'; hart: number; acc
     this.sent = `${access} ${hart} ${hx(target.va)}${access === 'write' ? ` ${hx(value)}` : ''}`;
     const outcome = target[access];
     const faultLine = new RegExp(`^FAULT hart=${hart} cause=${CAUSE[access]} stval=${hx(target.va)} pc=0x[0-9a-f]+ kind=${target.guard ? '(probe|stack-overflow)' : 'probe'} cmd=${access}$`);
-    step(m, r, this.sent, (lines) => {
+    // the model's map decides every answer (the guard page's: STACK-GUARD)
+    step(m, r, this.sent, expectReply(target.guard ? 'STACK-GUARD' : 'MAP-EXACT', (lines) => {
       const [line] = lines;
       if (lines.length !== 1 || line === undefined) return 'expected one reply line';
       if (outcome === 'fault') return faultLine.test(line) ? undefined : `expected a page fault (cause ${CAUSE[access]}, stval ${hx(target.va)}): ${target.name} is not ${access === 'read' ? 'readable' : access === 'write' ? 'writable' : 'executable'} in the model's map`;
@@ -33,7 +34,7 @@ export class ProbeCommand extends KmemCommand<{ kind: 'probe'; hart: number; acc
       }
       if (access === 'write') return line === `OK write hart=${hart} va=${hx(target.va)} value=${hx(value)}` ? undefined : `expected OK write (${target.name} is writable)`;
       return line === `OK exec hart=${hart} va=${hx(target.va)}` ? undefined : `expected OK exec (${target.name} returns)`;
-    });
+    }));
     if (access === 'write' && outcome === 'ok') m.contents.set(target.va, value);
   }
 }

@@ -7,7 +7,7 @@
  */
 import { kernelVa } from '../../../model/index.js';
 import { observeOverflow } from '../../checks/stack.js';
-import { hartAt, hx, step, StepFailure, type KmemReal, type KmemTestModel } from '../model.js';
+import { expectReply, hartAt, hx, step, StepFailure, type KmemReal, type KmemTestModel } from '../model.js';
 import { KmemCommand } from './base.js';
 
 const SHALLOW = 8;
@@ -23,13 +23,13 @@ export class RecurseCommand extends KmemCommand<{ kind: 'recurse'; hart: number;
     const recurse = r.booted.image.elf.symbol('recurse')?.value;
     let reply: string[] = [];
     const run = (): void => {
-      reply = step(m, r, this.sent!, (lines) => {
+      reply = step(m, r, this.sent!, expectReply('STACK-GUARD', (lines) => {
         const [line] = lines;
         if (lines.length !== 1 || line === undefined) return 'expected one reply line';
         if (depth <= SHALLOW) return ok.test(line) ? undefined : `expected OK recurse (${depth} levels fit any stack)`;
         if (depth >= DEEP) return fault.test(line) ? undefined : `expected a FAULT ... kind=stack-overflow cmd=recurse line without cpu-info=corrupt`;
         return ok.test(line) || fault.test(line) ? undefined : 'expected OK recurse or a stack-overflow FAULT';
-      });
+      }));
     };
     if (recurse === undefined) run();
     else {
@@ -49,7 +49,7 @@ export class RecurseCommand extends KmemCommand<{ kind: 'recurse'; hart: number;
     if (reply[0]?.startsWith('FAULT')) {
       // the hart must keep serving after an overflow
       const text = kernelVa(m.platform.image.text.start, m.platform.ramBase);
-      step(m, r, `read ${hart} ${hx(text)}`, (lines) => (lines.length === 1 && lines[0]!.startsWith(`OK read hart=${hart} `) ? undefined : `hart ${hart} must keep serving after its stack overflow`));
+      step(m, r, `read ${hart} ${hx(text)}`, expectReply('STACK-GUARD', (lines) => (lines.length === 1 && lines[0]!.startsWith(`OK read hart=${hart} `) ? undefined : `hart ${hart} must keep serving after its stack overflow`)));
       this.sent += ` (then read ${hart} ${hx(text)})`;
     }
   }
