@@ -5,7 +5,7 @@
  * one seed and budget; `replayCase` re-runs one case exactly (what `hvspec replay` does).
  */
 import fc from 'fast-check';
-import { concurrentHistoryLinearizable, CPU_STACK, CPU_STRUCT_GIGABYTE, formatRange, freeListIntact, hex, linearPa, mergeRuns, noStaleTranslations, pagesOf, RULES, runsWithin, type RuleId, type Violation } from '../model/index.js';
+import { bootCompletes, concurrentHistoryLinearizable, CPU_STACK, CPU_STRUCT_GIGABYTE, formatRange, freeListIntact, hex, linearPa, mergeRuns, noStaleTranslations, pagesOf, RULES, runsWithin, type RuleId, type Violation } from '../model/index.js';
 import { formatPlatformSpec, platformSpecArbitrary, type FirmwareKind, type PlatformSpec } from './arbitraries/platform.js';
 import { checkProgram, type ConsoleCommand } from './arbitraries/program.js';
 import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from './arbitraries/schedule.js';
@@ -14,9 +14,9 @@ import { observeOverflow } from './checks/stack.js';
 import { BootedHypervisor, BootFailure, COVERAGE_STATES, Unsupported, type CoverageState } from './harness/hypervisor.js';
 import type { HypervisorImage } from './harness/image.js';
 import { kmemProgramArbitrary, programCommands } from './kmem/commands.js';
-import { initialModel, StepFailure, type KmemReal, type KmemTestModel } from './kmem/model.js';
+import { initialModel, isReplyFailure, StepFailure, type KmemReal, type KmemTestModel } from './kmem/model.js';
 import { changedRanges, MissingSymbolError, readAllHartTables, readKmem } from './observe/memory.js';
-import { BOOT_FAILED, formatCounterexample, KMEM_REPLY, type Counterexample, type Failure, type FailureId } from './report/counterexample.js';
+import { formatCounterexample, type Counterexample, type Failure, type FailureId } from './report/counterexample.js';
 import { diffRows, expectedRunsForDiff } from './report/ptdump.js';
 import type { PropertyName, ReplayCase } from './report/token.js';
 
@@ -72,8 +72,10 @@ export interface SuiteOptions {
 export interface SuiteResult {
   readonly image: { readonly name: string; readonly digest: string };
   readonly properties: readonly PropertyResult[];
-  /** How often each interesting state was reached (machines that reached it). */
+  /** How often generated cases reached each interesting state (machines that reached it; hand-picked examples do not count). */
   readonly coverage: Readonly<Record<CoverageState, number>>;
+  /** States a property claims to cover (`covers`) that it ran its whole default budget and never reached. */
+  readonly uncovered: readonly { readonly state: CoverageState; readonly property: PropertyName }[];
 }
 
 export const DEFAULT_SEED = 0x5eed;
@@ -82,7 +84,10 @@ const GiB = 1n << 30n;
 /** Booted machines by platform, restored after boot whenever handed out; large RAM is not kept. */
 export class BootCache {
   readonly #machines = new Map<string, BootedHypervisor | BootFailure>();
+  /** Interesting states reached by generated cases. */
   readonly coverage = new Map<CoverageState, number>();
+  /** Set while a hand-picked example runs: reaching a state through one says nothing of the generators. */
+  runningExample = false;
   constructor(
     readonly image: HypervisorImage,
     readonly capacity = 3,
@@ -94,7 +99,7 @@ export class BootCache {
     if (entry === undefined) {
       try {
         entry = this.boot(spec, strictTlb);
-        for (const state of entry.coverage) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
+        for (const state of entry.coverage) this.#count(state);
       } catch (e) {
         if (!(e instanceof BootFailure)) throw e;
         entry = e;
@@ -119,8 +124,32 @@ export class BootCache {
 
   /** Counts a state reached after boot (the machine's own set also keeps it). */
   note(booted: BootedHypervisor, before: ReadonlySet<CoverageState>): void {
-    for (const state of booted.coverage) if (!before.has(state)) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
+    for (const state of booted.coverage) if (!before.has(state)) this.#count(state);
   }
+
+  #count(state: CoverageState): void {
+    if (!this.runningExample) this.coverage.set(state, (this.coverage.get(state) ?? 0) + 1);
+  }
+
+  /** Every state with its count (0 when never reached). */
+  coverageCounts(): Record<CoverageState, number> {
+    return Object.fromEntries(COVERAGE_STATES.map((s) => [s, this.coverage.get(s) ?? 0])) as Record<CoverageState, number>;
+  }
+}
+
+/**
+ * The states some property claims (`covers`) but its generated cases never reached, counting only
+ * properties that passed after their whole default budget (a property cut short, restricted or run
+ * with fewer runs makes no claim).
+ */
+export function uncoveredStates(results: readonly PropertyResult[], coverage: Readonly<Record<CoverageState, number>>, definitions: readonly PropertyDefinition[] = PROPERTIES): SuiteResult['uncovered'] {
+  const out: { state: CoverageState; property: PropertyName }[] = [];
+  for (const r of results) {
+    const definition = definitions.find((d) => d.name === r.property);
+    if (definition === undefined || r.verdict !== 'passed' || r.interrupted === true || r.runs < definition.runs) continue;
+    for (const state of definition.covers ?? []) if (coverage[state] === 0 && !out.some((o) => o.state === state)) out.push({ state, property: r.property });
+  }
+  return out;
 }
 
 export interface PropertyDefinition {
@@ -134,6 +163,8 @@ export interface PropertyDefinition {
   readonly strictTlb?: boolean;
   /** It drives the hypervisor through our debug console, so an image without one cannot be judged. */
   readonly needsConsole?: boolean;
+  /** Interesting states its generated cases reach at the default budget (checked: SuiteResult.uncovered). */
+  readonly covers?: readonly CoverageState[];
   readonly check: (booted: BootedHypervisor, c: Case) => Violation | BootedFailure | undefined;
 }
 
@@ -191,6 +222,7 @@ function runProgram(booted: BootedHypervisor, program: readonly ConsoleCommand[]
 export const PROPERTIES: readonly PropertyDefinition[] = [
   {
     name: 'boot',
+    covers: ['RAM above 1 GiB', 'boot hart not 0'],
     rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE'],
     runs: 4,
     arbitrary: (o) => smallPlatforms(o).map((platform) => ({ platform })),
@@ -204,6 +236,7 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
   },
   {
     name: 'kmem-concurrent',
+    covers: ['two harts inside kalloc at once'],
     needsConsole: true,
     rules: ['KMEM-CONCURRENT', 'KMEM-NO-DOUBLE-FREE', 'KMEM-INTEGRITY'],
     runs: 12,
@@ -226,6 +259,7 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
   },
   {
     name: 'stack-overflow',
+    covers: ['stack within one frame of the guard'],
     needsConsole: true,
     rules: ['STACK-GUARD'],
     runs: 6,
@@ -240,6 +274,7 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
   },
   {
     name: 'stack-overflow-sp',
+    covers: ['stack within one frame of the guard'],
     rules: ['STACK-GUARD'],
     runs: 6,
     arbitrary: (o) =>
@@ -280,6 +315,7 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
   },
   {
     name: 'kmem-commands',
+    covers: ['allocator empty'],
     needsConsole: true,
     rules: ['KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-CONCURRENT', 'STACK-GUARD'],
     runs: 25,
@@ -349,7 +385,7 @@ function runConcurrent(booted: BootedHypervisor, c: Case): BootedFailure | Viola
     if (found.length > 0) return { ...found[0]!, also: found.slice(1), transcript };
     const last = reply.at(-1) ?? '';
     if (!last.startsWith('OK batch ') || reply.some((l) => /failed=[1-9]/.test(l))) {
-      return { rule: KMEM_REPLY, message: `"${line}" answered ${reply.map((l) => JSON.stringify(l)).join(', ')}`, transcript };
+      return { rule: 'KMEM-CONCURRENT', message: `"${line}" answered ${reply.map((l) => JSON.stringify(l)).join(', ')}; a failed kalloc with frames to spare, or a batch that does not end as it began, is no sequential order of the calls`, transcript };
     }
   }
   return undefined;
@@ -464,7 +500,10 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     if (e instanceof Unsupported) return { kind: 'skipped', reason: e.message };
     if (!(e instanceof BootFailure)) throw e;
     const where = e.trap ? { hart: e.trap.hartId, pc: e.trap.pc, what: `${e.trap.name} stval=0x${e.trap.tval.toString(16)}`, time: e.trap.time } : undefined;
-    return { kind: 'failed', counterexample: { rule: BOOT_FAILED, message: `${e.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
+    const traps = e.trap ? [{ hart: e.trap.hartId, cause: e.trap.cause, tval: e.trap.tval, pc: e.trap.pc, name: e.trap.name }] : [];
+    const boot = bootCompletes({ platform: c.platform, ready: false, detail: e.message, panic: e.consoleTail.split('\n').find((l) => l.startsWith('PANIC ')), traps });
+    if (boot === undefined) return { kind: 'skipped', reason: `${formatPlatformSpec(c.platform)} is outside what the design supports (${e.message})` };
+    return { kind: 'failed', counterexample: { rule: boot.rule, message: `${boot.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
   }
   if ((definition.needsConsole ?? false) && !booted.hasConsole) {
     return { kind: 'skipped', reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
@@ -480,7 +519,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
   }
   cache.note(booted, before);
   if (failure === undefined) return { kind: 'held' };
-  if (failure.rule === KMEM_REPLY && !(definition.strictTlb ?? false)) {
+  if (isReplyFailure(failure) && !(definition.strictTlb ?? false)) {
     // A reply the model did not expect may be a stale translation: the same case in strict TLB mode
     // runs identically (strict mode only adds checks) and says so by rule.
     const strict = cache.get(c.platform, true);
@@ -573,7 +612,10 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
   let ran = 0;
   const details = fc.check(
     fc.property(definition.arbitrary(options), (c) => {
+      // fast-check runs the examples first, in order
+      cache.runningExample = done < examples.length;
       const outcome = runCase(definition, cache, c);
+      cache.runningExample = false;
       done += 1;
       options.onProgress?.(definition.name, Math.min(done, numRuns), numRuns);
       if (outcome.kind === 'skipped') {
@@ -616,8 +658,8 @@ export function runSuite(options: SuiteOptions): SuiteResult {
     options.onResult?.(result);
     if (options.failFast && result.verdict === 'failed') break;
   }
-  const coverage = Object.fromEntries(COVERAGE_STATES.map((s) => [s, cache.coverage.get(s) ?? 0])) as Record<CoverageState, number>;
-  return { image: { name: options.image.name, digest: options.image.digest }, properties: results, coverage };
+  const coverage = cache.coverageCounts();
+  return { image: { name: options.image.name, digest: options.image.digest }, properties: results, coverage, uncovered: uncoveredStates(results, coverage) };
 }
 
 /** Re-runs one case exactly (from a decoded replay token); refuses an image with another digest. */

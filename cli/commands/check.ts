@@ -193,7 +193,10 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   for (const s of skipped) out.write(`\n${s.property} skipped: ${s.reason}\n`);
   for (const p of result.properties) if (p.verdict === 'passed' && p.reason !== undefined) out.write(`\n${p.property}: ${p.reason}\n`);
   const held = result.properties.filter((p) => p.verdict === 'passed').length;
-  out.write(`\n${failed.length === 0 ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped\n`);
+  out.write(`\ncoverage (generated cases that reached each state): ${Object.entries(result.coverage).map(([state, n]) => `${state} ${n}`).join(', ')}\n`);
+  for (const u of result.uncovered) out.write(`coverage FAILED: ${u.property} claims to reach "${u.state}", and none of its generated cases did\n`);
+  const ok = failed.length === 0 && result.uncovered.length === 0;
+  out.write(`\n${ok ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped${result.uncovered.length > 0 ? `, ${result.uncovered.length} claimed state${result.uncovered.length === 1 ? '' : 's'} never reached` : ''}\n`);
   if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings));
   if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result));
   if (request.reports.html) {
@@ -209,7 +212,7 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
     }));
   }
   for (const [kind, path] of Object.entries(request.reports)) out.write(`${kind} report: ${path}\n`);
-  return failed.length === 0 ? EXIT_OK : EXIT_FAILED;
+  return ok ? EXIT_OK : EXIT_FAILED;
 }
 
 export async function check(args: string[]): Promise<number> {

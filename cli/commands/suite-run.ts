@@ -8,7 +8,7 @@
  * property whose examples do not fit runs without them.
  */
 import fc from 'fast-check';
-import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, COVERAGE_STATES, DEFAULT_SEED, type Case, type CoverageState, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult } from '../../properties/index.js';
+import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, DEFAULT_SEED, uncoveredStates, type Case, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult } from '../../properties/index.js';
 import type { InclusiveRange } from '../options.js';
 
 export interface SuiteSettings {
@@ -161,6 +161,8 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
     results.push(result);
     callbacks.onResult?.(result);
   }
-  const coverage = Object.fromEntries(COVERAGE_STATES.map((s) => [s, cache.coverage.get(s) ?? 0])) as Record<CoverageState, number>;
-  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage };
+  const coverage = cache.coverageCounts();
+  // a restricted platform range (--harts, --mem, --firmware) may rule a state out, so it makes no claim
+  const restricted = settings.harts !== undefined || settings.mem !== undefined || settings.firmware !== undefined;
+  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage, uncovered: restricted ? [] : uncoveredStates(results, coverage) };
 }

@@ -35,6 +35,7 @@ export interface JsonReport {
   readonly summary: { readonly verdict: 'passed' | 'failed'; readonly properties: number; readonly passed: number; readonly failed: number; readonly skipped: number; readonly ms: number };
   readonly properties: readonly JsonProperty[];
   readonly coverage: Readonly<Record<string, number>>;
+  readonly uncovered: readonly { readonly state: string; readonly property: string }[];
 }
 
 export type ReportSettings = JsonReport['settings'];
@@ -73,7 +74,7 @@ export function jsonReport(result: SuiteResult, settings: ReportSettings): JsonR
     image: { path: result.image.name, sha256: result.image.digest },
     settings,
     summary: {
-      verdict: count('failed') > 0 ? 'failed' : 'passed',
+      verdict: count('failed') > 0 || result.uncovered.length > 0 ? 'failed' : 'passed',
       properties: result.properties.length,
       passed: count('passed'),
       failed: count('failed'),
@@ -82,6 +83,7 @@ export function jsonReport(result: SuiteResult, settings: ReportSettings): JsonR
     },
     properties: result.properties.map(jsonProperty),
     coverage: { ...result.coverage },
+    uncovered: result.uncovered.map((u) => ({ state: u.state, property: u.property })),
   };
 }
 
@@ -107,7 +109,7 @@ export function validateJsonReport(value: unknown): string[] {
     for (const k of allowed) if (!(k in o)) problems.push(`${path}.${k}: missing`);
   };
   if (!isObject(value)) return ['$: must be an object'];
-  keys(value, '$', ['schema', 'image', 'settings', 'summary', 'properties', 'coverage']);
+  keys(value, '$', ['schema', 'image', 'settings', 'summary', 'properties', 'coverage', 'uncovered']);
   expect(value.schema === JSON_SCHEMA, '$.schema', `"${JSON_SCHEMA}"`);
   if (isObject(value.image)) {
     keys(value.image, '$.image', ['path', 'sha256']);
@@ -157,8 +159,10 @@ export function validateJsonReport(value: unknown): string[] {
     const count = (v: string) => props.filter((p: unknown) => isObject(p) && p.verdict === v).length;
     expect(s.properties === props.length, '$.summary.properties', `the number of properties (${props.length})`);
     for (const v of ['passed', 'failed', 'skipped']) expect(s[v] === count(v), `$.summary.${v}`, `the number of ${v} properties (${count(v)})`);
-    expect(s.verdict === (count('failed') > 0 ? 'failed' : 'passed'), '$.summary.verdict', '"failed" exactly when a property failed');
+    const uncovered = Array.isArray(value.uncovered) ? value.uncovered.length : 0;
+    expect(s.verdict === (count('failed') > 0 || uncovered > 0 ? 'failed' : 'passed'), '$.summary.verdict', '"failed" exactly when a property failed or a claimed state was never reached');
   } else expect(false, '$.summary', 'an object');
   expect(isObject(value.coverage) && Object.values(value.coverage).every(nat), '$.coverage', 'an object of whole numbers');
+  expect(Array.isArray(value.uncovered) && value.uncovered.every((u: unknown) => isObject(u) && str(u.state) && str(u.property)), '$.uncovered', 'an array of { state, property }');
   return problems;
 }

@@ -28,6 +28,7 @@ const suite: SuiteResult = {
   image: { name: 'bug.elf', digest: '0123456789abcdef' },
   properties: results,
   coverage: { 'allocator empty': 1, 'two harts inside kalloc at once': 0, 'stack within one frame of the guard': 2, 'RAM above 1 GiB': 0, 'boot hart not 0': 1 },
+  uncovered: [],
 };
 const settings = { seed: 7, scale: 1, runs: 3, timeBudgetMs: null, harts: null, mem: '16M-64M', firmware: 'builtin', only: null };
 
@@ -44,6 +45,15 @@ describe('the JSON report', () => {
     expect([boot.ms, stack.counterexample, kmem.reason]).toEqual([1235, null, 'needs 2 harts <--harts 1>']);
   });
 
+  it('fails the summary when a claimed state was never reached, even with every property passed', () => {
+    const passing: SuiteResult = { ...suite, properties: [results[1]!], uncovered: [{ state: 'stack within one frame of the guard', property: 'stack-overflow' }] };
+    const report = JSON.parse(formatJsonReport(passing, settings));
+    expect(validateJsonReport(report)).toEqual([]);
+    expect([report.summary.verdict, report.uncovered]).toEqual(['failed', [{ state: 'stack within one frame of the guard', property: 'stack-overflow' }]]);
+    report.summary.verdict = 'passed';
+    expect(validateJsonReport(report).join('\n')).toMatch(/\$\.summary\.verdict: must be "failed" exactly when a property failed or a claimed state was never reached/);
+  });
+
   it.each([
     ['a wrong schema', (r: any) => (r.schema = 'hvspec-report/0'), /\$\.schema: must be "hvspec-report\/1"/],
     ['a missing field', (r: any) => delete r.properties[1].seed, /\$\.properties\[1\]\.seed: missing/],
@@ -55,6 +65,7 @@ describe('the JSON report', () => {
     ['a counterexample on a passed property', (r: any) => (r.properties[1].counterexample = r.properties[0].counterexample), /\$\.properties\[1\]\.verdict: must be "failed" when there is a counterexample/],
     ['a verdict that hides a failure', (r: any) => (r.summary.verdict = 'passed'), /\$\.summary\.verdict/],
     ['a rule that is not an ID', (r: any) => (r.properties[1].rules = ['stack guard']), /\$\.properties\[1\]\.rules/],
+    ['an uncovered entry without its property', (r: any) => (r.uncovered = [{ state: 'allocator empty' }]), /\$\.uncovered: must be an array of \{ state, property \}/],
   ])('the validator catches %s', (_, spoil, problem) => {
     const report = JSON.parse(formatJsonReport(suite, settings));
     spoil(report);
