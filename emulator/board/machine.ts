@@ -185,6 +185,8 @@ export class VirtMachine {
   #until: Until | undefined;
   #untilConsole = '';
   #runConsoleStart = 0;
+  /** The last bytes of the console (at least the `until.console` text's length), for matching it. */
+  #consoleTail = '';
   readonly #sbi: BuiltinSbi | undefined;
   readonly #trapListeners = new Set<(e: TrapEvent) => void>();
   readonly #staleListeners = new Set<(e: StaleTranslationEvent) => void>();
@@ -377,14 +379,18 @@ export class VirtMachine {
   }
 
   #consoleOutput(byte: number): void {
-    this.#consoleBytes += String.fromCharCode(byte);
+    const ch = String.fromCharCode(byte);
+    this.#consoleBytes += ch;
     if (byte >= 0x80) this.#consoleNonAscii = true;
     if (this.#consoleListeners.size > 0) {
-      const text = String.fromCharCode(byte);
-      for (const l of this.#consoleListeners) l(text);
+      for (const l of this.#consoleListeners) l(ch);
     }
     const want = this.#untilConsole;
-    if (want !== '' && this.#consoleBytes.endsWith(want) && this.#consoleBytes.length - want.length >= this.#runConsoleStart) {
+    if (want === '') return;
+    // match against a short tail: endsWith on the whole output would flatten it on every byte (quadratic)
+    this.#consoleTail += ch;
+    if (this.#consoleTail.length > 2 * want.length + 64) this.#consoleTail = this.#consoleTail.slice(-want.length);
+    if (this.#consoleTail.endsWith(want) && this.#consoleBytes.length - want.length >= this.#runConsoleStart) {
       this.#requestStop({ reason: 'console', hart: this.#running });
     }
   }
@@ -451,6 +457,7 @@ export class VirtMachine {
     this.#until = until;
     this.#untilConsole = until?.console === undefined ? '' : binaryString(new TextEncoder().encode(until.console));
     this.#runConsoleStart = this.#consoleBytes.length;
+    this.#consoleTail = '';
     const removers: (() => void)[] = [];
     if (until?.pc !== undefined) {
       const { pc, hart } = typeof until.pc === 'bigint' ? { pc: until.pc, hart: undefined } : until.pc;
