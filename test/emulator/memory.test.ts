@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccessSize, MmioDevice } from '../../emulator/devices/device.js';
 import { Hart } from '../../emulator/hart/hart.js';
 import { Bus } from '../../emulator/memory/bus.js';
+import { BLOCK_PAGES, PAGE_SIZE, SLOW_SHARED } from '../../emulator/memory/ram.js';
 import { asm, li, makeMachine, readDouble, writeDouble, writeWords, x } from './support.js';
 
 describe('sparse RAM', () => {
@@ -24,6 +25,149 @@ describe('sparse RAM', () => {
     const bus = new Bus(0x8000_0000, 4096);
     expect(bus.read(0x8000_1000, 8)).toBe(false);
     expect(bus.write(0x7fff_fffc, 8, 0, 0, -1)).toBe(false);
+  });
+});
+
+describe('block storage (pages are views into shared host blocks)', () => {
+  const BASE = 0x8000_0000;
+  const page = (i: number): number => BASE + i * PAGE_SIZE;
+  /** A page's worth of bytes that differ from every other page's (and from zero). */
+  const pattern = (seed: number): Uint8Array => Uint8Array.from({ length: PAGE_SIZE }, (_, j) => (seed * 31 + j * 7 + 1) & 0xff || 0x5a);
+  /** Bytes as hex: compared as strings, which is quick for whole pages and still shows where they differ. */
+  const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex');
+  const zeros = (n: number): string => '00'.repeat(n);
+
+  it('pages that share a block stay independent, byte for byte, and never-written pages read zero', () => {
+    const bus = new Bus(BASE, 64 * PAGE_SIZE);
+    // pages 0, 2, 4, ... materialise in order: two blocks' worth, never-written pages between them
+    const written = Array.from({ length: BLOCK_PAGES + 2 }, (_, k) => 2 * k);
+    for (const i of written) bus.ram.writeBytes(page(i), pattern(i));
+    const [p0, p2, last] = [bus.ram.views[0]!, bus.ram.views[2]!, bus.ram.views[written.at(-1)!]!];
+    expect(p0.buffer).toBe(p2.buffer); // the case under test: one block, two pages
+    expect(p2.byteOffset).toBe(PAGE_SIZE);
+    expect(last.buffer).not.toBe(p0.buffer);
+    expect(bus.ram.blocksAllocated).toBe(2);
+    for (const i of written) expect(hex(bus.ram.readBytes(page(i), PAGE_SIZE))).toBe(hex(pattern(i)));
+    for (const i of written) expect(hex(bus.ram.readBytes(page(i + 1), PAGE_SIZE))).toBe(zeros(PAGE_SIZE));
+    // page 1 materialises in the next free slot (block 1); writes at its edges leave pages 0 and 2 (block 0) alone
+    bus.write(page(2) - 1, 1, 0xee, 0, -1);
+    bus.write(page(2), 1, 0xdd, 0, -1);
+    expect(bus.ram.views[1]!.buffer).toBe(last.buffer);
+    expect(hex(bus.ram.readBytes(page(0), PAGE_SIZE))).toBe(hex(pattern(0)));
+    expect(bus.ram.readU8(page(1))).toBe(0);
+    expect(bus.ram.readU8(page(2) - 1)).toBe(0xee);
+    expect(bus.ram.readU8(page(2))).toBe(0xdd);
+    expect(hex(bus.ram.readBytes(page(4), PAGE_SIZE))).toBe(hex(pattern(4)));
+    expect(bus.ram.materialisedPages()).toBe(written.length + 1);
+  });
+
+  it('accesses crossing a page boundary use the next page, not the next slot of the block', () => {
+    const bus = new Bus(BASE, 64 * PAGE_SIZE);
+    // pages 1, 0, 3 materialise in that order (slots 0, 1, 2): running off the end of page 0's slot reaches page 3's, not page 1's
+    writeDouble(bus, page(1), 0x1111_1111_1111_1111n);
+    writeDouble(bus, page(0) + PAGE_SIZE - 8, 0x2222_2222_2222_2222n);
+    writeDouble(bus, page(3), 0x3333_3333_3333_3333n); // slot 2: right after page 0's slot
+    expect(bus.ram.views[0]!.byteOffset).toBe(PAGE_SIZE);
+    bus.write(page(1) - 4, 8, 0x4444_4444, 0x5555_5555, -1); // inside one block, crossing pages 0 → 1
+    expect(readDouble(bus, page(1) - 4)).toBe(0x5555_5555_4444_4444n);
+    expect(readDouble(bus, page(1))).toBe(0x1111_1111_5555_5555n);
+    expect(readDouble(bus, page(3))).toBe(0x3333_3333_3333_3333n);
+    expect(bus.ram.readBytes(page(1) - 8, 16)).toEqual(Uint8Array.from([0x22, 0x22, 0x22, 0x22, 0x44, 0x44, 0x44, 0x44, 0x55, 0x55, 0x55, 0x55, 0x11, 0x11, 0x11, 0x11]));
+    // across blocks: fill block 0 and open block 1 with pages 4, 5, ...; then page 41 (existing, block 1) follows 39 and 40 (fresh)
+    for (let i = 4; bus.ram.blocksAllocated === 1; i++) writeDouble(bus, page(i), BigInt(i));
+    writeDouble(bus, page(41), 0x4141n);
+    expect(bus.ram.views[41]!.buffer).not.toBe(bus.ram.views[0]!.buffer);
+    const bytes = Uint8Array.from({ length: 3 * PAGE_SIZE }, (_, j) => (j * 13 + 5) & 0xff);
+    bus.ram.writeBytes(page(39) + 100, bytes.subarray(0, 2 * PAGE_SIZE)); // pages 39, 40, 41: fresh, fresh, existing
+    expect(hex(bus.ram.readBytes(page(39) + 100, 2 * PAGE_SIZE))).toBe(hex(bytes.subarray(0, 2 * PAGE_SIZE)));
+    expect(hex(bus.ram.readBytes(page(39), 100))).toBe(zeros(100));
+    expect(readDouble(bus, page(41) + 100)).toBe(0n);
+    expect(readDouble(bus, page(41) + 92)).toBe(new DataView(bytes.buffer).getBigUint64(2 * PAGE_SIZE - 8, true));
+  });
+
+  it('a write to a shared page copies only that page; its block-mates stay shared and unchanged', () => {
+    const bus = new Bus(BASE, 64 * PAGE_SIZE);
+    for (const i of [0, 1, 2]) bus.ram.writeBytes(page(i), pattern(i));
+    const snap = bus.snapshotRam();
+    const [v0, v1, v2] = [0, 1, 2].map((i) => bus.ram.views[i]!);
+    writeDouble(bus, page(1) + 8, 0xabcdn);
+    expect(bus.ram.views[1]).not.toBe(v1);
+    expect(bus.ram.views[0]).toBe(v0);
+    expect(bus.ram.views[2]).toBe(v2);
+    expect(bus.ram.slow[0]! & SLOW_SHARED).toBe(SLOW_SHARED);
+    expect(bus.ram.slow[1]! & SLOW_SHARED).toBe(0);
+    expect(bus.ram.writable[1]).toBe(1);
+    // the copy holds the old page plus the write; the snapshot's page and the neighbours are as they were
+    const expected = pattern(1).slice();
+    new DataView(expected.buffer).setBigUint64(8, 0xabcdn, true);
+    expect(hex(bus.ram.readBytes(page(1), PAGE_SIZE))).toBe(hex(expected));
+    expect(hex(new Uint8Array(snap.pages.get(1)!.buffer, snap.pages.get(1)!.byteOffset, PAGE_SIZE))).toBe(hex(pattern(1)));
+    for (const i of [0, 2]) expect(hex(bus.ram.readBytes(page(i), PAGE_SIZE))).toBe(hex(pattern(i)));
+    // a never-written block-mate materialises as zeros after the snapshot, and vanishes on restore
+    writeDouble(bus, page(3) + 16, 7n);
+    expect(hex(bus.ram.readBytes(page(3), 16))).toBe(zeros(16));
+    bus.restoreRam(snap);
+    for (const i of [0, 1, 2]) expect(hex(bus.ram.readBytes(page(i), PAGE_SIZE))).toBe(hex(pattern(i)));
+    expect(bus.ram.views[3]).toBe(undefined);
+    expect(readDouble(bus, page(3) + 16)).toBe(0n);
+  });
+
+  it('slots dropped by a restore are not reused dirty: pages materialised afterwards read zero', () => {
+    const bus = new Bus(BASE, 64 * PAGE_SIZE);
+    writeDouble(bus, page(0), 1n);
+    const snap = bus.snapshotRam();
+    for (let i = 1; i < 8; i++) bus.ram.writeBytes(page(i), pattern(i));
+    bus.restoreRam(snap);
+    for (let i = 8; i < 16; i++) {
+      writeDouble(bus, page(i) + 2048, BigInt(i));
+      const bytes = bus.ram.readBytes(page(i), PAGE_SIZE);
+      bytes.fill(0, 2048, 2056);
+      expect(hex(bytes)).toBe(zeros(PAGE_SIZE));
+    }
+  });
+
+  it('restoring an older snapshot, then a newer one, across blocks', () => {
+    const bus = new Bus(BASE, 256 * PAGE_SIZE);
+    const pages = Array.from({ length: 2 * BLOCK_PAGES + 3 }, (_, k) => 3 * k);
+    for (const i of pages) writeDouble(bus, page(i) + 24, BigInt(i) + 1000n);
+    const older = bus.snapshotRam();
+    for (const i of pages.filter((_, k) => k % 2 === 0)) writeDouble(bus, page(i) + 24, BigInt(i) + 2000n);
+    writeDouble(bus, page(1), 1n); // a block-mate that did not exist in the older snapshot
+    const newer = bus.snapshotRam();
+    for (const i of pages) writeDouble(bus, page(i) + 24, BigInt(i) + 3000n);
+    writeDouble(bus, page(2), 2n);
+    bus.restoreRam(older);
+    for (const i of pages) expect(readDouble(bus, page(i) + 24)).toBe(BigInt(i) + 1000n);
+    expect([readDouble(bus, page(1)), readDouble(bus, page(2))]).toEqual([0n, 0n]);
+    expect(bus.ram.materialisedPages()).toBe(pages.length);
+    bus.restoreRam(newer);
+    pages.forEach((i, k) => expect(readDouble(bus, page(i) + 24)).toBe(BigInt(i) + (k % 2 === 0 ? 2000n : 1000n)));
+    expect([readDouble(bus, page(1)), readDouble(bus, page(2))]).toEqual([1n, 0n]);
+    // and the older one is still intact after all that
+    bus.restoreRam(older);
+    for (const i of pages) expect(readDouble(bus, page(i) + 24)).toBe(BigInt(i) + 1000n);
+  });
+
+  it("the hart's fast loads and stores reach the right slot, and copy-on-write still catches them", () => {
+    // stores to two data pages materialised out of address order, then loads back; all on the fast path once cached
+    const program = [...li(x.a0, 0x8000_5000n), ...li(x.a1, 0x8000_4000n), asm.sd(x.a0, x.a0, 8), asm.sd(x.a1, x.a1, 8), asm.ld(x.a2, x.a0, 8), asm.ld(x.a3, x.a1, 8), asm.sw(x.a1, x.a0, 0), asm.lw(x.a4, x.a0, 0)];
+    const m = makeMachine(program);
+    writeDouble(m.bus, 0x8000_5ff8, 0x77n); // page 5 materialises before page 4
+    const snap = m.bus.snapshotRam();
+    m.run();
+    expect([m.hart.getRegister(x.a2), m.hart.getRegister(x.a3), m.hart.getRegister(x.a4)]).toEqual([0x8000_5000n, 0x8000_4000n, 0xffff_ffff_8000_4000n]);
+    expect([readDouble(m.bus, 0x8000_4008), readDouble(m.bus, 0x8000_5008), readDouble(m.bus, 0x8000_5ff8)]).toEqual([0x8000_4000n, 0x8000_5000n, 0x77n]);
+    m.bus.restoreRam(snap);
+    expect([readDouble(m.bus, 0x8000_4008), readDouble(m.bus, 0x8000_5008), readDouble(m.bus, 0x8000_5ff8)]).toEqual([0n, 0n, 0x77n]);
+  });
+
+  it('host storage is one block per BLOCK_PAGES materialised pages, and at most the RAM for a tiny one', () => {
+    const big = new Bus(BASE, 16 * 1024 ** 3);
+    for (let k = 0; k < BLOCK_PAGES + 1; k++) writeDouble(big, BASE + k * 1024 ** 3 * 0.75, 1n); // far apart
+    expect(big.ram.blocksAllocated).toBe(2);
+    const tiny = new Bus(BASE, PAGE_SIZE);
+    writeDouble(tiny, BASE, 1n);
+    expect(tiny.ram.views[0]!.buffer.byteLength).toBe(PAGE_SIZE);
   });
 });
 

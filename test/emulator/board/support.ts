@@ -57,7 +57,7 @@ export function machineDigest(m: VirtMachine): string {
   for (let i = 0; i < ram.views.length; i++) {
     const view = ram.views[i];
     if (view === undefined) continue;
-    const bytes = new Uint8Array(view.buffer);
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength); // the page, not its whole block
     if (bytes.every((b) => b === 0)) continue; // a page of zeros equals an untouched one
     hash.update(`page ${i}`);
     hash.update(bytes);
