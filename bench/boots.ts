@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { VirtMachine } from '../emulator/board/machine.js';
+import { VirtMachine, type FirmwareChoice } from '../emulator/board/machine.js';
 import { repositoryRoot } from './mips.js';
 import { median, type BenchRow } from './table.js';
 
@@ -25,14 +25,18 @@ const CONFIGS: readonly { harts: number; mem: string; bytes: number; runs: numbe
   { harts: 8, mem: '4G', bytes: 4 * 2 ** 30, runs: 1 },
 ];
 
-function bootOursMs(harts: number, ramSize: number): number {
-  const firmware = { name: OPENSBI, bytes: readFileSync(OPENSBI) };
+/** Boots the hypervisor to its ready line on hvspec (OpenSBI unless told otherwise): milliseconds, and the machine, still alive for inspection. */
+export function bootOurs(harts: number, ramSize: number, firmware: FirmwareChoice = { name: OPENSBI, bytes: readFileSync(OPENSBI) }): { ms: number; machine: VirtMachine } {
   const path = join(repositoryRoot(), HYPERVISOR);
   const start = performance.now();
-  const m = new VirtMachine({ harts, ramSize, firmware, payload: { name: path, bytes: readFileSync(path) } });
-  const out = m.run({ maxSteps: 4_000_000_000, until: { console: READY } });
+  const machine = new VirtMachine({ harts, ramSize, firmware, payload: { name: path, bytes: readFileSync(path) } });
+  const out = machine.run({ maxSteps: 4_000_000_000, until: { console: READY } });
   if (out.reason !== 'console') throw new Error(`boot ${harts} harts: stopped for ${out.reason}`);
-  return performance.now() - start;
+  return { ms: performance.now() - start, machine };
+}
+
+function bootOursMs(harts: number, ramSize: number): number {
+  return bootOurs(harts, ramSize).ms;
 }
 
 /** Milliseconds from spawning QEMU to the ready line on its console; undefined when QEMU is absent. */
