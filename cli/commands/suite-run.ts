@@ -138,8 +138,7 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
     seed: settings.seed ?? DEFAULT_SEED,
     scale: settings.scale ?? 1,
     ...(settings.firmware ? { firmware: settings.firmware } : {}),
-    // the suite's own default is 1 GiB + 4 KiB; a larger --mem raises it
-    ...(settings.mem && settings.mem.max > (1n << 30n) + 0x1000n ? { maxRamSize: settings.mem.max } : {}),
+    ...(settings.mem ? { maxRamSize: settings.mem.max } : {}),
     ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
   };
   const results: PropertyResult[] = [];

@@ -1,12 +1,15 @@
 /**
  * TLB-DISCIPLINE: a translation a hart used (from its TLB or a walk) against a fresh walk of the
- * table its satp names, made at the moment of use: the same PA and, when the use reports them, the
- * same leaf flag bits and page size. The property suite makes that walk with the model's `walk` when
- * the emulator reports the use; this rule compares the two.
+ * table its satp names, made at the moment of use: the same PA and, when the use reports the leaf
+ * it came from, the same verdict for this access. The leaf's other bits and its page size are not
+ * compared: between a satp write and its sfence.vma the architecture lets a hart use either table,
+ * and a stale entry that differs only where this access cannot see it (another right, a larger page
+ * with the same frame here) reaches the same frame with the same rights. The property suite makes
+ * the walk with the model's `walk` when the emulator reports the use; this rule compares the two.
  */
-import { formatSize, hex } from '../address.js';
+import { hex } from '../address.js';
 import { decodePte, formatFlags } from '../sv39/pte.js';
-import type { AccessType, Privilege, WalkResult } from '../sv39/walk.js';
+import { permits, type AccessType, type Privilege, type WalkResult } from '../sv39/walk.js';
 import { violation, type RuleVerdict } from './rule.js';
 
 /** One access as a hart translated it. */
@@ -21,8 +24,9 @@ export interface TranslationUse {
   readonly root: bigint;
   /** The low 8 bits (V R W X U G A D) of the leaf PTE the translation came from, when reported. */
   readonly flags?: number;
-  /** The size of the page it came from (4 KiB, 2 MiB or 1 GiB), when reported. */
-  readonly pageSize?: bigint;
+  /** mstatus.SUM and MXR at the access (they decide what a leaf permits); false when not reported. */
+  readonly sum?: boolean;
+  readonly mxr?: boolean;
 }
 
 /** The low 8 bits of a PTE: V R W X U G A D. */
@@ -40,20 +44,17 @@ export interface CheckedTranslation {
 }
 
 /**
- * TLB-DISCIPLINE: each use reached the PA a fresh walk gives, and only accesses a fresh walk permits,
- * from a leaf with the fresh walk's flag bits and page size when the use reports them.
+ * TLB-DISCIPLINE: each use reached the PA a fresh walk gives, and only accesses a fresh walk permits;
+ * a use that reports its leaf was refused by it only where the fresh walk refuses too.
  */
 export function noStaleTranslations(checked: readonly CheckedTranslation[]): RuleVerdict {
   for (const { use, fresh } of checked) {
     const where = `hart ${use.hart} ${use.access} of ${hex(use.va)} (root ${hex(use.root)}) used PA ${hex(use.pa)}`;
     if (fresh.kind === 'fault') return violation('TLB-DISCIPLINE', `${where}, but the current table faults there (${fresh.reason}, step ${fresh.step}): a stale translation`);
     if (fresh.pa !== use.pa) return violation('TLB-DISCIPLINE', `${where}, but the current table maps it to ${hex(fresh.pa)}: a stale translation`);
-    const freshFlags = Number(fresh.pte & PTE_FLAG_MASK);
-    if (use.flags !== undefined && use.flags !== freshFlags) {
-      return violation('TLB-DISCIPLINE', `${where} with leaf flags ${showFlags(use.flags)}, but the current table's leaf has ${showFlags(freshFlags)}: a stale translation`);
-    }
-    if (use.pageSize !== undefined && use.pageSize !== fresh.pageSize) {
-      return violation('TLB-DISCIPLINE', `${where} from a ${formatSize(use.pageSize)} page, but the current table maps it with a ${formatSize(fresh.pageSize)} page: a stale translation`);
+    if (use.flags !== undefined && !permits(decodePte(BigInt(use.flags)).flags, use.access, use.privilege, use.sum ?? false, use.mxr ?? false)) {
+      const freshFlags = Number(fresh.pte & PTE_FLAG_MASK);
+      return violation('TLB-DISCIPLINE', `${where} through a leaf with flags ${showFlags(use.flags)}, which refuses it, but the current table's leaf ${showFlags(freshFlags)} permits it: a stale translation`);
     }
   }
   return undefined;

@@ -4,7 +4,7 @@
  * the tables, KMEM-INTEGRITY on the free list, KMEM-NO-DOUBLE-FREE on the boot's kalloc/kfree calls
  * (shadow allocator), TLB-DISCIPLINE when the machine ran in strict TLB mode.
  */
-import { allViolations, type Observation, type Violation } from '../../model/index.js';
+import { allViolations, initKmem, type Observation, type Violation } from '../../model/index.js';
 import { PRV_S } from '../../emulator/hart/causes.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { readAllHartTables, readKmem } from '../observe/memory.js';
@@ -19,7 +19,18 @@ export function observeBoot(booted: BootedHypervisor): Observation {
     kmem: readKmem(machine, image.elf, platform),
     history: booted.shadow.events,
     inUseAtStart: [],
+    // the boot's calls come one at a time (harts build their tables in turn), from the allocator kmem_init leaves
+    kmemAtStart: initKmem(platform),
+    sequentialCalls: booted.shadow.events,
     ...(booted.strictTlb ? { translations: booted.stale } : {}),
+    // BOOT-COMPLETES: it got here ready (or settled); the boot's traps and every hart's root
+    boot: {
+      ready: true,
+      // the image runs in S-mode; the firmware's own M-mode traps (OpenSBI probes CSRs by trapping) are not the boot's
+      traps: booted.traps.filter((t) => t.from === PRV_S).map((t) => ({ hart: t.hartId, cause: t.cause, interrupt: t.interrupt, tval: t.tval, pc: t.pc, name: t.name })),
+      satpRoots: booted.satpRoots(),
+      ...(booted.earlyRoot === undefined ? {} : { earlyRoot: booted.earlyRoot }),
+    },
   };
 }
 

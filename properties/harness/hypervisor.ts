@@ -68,6 +68,9 @@ export class BootFailure extends Error {
     message: string,
     readonly consoleTail: string,
     readonly trap: ObservedTrap | undefined,
+    /** Each hart's satp root when the boot ended (null: translation off), and the early table's root. */
+    readonly satpRoots: readonly (bigint | null)[] = [],
+    readonly earlyRoot: bigint | undefined = undefined,
   ) {
     super(message);
   }
@@ -165,6 +168,8 @@ export class BootedHypervisor {
         `boot neither reached the ready line nor settled with every hart on a table of its own (run ended: ${outcome.reason}${machine.exit ? ` code ${machine.exit.code}` : ''} after ${steps} steps)`,
         machine.console.split('\n').slice(-6).join('\n'),
         trap,
+        this.satpRoots(),
+        this.earlyRoot,
       );
     }
     machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
@@ -176,13 +181,20 @@ export class BootedHypervisor {
     return this;
   }
 
+  /** The early table's root, once a satp write turned translation on. */
+  get earlyRoot(): bigint | undefined {
+    return this.earlyTable === undefined ? undefined : satpRoot(this.earlyTable.satp);
+  }
+
+  /** Each hart's current satp root (null: translation off). */
+  satpRoots(): (bigint | null)[] {
+    return this.machine.harts.map((_, h) => satpRoot(this.machine.readCsr(h, 'satp')) ?? null);
+  }
+
   /** Every hart translates through a root of its own: satp in Sv39 mode, not the early table's root. */
   #everyHartOnItsOwnTable(): boolean {
-    const early = this.earlyTable === undefined ? undefined : satpRoot(this.earlyTable.satp);
-    return this.machine.harts.every((_, h) => {
-      const root = satpRoot(this.machine.readCsr(h, 'satp'));
-      return root !== undefined && root !== early;
-    });
+    const roots = this.satpRoots();
+    return roots.every((root) => root !== null && root !== this.earlyRoot);
   }
 
   /** Back to the state right after boot (machine and observers). */
@@ -306,9 +318,11 @@ export class BootedHypervisor {
     const root = satpRoot(hart.readCsr('satp')) ?? 0n;
     const access: AccessType = event.access === ACCESS_FETCH ? 'fetch' : event.access === ACCESS_LOAD ? 'load' : 'store';
     const mstatus = hart.readCsr('mstatus');
-    const fresh = walk(physicalReader(this.machine), root, event.va, access, 'S', (mstatus & (1n << 18n)) !== 0n, (mstatus & (1n << 19n)) !== 0n);
+    const sum = (mstatus & (1n << 18n)) !== 0n;
+    const mxr = (mstatus & (1n << 19n)) !== 0n;
+    const fresh = walk(physicalReader(this.machine), root, event.va, access, 'S', sum, mxr);
     return {
-      use: { hart: event.hartId, va: event.va, access, privilege: 'S', pa: BigInt(event.cachedPagePa) + (event.va & 0xfffn), root },
+      use: { hart: event.hartId, va: event.va, access, privilege: 'S', pa: BigInt(event.cachedPagePa) + (event.va & 0xfffn), root, flags: event.cachedFlags, sum, mxr },
       fresh,
     };
   }

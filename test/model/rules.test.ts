@@ -399,20 +399,26 @@ describe('TLB-DISCIPLINE', () => {
     rejects(checkRules({ platform, translations: [{ use: identity, fresh: walk(read, image.root, identity.va, 'load', 'S', false, false) }] }), 'TLB-DISCIPLINE', /faults there \(invalid, step 3\)/);
   });
 
-  it('compares the leaf flags and page size when the use reports them', () => {
+  it('judges the access by the leaf the use reports: it must permit it as the current table does', () => {
     // the linear map of 256 MiB: RW- G A D (0xe7) in 2 MiB megapages
     const va = VAS_RAM + 0x1234n;
-    const fresh = walk(read, image.root, va, 'load', 'S', false, false);
-    const check = (extra: { flags?: number; pageSize?: bigint }) => noStaleTranslations([{ use: { ...use(va, 0x8000_1234n), ...extra }, fresh }]);
-    expect(check({ flags: 0xe7, pageSize: 2n << 20n })).toBeUndefined();
-    expect(check({ flags: 0xe7 })).toBeUndefined();
-    expect(check({ pageSize: 2n << 20n })).toBeUndefined();
-    // a cached entry from before a permission change (W taken away, D with it)
-    rejects(check({ flags: 0xe7 & ~0x84 }), 'TLB-DISCIPLINE', /used PA 0x80001234 with leaf flags 0x63 r---ga-, but the current table's leaf has 0xe7 rw--gad: a stale translation$/);
-    // a cached gigapage or 4 KiB page where the table now has a megapage
-    rejects(check({ flags: 0xe7, pageSize: 1n << 30n }), 'TLB-DISCIPLINE', /used PA 0x80001234 from a 1 GiB page, but the current table maps it with a 2 MiB page: a stale translation$/);
-    rejects(check({ pageSize: 0x1000n }), 'TLB-DISCIPLINE', /from a 4 KiB page, but the current table maps it with a 2 MiB page/);
+    const freshLoad = walk(read, image.root, va, 'load', 'S', false, false);
+    const check = (access: 'load' | 'store', extra: { flags?: number; sum?: boolean; mxr?: boolean }) =>
+      noStaleTranslations([{ use: { ...use(va, 0x8000_1234n), access, ...extra }, fresh: walk(read, image.root, va, access, 'S', false, false) }]);
+    expect(check('load', { flags: 0xe7 })).toBeUndefined();
+    expect(check('load', {})).toBeUndefined();
+    // an entry with more rights or another A/D reaches the same frame with the same verdict for this access
+    expect(check('load', { flags: 0xef })).toBeUndefined();
+    expect(check('load', { flags: 0xe7 & ~0x80 })).toBeUndefined();
+    // an entry cached before W was granted refuses a store the current table permits
+    rejects(check('store', { flags: 0xe7 & ~0x84 }), 'TLB-DISCIPLINE', /store of 0xffffffe000001234 .* used PA 0x80001234 through a leaf with flags 0x63 r---ga-, which refuses it, but the current table's leaf 0xe7 rw--gad permits it: a stale translation$/);
+    // an execute-only entry refuses a load unless MXR is set
+    rejects(check('load', { flags: 0xc9 }), 'TLB-DISCIPLINE', /flags 0xc9 --x--ad, which refuses it/);
+    expect(check('load', { flags: 0xc9, mxr: true })).toBeUndefined();
+    // a user entry refuses S-mode unless SUM is set
+    rejects(check('load', { flags: 0xd3 }), 'TLB-DISCIPLINE', /which refuses it/);
+    expect(check('load', { flags: 0xd3, sum: true })).toBeUndefined();
     // the PA is compared first
-    rejects(noStaleTranslations([{ use: { ...use(va, 0x9000_1234n), flags: 0 }, fresh }]), 'TLB-DISCIPLINE', /maps it to 0x80001234/);
+    rejects(noStaleTranslations([{ use: { ...use(va, 0x9000_1234n), flags: 0 }, fresh: freshLoad }]), 'TLB-DISCIPLINE', /maps it to 0x80001234/);
   });
 });

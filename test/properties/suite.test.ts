@@ -5,8 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadImage } from '../../properties/harness/image.js';
-import { COVERAGE_STATES } from '../../properties/harness/hypervisor.js';
-import { runSuite, type SuiteResult } from '../../properties/suite.js';
+import { COVERAGE_STATES, type CoverageState } from '../../properties/harness/hypervisor.js';
+import { PROPERTIES, runSuite, uncoveredStates, type PropertyResult, type SuiteResult } from '../../properties/suite.js';
+import type { PropertyName } from '../../properties/report/token.js';
 import { budget, HYPERVISOR } from './support.js';
 
 describe('property suite on the unmodified hypervisor', () => {
@@ -29,7 +30,27 @@ describe('property suite on the unmodified hypervisor', () => {
 
   it('reaches every interesting state it claims to cover', () => {
     console.log(`coverage: ${JSON.stringify(result.coverage)}`);
-    for (const state of COVERAGE_STATES) expect(result.coverage[state], `never reached: ${state}`).toBeGreaterThan(0);
+    for (const state of COVERAGE_STATES) expect(result.coverage[state], `never reached by a generated case: ${state}`).toBeGreaterThan(0);
+    expect(result.uncovered).toEqual([]);
+  });
+});
+
+describe('coverage claims', () => {
+  const none = Object.fromEntries(COVERAGE_STATES.map((s) => [s, 0])) as Record<CoverageState, number>;
+  const result = (property: PropertyName, runs: number, extra: Partial<PropertyResult> = {}): PropertyResult => ({ property, rules: [], verdict: 'passed', runs, seed: 1, ms: 0, ...extra });
+  const runsOf = (name: PropertyName) => PROPERTIES.find((p) => p.name === name)!.runs;
+
+  it('names each state a property claims and its whole default budget never reached', () => {
+    expect(uncoveredStates([result('kmem-commands', runsOf('kmem-commands'))], none)).toEqual([{ state: 'allocator empty', property: 'kmem-commands' }]);
+    expect(uncoveredStates([result('boot', runsOf('boot'))], { ...none, 'RAM above 1 GiB': 1 })).toEqual([{ state: 'boot hart not 0', property: 'boot' }]);
+    expect(uncoveredStates([result('stack-overflow', 6), result('stack-overflow-sp', 6)], none)).toEqual([{ state: 'stack within one frame of the guard', property: 'stack-overflow' }]);
+  });
+
+  it('makes no claim for a property that failed, was skipped, was cut short or ran fewer runs', () => {
+    const full = runsOf('kmem-commands');
+    for (const r of [result('kmem-commands', full, { verdict: 'failed' }), result('kmem-commands', 0, { verdict: 'skipped' }), result('kmem-commands', full, { interrupted: true }), result('kmem-commands', full - 1)]) {
+      expect(uncoveredStates([r], none)).toEqual([]);
+    }
   });
 });
 
