@@ -650,6 +650,11 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
   return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: details.numRuns, seed, ms, counterexample: outcome.counterexample, report: formatCounterexample(outcome.counterexample) };
 }
 
+/** A suite run passes when no property failed and every state a property claims was reached. */
+export function suitePassed(result: Pick<SuiteResult, 'properties' | 'uncovered'>): boolean {
+  return result.properties.every((p) => p.verdict !== 'failed') && result.uncovered.length === 0;
+}
+
 /** Runs the suite (every property, or `only`), in PROPERTIES order. */
 export function runSuite(options: SuiteOptions): SuiteResult {
   const cache = new BootCache(options.image);

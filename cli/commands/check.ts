@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf } from '../../emulator/elf.js';
 import { dirname } from 'node:path';
 import { RULE_IDS } from '../../model/index.js';
-import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatRamSize, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatRamSize, PROPERTIES, PROPERTY_NAMES, suitePassed, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 import { formatOptions, integerOption, parseOptions, rangeOption, durationOption, textOption, type OptionSpec, type ParsedOptions } from '../options.js';
 import { formatJsonReport, type ReportSettings } from '../reports/json.js';
 import { formatJunitReport } from '../reports/junit.js';
@@ -195,7 +195,7 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   const held = result.properties.filter((p) => p.verdict === 'passed').length;
   out.write(`\ncoverage (generated cases that reached each state): ${Object.entries(result.coverage).map(([state, n]) => `${state} ${n}`).join(', ')}\n`);
   for (const u of result.uncovered) out.write(`coverage FAILED: ${u.property} claims to reach "${u.state}", and none of its generated cases did\n`);
-  const ok = failed.length === 0 && result.uncovered.length === 0;
+  const ok = suitePassed(result);
   out.write(`\n${ok ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped${result.uncovered.length > 0 ? `, ${result.uncovered.length} claimed state${result.uncovered.length === 1 ? '' : 's'} never reached` : ''}\n`);
   if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings));
   if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result));

@@ -2,7 +2,7 @@
  * The machine-readable report of `check`/`start` (--json), schema `hvspec-report/1`, documented in
  * cli/reports/README.md. Only additions keep the version; any change of meaning bumps it.
  */
-import { counterexampleSize, encodeToken, formatPlatformSpec, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { counterexampleSize, encodeToken, formatPlatformSpec, suitePassed, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 
 export const JSON_SCHEMA = 'hvspec-report/1';
 
@@ -74,7 +74,7 @@ export function jsonReport(result: SuiteResult, settings: ReportSettings): JsonR
     image: { path: result.image.name, sha256: result.image.digest },
     settings,
     summary: {
-      verdict: count('failed') > 0 || result.uncovered.length > 0 ? 'failed' : 'passed',
+      verdict: suitePassed(result) ? 'passed' : 'failed',
       properties: result.properties.length,
       passed: count('passed'),
       failed: count('failed'),

@@ -80,6 +80,15 @@ describe('hvspec check', () => {
     await expect(replay([failed.counterexample!.replayToken, '--image', HYPERVISOR])).rejects.toThrow(/the token is for .*text-writable.*but .*hypervisor\.elf has sha256/);
   });
 
+  it('checks an image without the console: what needs none runs, the rest is skipped saying why', async () => {
+    const io = capture();
+    expect(await check(['--image', 'hypervisor/build/hypervisor-noconsole.elf', '--only', 'stack-overflow-sp,kmem-commands', '--runs', '2'])).toBe(0);
+    expect(io.out()).toMatch(/^stack-overflow-sp\s+2\s+passed/m);
+    expect(io.out()).toMatch(/kmem-commands skipped: hypervisor\/build\/hypervisor-noconsole\.elf has no hvspec console/);
+    expect(io.out()).toMatch(/^coverage \(generated cases that reached each state\): allocator empty 0, .*stack within one frame of the guard [1-9]/m);
+    expect(io.out()).toContain('OK: 1 held, 0 failed, 1 skipped');
+  });
+
   it('reports a property as skipped, never passed, when no platform it generates fits --harts', async () => {
     const io = capture();
     const json = join(dir, 'skip.json');
