@@ -15,6 +15,7 @@ const replayCase: fc.Arbitrary<ReplayCase> = platformSpecArbitrary().chain((plat
       program: programArbitrary(),
       schedule: scheduleArbitrary(platform.harts),
       sp: fc.integer({ min: 0, max: 64 }),
+      hart: fc.nat({ max: platform.harts - 1 }),
       seed: fc.integer(),
       path: fc.array(fc.nat({ max: 99 }), { maxLength: 6 }).map((p) => p.join(':')),
     },
@@ -56,5 +57,6 @@ describe('replay tokens', () => {
     expect(() => decodeToken(token({ ...base, platform: { ...base.platform, harts: 0 } }))).toThrow(/platform is invalid: platform\.harts = 0/);
     expect(() => decodeToken(token({ ...base, schedule: [{ hart: 3, steps: 1 }] }))).toThrow(/schedule is invalid/);
     expect(() => decodeToken(token({ ...base, image: { name: 'x', digest: 'xyz' } }))).toThrow(/image must be/);
+    expect(() => decodeToken(token({ ...base, hart: 1 }))).toThrow(/hart = 1: must be a hart of the platform, 0 to 0/);
   });
 });
