@@ -319,7 +319,7 @@ export const PROPERTIES: readonly PropertyDefinition[] = [
     name: 'kmem-commands',
     covers: ['allocator empty'],
     needsConsole: true,
-    rules: ['KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-CONCURRENT', 'STACK-GUARD'],
+    rules: ['KMEM-SEQUENTIAL', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-CONCURRENT', 'STACK-GUARD', 'MAP-EXACT'],
     runs: 25,
     arbitrary: (o) => fc.record({ platform: quickPlatforms(o), program: kmemProgramArbitrary({ maxLength: 16 }) }),
     examples: () => [
