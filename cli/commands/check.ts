@@ -1,8 +1,9 @@
 /**
  * `hvspec check --image FILE [options]`: runs the property suite against any image that follows the
  * design (the image contract: cli/reports/README.md) and prints a live progress line per property,
- * then a summary table and each failure's counterexample with its replay command. Exit 0 when every
- * property held, 1 when one failed, 2 on bad usage. `hvspec start` is this on the bundled image.
+ * then a summary table, each failure's counterexample with its replay command and the coverage
+ * counts. Exit 0 when every property held and every claimed state was reached, 1 otherwise, 2 on
+ * bad usage. `hvspec start` is this on the bundled image.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf } from '../../emulator/elf.js';
@@ -42,7 +43,8 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
 const CHECK_USAGE = `usage: hvspec check --image FILE [options]
 
 Runs every property of the suite against the image and prints the verdicts.
-Exit 0 when all hold, 1 when one fails (its counterexample and replay command are printed).
+Exit 0 when all hold and every state a property claims to reach was reached by its generated cases;
+1 when one fails (its counterexample and replay command are printed) or a claimed state was never reached.
 The image contract (boot protocol, symbols) is in cli/reports/README.md.
 
 ${formatOptions(CHECK_OPTIONS)}`;

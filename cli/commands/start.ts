@@ -25,8 +25,9 @@ export function bundledImagePath(): string {
 const HELP = `usage: hvspec start [options]    (npm start)
 
 The main job: boots the bundled hypervisor (hypervisor/build/hypervisor.elf) and runs
-the whole property suite with the default budget. Exit 0 when every property holds,
-1 when one fails (its counterexample and replay command are printed).
+the whole property suite with the default budget. Exit 0 when every property holds and
+every state a property claims to reach was reached, 1 when one fails (its counterexample
+and replay command are printed) or a claimed state was never reached.
 Check your own image with 'hvspec check --image FILE'.
 
 ${formatOptions(SUITE_OPTIONS)}`;
