@@ -143,12 +143,14 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
   };
   const results: PropertyResult[] = [];
   const skip = (definition: PropertyDefinition, reason: string): PropertyResult => ({ property: definition.name, rules: definition.rules, verdict: 'skipped', runs: 0, seed: options.seed!, ms: 0, reason });
+  // fast-check reads a coarser clock than ours: once it has stopped a property for the budget, the budget is spent
+  let budgetSpent = false;
   for (const definition of PROPERTIES) {
     if (settings.only && !settings.only.includes(definition.name)) continue;
     callbacks.onStart?.(definition.name, settings.runs ?? plannedRuns(definition, options.scale));
     let result: PropertyResult;
     const elapsed = performance.now() - started;
-    if (settings.timeBudgetMs !== undefined && elapsed >= settings.timeBudgetMs) {
+    if (settings.timeBudgetMs !== undefined && (budgetSpent || elapsed >= settings.timeBudgetMs)) {
       result = skip(definition, `time budget of ${settings.timeBudgetMs < 1000 ? `${settings.timeBudgetMs} ms` : `${(settings.timeBudgetMs / 1000).toFixed(0)} s`} used up before it started`);
     } else {
       const restricted = limited(definition, settings, options);
@@ -157,6 +159,7 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
       else if (settings.timeBudgetMs === undefined) result = runProperty(restricted, cache, { ...options, scale });
       else result = withinBudget(settings.timeBudgetMs - elapsed, settings.runs ?? plannedRuns(definition, scale), () => runProperty(restricted, cache, { ...options, scale }));
     }
+    if (result.interrupted === true) budgetSpent = true;
     results.push(result);
     callbacks.onResult?.(result);
   }
