@@ -450,11 +450,14 @@ function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailu
     hart,
     functionEntries,
     (begin) => {
+      let trapped = false;
       for (let steps = 0; !started && steps < QUIESCE_STEPS && !h.waiting; ) {
         const outcome = machine.run({ ...firstFault, maxSteps: 1_000 });
         steps += outcome.steps;
+        trapped = outcome.reason === 'trap';
         if (outcome.reason !== 'budget') break;
       }
+      if (trapped) return; // the hart entered a function, had its sp moved and faulted, all in that chunk
       if (!started && h.waiting) {
         const at = h.pc;
         begin();
