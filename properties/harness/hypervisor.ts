@@ -142,7 +142,7 @@ export class BootedHypervisor {
 
   /**
    * Boots to the ready line or, for an image without our console, until the boot settles: every
-   * hart runs on a table of its own (satp set, not the early root) and stays on it for a whole
+   * hart runs on a table other than the early one (satp set, another root) and stays so for a whole
    * BOOT_SETTLE_STEPS chunk, or every hart idles in wfi. Then builds the model platform and snapshots.
    */
   boot(): this {
@@ -155,17 +155,17 @@ export class BootedHypervisor {
       steps += outcome.steps;
       // (the ready text may straddle two chunks, which `until` does not see: look at the whole console)
       if (outcome.reason !== 'budget' || machine.exit !== null || machine.console.includes('hvspec-hv ready')) break;
-      settledChunks = this.#everyHartOnItsOwnTable() ? settledChunks + 1 : 0;
+      settledChunks = this.#everyHartPastTheEarlyTable() ? settledChunks + 1 : 0;
       if (settledChunks >= 2) break;
     }
     const ready = machine.console.lastIndexOf('hvspec-hv ready');
     if (ready >= 0 && !machine.console.includes('\n', ready)) machine.run({ until: { console: '\n' }, maxSteps: 1_000_000 });
     this.hasConsole = READY_LINE.test(machine.console);
-    const settled = !this.hasConsole && machine.exit === null && (settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartOnItsOwnTable();
+    const settled = !this.hasConsole && machine.exit === null && (settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartPastTheEarlyTable();
     if (!this.hasConsole && !settled) {
       const trap = [...this.traps].reverse().find((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9);
       throw new BootFailure(
-        `boot neither reached the ready line nor settled with every hart on a table of its own (run ended: ${outcome.reason}${machine.exit ? ` code ${machine.exit.code}` : ''} after ${steps} steps)`,
+        `boot neither reached the ready line nor settled with every hart past the early table (run ended: ${outcome.reason}${machine.exit ? ` code ${machine.exit.code}` : ''} after ${steps} steps)`,
         machine.console.split('\n').slice(-6).join('\n'),
         trap,
         this.satpRoots(),
@@ -191,8 +191,8 @@ export class BootedHypervisor {
     return this.machine.harts.map((_, h) => satpRoot(this.machine.readCsr(h, 'satp')) ?? null);
   }
 
-  /** Every hart translates through a root of its own: satp in Sv39 mode, not the early table's root. */
-  #everyHartOnItsOwnTable(): boolean {
+  /** Every hart translates, and not through the early table: satp in Sv39 mode with another root (BOOT-COMPLETES judges whether the roots are distinct). */
+  #everyHartPastTheEarlyTable(): boolean {
     const roots = this.satpRoots();
     return roots.every((root) => root !== null && root !== this.earlyRoot);
   }
