@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf } from '../../emulator/elf.js';
 import { dirname } from 'node:path';
 import { RULE_IDS } from '../../model/index.js';
-import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatRamSize, PROPERTIES, PROPERTY_NAMES, suitePassed, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatCounterexample, formatRamSize, PROPERTIES, PROPERTY_NAMES, suitePassed, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 import { formatOptions, integerOption, parseOptions, rangeOption, durationOption, textOption, type OptionSpec, type ParsedOptions } from '../options.js';
 import { formatJsonReport, type ReportSettings } from '../reports/json.js';
 import { formatJunitReport } from '../reports/junit.js';
@@ -80,6 +80,8 @@ export interface SuiteRequest {
   readonly settings: SuiteSettings;
   readonly reports: ReportFiles;
   readonly reportSettings: ReportSettings;
+  /** Options a replay needs that its token does not carry (`--symbols FILE`, `--firmware FILE`). */
+  readonly replayArgs: readonly string[];
 }
 
 function outputFile(command: string, option: string, path: string | undefined): string | undefined {
@@ -115,7 +117,10 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
     ...(textOption(parsed, '--junit') ? { junit: outputFile(command, '--junit', textOption(parsed, '--junit'))! } : {}),
     ...(textOption(parsed, '--html') ? { html: outputFile(command, '--html', textOption(parsed, '--html'))! } : {}),
   };
+  const symbolsFile = textOption(parsed, '--symbols');
+  const replayArgs = [...(symbolsFile === undefined ? [] : ['--symbols', symbolsFile]), ...(openSbiPath === undefined ? [] : ['--firmware', firmwareText!])];
   return {
+    replayArgs,
     settings: { image, seed, ...(runs ? { runs } : {}), ...(only ? { only } : {}), ...(harts ? { harts } : {}), ...(mem ? { mem } : {}), ...(firmware ? { firmware } : {}), ...(openSbiPath ? { openSbiPath } : {}), ...(timeBudgetMs ? { timeBudgetMs } : {}) },
     reports,
     reportSettings: { seed, scale: 1, runs: runs ?? null, timeBudgetMs: timeBudgetMs === undefined ? null : Math.ceil(timeBudgetMs), harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null },
@@ -187,7 +192,9 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   const { settings } = request;
   const count = settings.only?.length ?? PROPERTIES.length;
   out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} propert${count === 1 ? 'y' : 'ies'}, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}\n`);
-  const result: SuiteResult = runLimitedSuite(settings, progress(out));
+  const run = runLimitedSuite(settings, progress(out));
+  // every report shows the replay command with the options the token does not carry
+  const result: SuiteResult = { ...run, properties: run.properties.map((p) => (p.counterexample ? { ...p, report: formatCounterexample(p.counterexample, request.replayArgs) } : p)) };
   out.write(`\n${formatSummary(result.properties)}\n`);
   const failed = result.properties.filter((p) => p.verdict === 'failed');
   for (const f of failed) out.write(`\n${f.property} FAILED\n${f.report ?? f.reason ?? ''}\n`);
@@ -199,8 +206,8 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   for (const u of result.uncovered) out.write(`coverage FAILED: ${u.property} claims to reach "${u.state}", and none of its generated cases did\n`);
   const ok = suitePassed(result);
   out.write(`\n${ok ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped${result.uncovered.length > 0 ? `, ${result.uncovered.length} claimed state${result.uncovered.length === 1 ? '' : 's'} never reached` : ''}\n`);
-  if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings));
-  if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result));
+  if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings, request.replayArgs));
+  if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result, request.replayArgs));
   if (request.reports.html) {
     const { spec, maps, note } = htmlMaps(settings);
     write('--html', request.reports.html, renderHtmlReport({

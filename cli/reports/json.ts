@@ -2,7 +2,7 @@
  * The machine-readable report of `check`/`start` (--json), schema `hvspec-report/1`, documented in
  * cli/reports/README.md. Only additions keep the version; any change of meaning bumps it.
  */
-import { counterexampleSize, encodeToken, formatPlatformSpec, suitePassed, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { counterexampleSize, encodeToken, formatPlatformSpec, replayCommandLine, suitePassed, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 
 export const JSON_SCHEMA = 'hvspec-report/1';
 
@@ -40,11 +40,12 @@ export interface JsonReport {
 
 export type ReportSettings = JsonReport['settings'];
 
-export function replayCommand(result: PropertyResult): string | undefined {
-  return result.counterexample ? `hvspec replay ${encodeToken(result.counterexample.replay)}` : undefined;
+/** The replay command of a failed property (with the options the token does not carry). */
+export function replayCommand(result: PropertyResult, replayArgs: readonly string[] = []): string | undefined {
+  return result.counterexample ? replayCommandLine(result.counterexample.replay, replayArgs) : undefined;
 }
 
-function jsonProperty(r: PropertyResult): JsonProperty {
+function jsonProperty(r: PropertyResult, replayArgs: readonly string[]): JsonProperty {
   const c = r.counterexample;
   return {
     name: r.property,
@@ -61,13 +62,13 @@ function jsonProperty(r: PropertyResult): JsonProperty {
       platform: formatPlatformSpec(c.replay.platform),
       size: counterexampleSize(c),
       replayToken: encodeToken(c.replay),
-      replayCommand: replayCommand(r)!,
+      replayCommand: replayCommand(r, replayArgs)!,
       report: r.report ?? '',
     },
   };
 }
 
-export function jsonReport(result: SuiteResult, settings: ReportSettings): JsonReport {
+export function jsonReport(result: SuiteResult, settings: ReportSettings, replayArgs: readonly string[] = []): JsonReport {
   const count = (v: PropertyResult['verdict']) => result.properties.filter((p) => p.verdict === v).length;
   return {
     schema: JSON_SCHEMA,
@@ -81,14 +82,14 @@ export function jsonReport(result: SuiteResult, settings: ReportSettings): JsonR
       skipped: count('skipped'),
       ms: Math.round(result.properties.reduce((t, p) => t + p.ms, 0)),
     },
-    properties: result.properties.map(jsonProperty),
+    properties: result.properties.map((r) => jsonProperty(r, replayArgs)),
     coverage: { ...result.coverage },
     uncovered: result.uncovered.map((u) => ({ state: u.state, property: u.property })),
   };
 }
 
-export function formatJsonReport(result: SuiteResult, settings: ReportSettings): string {
-  return `${JSON.stringify(jsonReport(result, settings), null, 2)}\n`;
+export function formatJsonReport(result: SuiteResult, settings: ReportSettings, replayArgs: readonly string[] = []): string {
+  return `${JSON.stringify(jsonReport(result, settings, replayArgs), null, 2)}\n`;
 }
 
 /**
@@ -149,7 +150,8 @@ export function validateJsonReport(value: unknown): string[] {
     for (const k of ['rule', 'message', 'platform', 'report']) expect(str(c[k]), `${cp}.${k}`, 'a string');
     expect(nat(c.size), `${cp}.size`, 'a whole number');
     expect(str(c.replayToken) && (c.replayToken as string).startsWith('hv1.'), `${cp}.replayToken`, 'a token starting hv1.');
-    expect(c.replayCommand === `hvspec replay ${c.replayToken}`, `${cp}.replayCommand`, '"hvspec replay " + replayToken');
+    const replay = `hvspec replay ${c.replayToken}`;
+    expect(c.replayCommand === replay || (str(c.replayCommand) && (c.replayCommand as string).startsWith(`${replay} --`)), `${cp}.replayCommand`, '"hvspec replay " + replayToken, then any options the token does not carry');
     expect(Array.isArray(c.also) && c.also.every((a) => isObject(a) && str(a.rule) && str(a.message)), `${cp}.also`, 'an array of { rule, message }');
   });
   if (isObject(value.summary)) {

@@ -19,13 +19,13 @@ export function xmlEscape(text: string): string {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
-function testcase(r: PropertyResult): string {
+function testcase(r: PropertyResult, replayArgs: readonly string[]): string {
   const open = `    <testcase classname="hvspec.${xmlEscape(r.property)}" name="${xmlEscape(`${r.property} [${r.rules.join(', ')}]`)}" time="${seconds(r.ms)}">`;
   const body: string[] = [];
   if (r.verdict === 'failed') {
     const c = r.counterexample;
     const message = c ? `${c.rule}: ${c.message.split('\n')[0]}` : (r.reason ?? 'failed');
-    const text = c ? `${r.report ?? ''}\n${replayCommand(r)}` : (r.reason ?? '');
+    const text = c ? `${r.report ?? ''}\n${replayCommand(r, replayArgs)}` : (r.reason ?? '');
     body.push(`      <failure message="${xmlEscape(message)}" type="${xmlEscape(c?.rule ?? 'ERROR')}">${xmlEscape(text)}</failure>`);
   } else if (r.verdict === 'skipped') {
     body.push(`      <skipped message="${xmlEscape(r.reason ?? 'skipped')}"/>`);
@@ -34,7 +34,7 @@ function testcase(r: PropertyResult): string {
   return [open, ...body, '    </testcase>'].join('\n');
 }
 
-export function formatJunitReport(result: SuiteResult): string {
+export function formatJunitReport(result: SuiteResult, replayArgs: readonly string[] = []): string {
   const n = result.properties.length;
   const failures = result.properties.filter((p) => p.verdict === 'failed').length;
   const skipped = result.properties.filter((p) => p.verdict === 'skipped').length;
@@ -45,7 +45,7 @@ export function formatJunitReport(result: SuiteResult): string {
     `<testsuites name="hvspec" ${counts}>`,
     `  <testsuite name="${xmlEscape(`hvspec ${result.image.name}`)}" ${counts}>`,
     `    <properties><property name="image" value="${xmlEscape(result.image.name)}"/><property name="sha256" value="${result.image.digest}"/></properties>`,
-    ...result.properties.map(testcase),
+    ...result.properties.map((r) => testcase(r, replayArgs)),
     '  </testsuite>',
     '</testsuites>',
     '',

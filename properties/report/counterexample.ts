@@ -49,7 +49,20 @@ export function counterexampleSize(c: Counterexample): number {
   return (c.replay.program?.length ?? 0) + (c.replay.schedule?.length ?? 0) + diff;
 }
 
-export function formatCounterexample(c: Counterexample): string {
+/** A word as a POSIX shell reads it: quoted when it holds anything but plain path characters. */
+function shellWord(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/**
+ * The command that replays a case: `hvspec replay <token>`, then `replayArgs` (what the run was
+ * given that the token does not carry, e.g. `--symbols FILE`, `--firmware FILE`).
+ */
+export function replayCommandLine(replay: ReplayCase, replayArgs: readonly string[] = []): string {
+  return ['hvspec', 'replay', encodeToken(replay), ...replayArgs.map(shellWord)].join(' ');
+}
+
+export function formatCounterexample(c: Counterexample, replayArgs: readonly string[] = []): string {
   const lines: string[] = [];
   lines.push(`${c.rule} violated: ${c.message}`);
   lines.push(`  rule: ${ruleStatement(c.rule)}`);
@@ -68,7 +81,7 @@ export function formatCounterexample(c: Counterexample): string {
     for (const l of formatPtdump(rows).split('\n')) lines.push(`  ${l}`);
   }
   const seed = c.replay.seed === undefined ? '' : ` (fast-check seed ${c.replay.seed}${c.replay.path ? ` path "${c.replay.path}"` : ''})`;
-  lines.push(`replay: hvspec replay ${encodeToken(c.replay)}${seed}`);
+  lines.push(`replay: ${replayCommandLine(c.replay, replayArgs)}${seed}`);
   return lines.join('\n');
 }
 

@@ -181,6 +181,29 @@ describe('hvspec check', () => {
     expect(() => loadUserImage('check', '--image', renamed, symbols)).toThrow(/--symbols .*not valid JSON/);
   });
 
+  it('prints replay commands that carry --symbols, and that replay reproduces the failure with it', async () => {
+    // a seeded bug whose kmem_nfree is called kmem_NFREE: found only through --symbols
+    const bytes = readFileSync(mutant('text-writable'));
+    bytes.write('kmem_NFREE', bytes.indexOf(Buffer.from('\0kmem_nfree\0')) + 1, 'latin1');
+    const renamed = join(dir, 'renamed bug.elf');
+    writeFileSync(renamed, bytes);
+    const symbols = join(dir, 'bug symbols.json');
+    writeFileSync(symbols, JSON.stringify({ kmem_nfree: 'kmem_NFREE' }));
+    let io = capture();
+    const json = join(dir, 'renamed.json');
+    expect(await check(['--image', renamed, '--symbols', symbols, '--only', 'MAP-WX', '--runs', '2', '--json', json])).toBe(1);
+    const command = readJson(json).properties[0]!.counterexample!.replayCommand;
+    // the path has a space, so it is quoted as a shell would need it
+    expect(command).toMatch(new RegExp(`^hvspec replay hv1\\.\\S+ --symbols '${symbols.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'$`));
+    expect(io.out()).toContain(`replay: ${command} (fast-check seed`);
+    expect(validateJsonReport(readJson(json))).toEqual([]);
+    vi.restoreAllMocks();
+    io = capture();
+    const token = command.split(' ')[2]!;
+    expect(await replay([token, '--symbols', symbols])).toBe(1);
+    expect(io.out()).toContain('MAP-WX violated');
+  });
+
   it('shows one progress line rewritten in place on a terminal, one line per property otherwise', () => {
     const image = loadUserImage('check', '--image', HYPERVISOR);
     const request = suiteRequest('check', parseOptions('check', ['--only', 'stack-overflow-sp', '--runs', '2'], [{ name: '--only', value: 'X', help: '' }, { name: '--runs', value: 'N', help: '' }], ''), image);
