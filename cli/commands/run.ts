@@ -29,8 +29,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: '--dtb', value: 'FILE', help: 'use this device tree blob instead of the generated one (as QEMU -dtb)' },
   { name: '--input', value: 'TEXT', help: [
     'console input, queued at reset (firmware that resets the UART FIFO, as',
-    'OpenSBI does, drops the bytes it holds then, as on hardware)'].join('\n') },
+    'OpenSBI does, drops the bytes it holds then, as on hardware: see --input-after)'].join('\n') },
   { name: '--input-file', value: 'F', help: 'console input read from a file' },
+  { name: '--input-after', value: 'TEXT', help: [
+    'give the input only once the console has printed TEXT (e.g. the payload\'s',
+    'ready line), so firmware that resets the UART FIFO cannot drop it'].join('\n') },
   { name: '--max-instructions', value: 'N', help: `stop after N instructions (all harts together) and exit ${EXIT_BUDGET}` },
   { name: '--trace', help: 'print every retired instruction to stderr (Spike --log-commits format)' },
 ];
@@ -72,6 +75,9 @@ export async function run(args: string[]): Promise<number> {
   const inputFile = textOption(parsed, '--input-file');
   if (inputText !== undefined && inputFile !== undefined) throw new UsageError('run: give --input or --input-file, not both');
   const input = inputFile === undefined ? inputText : readFileSync(existingFile('run', '--input-file', inputFile));
+  const inputAfter = textOption(parsed, '--input-after');
+  if (inputAfter !== undefined && input === undefined) throw new UsageError('run: --input-after needs --input or --input-file');
+  if (inputAfter === '') throw new UsageError('run: --input-after: empty text');
   const budgetText = textOption(parsed, '--max-instructions');
   const maxInstructions = budgetText === undefined ? undefined : integerOption('run', '--max-instructions', budgetText, 1, Number.MAX_SAFE_INTEGER);
 
@@ -81,10 +87,12 @@ export async function run(args: string[]): Promise<number> {
       ...(mem === undefined ? {} : { mem }),
       ...(dtb === undefined ? {} : { dtb }),
       ...(input === undefined ? {} : { input }),
+      ...(inputAfter === undefined ? {} : { inputAfter }),
       ...(maxInstructions === undefined ? {} : { maxInstructions }),
       onConsole: (text) => process.stdout.write(text),
       ...(parsed.values.has('--trace') ? { trace: (line: string) => process.stderr.write(line + '\n') } : {}),
     });
+    if (result.inputGiven === false) process.stderr.write(`hvspec run: the console never printed ${JSON.stringify(inputAfter)}, so the input was not given\n`);
     if (result.reason === 'idle') process.stderr.write('hvspec run: every hart is waiting with no interrupt that could wake it; stopping\n');
     return result.exitCode ?? EXIT_BUDGET;
   } catch (e) {

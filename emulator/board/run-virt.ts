@@ -19,8 +19,10 @@ export interface RunVirtOptions {
   readonly bootHart?: number;
   /** A device tree blob file to use instead of the generated tree, as QEMU's -dtb. */
   readonly dtb?: string;
-  /** Console input, queued before the run starts. */
+  /** Console input, queued before the run starts (or once the console prints `inputAfter`). */
   readonly input?: string | Uint8Array;
+  /** Queue `input` only once the console has printed this text (firmware that resets the UART FIFO drops earlier input). */
+  readonly inputAfter?: string;
   /** Step budget (instructions retired plus traps taken, all harts); default unlimited. */
   readonly maxInstructions?: number;
   readonly trace?: (line: string) => void;
@@ -36,6 +38,8 @@ export interface RunVirtResult {
   readonly exit: MachineExit | null;
   readonly console: string;
   readonly instructions: number;
+  /** With `inputAfter`: whether the console printed it (and so the input was given). */
+  readonly inputGiven?: boolean;
 }
 
 /** Reads an image file, naming it and its role when it cannot be read. */
@@ -71,15 +75,28 @@ export function runVirt(options: RunVirtOptions): RunVirtResult {
     ...(options.dtb === undefined ? {} : { dtb: readImage(options.dtb, 'device tree') }),
     ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
   });
-  if (options.input !== undefined) machine.feedInput(options.input);
   if (options.trace !== undefined) machine.setTrace(options.trace);
   if (options.onConsole !== undefined) machine.onConsole(options.onConsole);
-  const outcome = machine.run(options.maxInstructions === undefined ? {} : { maxSteps: options.maxInstructions });
+  const budget = options.maxInstructions;
+  let outcome: ReturnType<VirtMachine['run']>;
+  let inputGiven: boolean | undefined;
+  if (options.input !== undefined && options.inputAfter !== undefined) {
+    outcome = machine.run({ until: { console: options.inputAfter }, ...(budget === undefined ? {} : { maxSteps: budget }) });
+    inputGiven = outcome.reason === 'console';
+    if (inputGiven) {
+      machine.feedInput(options.input);
+      outcome = machine.run(budget === undefined ? {} : { maxSteps: budget - machine.steps });
+    }
+  } else {
+    if (options.input !== undefined) machine.feedInput(options.input);
+    outcome = machine.run(budget === undefined ? {} : { maxSteps: budget });
+  }
   return {
     exitCode: machine.exit?.code ?? null,
     reason: outcome.reason,
     exit: machine.exit,
     console: machine.console,
     instructions: machine.steps,
+    ...(inputGiven === undefined ? {} : { inputGiven }),
   };
 }

@@ -122,4 +122,22 @@ describe('hvspec run', () => {
     expect(console).toMatch(/hvspec-hv ready harts=1 boot=0 /);
     expect(console).toMatch(/OK poweroff hart=0 code=0/);
   });
+
+  it.skipIf(!existsSync(opensbi))('--input-after gives the input once the console printed the text, so OpenSBI cannot drop it', async () => {
+    let io = capture();
+    expect(await run([hypervisor, '--firmware', opensbi, '--input-after', 'hvspec-hv ready', '--input', 'poweroff 5\n', '--max-instructions', '400000000'])).toBe(5);
+    expect(io.out.join('')).toMatch(/hvspec-hv ready [^\n]*\nOK poweroff hart=0 code=5/);
+    vi.restoreAllMocks();
+    // the same input queued at reset is dropped by OpenSBI's FIFO reset: the run goes on until the budget
+    io = capture();
+    expect(await run([hypervisor, '--firmware', opensbi, '--input', 'poweroff 5\n', '--max-instructions', '30000000'])).toBe(EXIT_BUDGET);
+    expect(io.out.join('')).not.toContain('OK poweroff');
+  });
+
+  it('--input-after says so when the text never appears, and needs input', async () => {
+    const io = capture();
+    expect(await run([hypervisor, '--input-after', 'never printed', '--input', 'poweroff 3\n', '--max-instructions', '20000000'])).toBe(EXIT_BUDGET);
+    expect(io.err.join('')).toContain('hvspec run: the console never printed "never printed", so the input was not given');
+    await expect(run([hypervisor, '--input-after', 'ready'])).rejects.toThrow('run: --input-after needs --input or --input-file');
+  });
 });
