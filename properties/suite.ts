@@ -35,7 +35,8 @@ export interface Case {
 export type CaseOutcome =
   | { readonly kind: 'held' }
   | { readonly kind: 'failed'; readonly counterexample: Counterexample; readonly failedAt?: number }
-  | { readonly kind: 'skipped'; readonly reason: string };
+  /** `wholeImage`: no case of this property can run on this image (it has no console). */
+  | { readonly kind: 'skipped'; readonly reason: string; readonly wholeImage?: boolean };
 
 export interface PropertyResult {
   readonly property: PropertyName;
@@ -512,7 +513,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     return { kind: 'failed', counterexample: { rule: boot.rule, message: `${boot.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
   }
   if ((definition.needsConsole ?? false) && !booted.hasConsole) {
-    return { kind: 'skipped', reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
+    return { kind: 'skipped', wholeImage: true, reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
   }
   const before = new Set(booted.coverage);
   let failure: ReturnType<PropertyDefinition['check']>;
@@ -616,8 +617,15 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
   let done = 0;
   const examples = (definition.examples?.(options) ?? []).filter((e) => options.firmware === undefined || options.firmware.includes(e.platform.firmware));
   let ran = 0;
+  let wholeImageSkip: string | undefined;
   const details = fc.check(
     fc.property(definition.arbitrary(options), (c) => {
+      // once one case showed the image cannot run this property at all, the others need not boot
+      if (wholeImageSkip !== undefined) {
+        done += 1;
+        options.onProgress?.(definition.name, Math.min(done, numRuns), numRuns);
+        return true;
+      }
       // fast-check runs the examples first, in order
       cache.runningExample = done < examples.length;
       const outcome = runCase(definition, cache, c);
@@ -626,6 +634,7 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
       options.onProgress?.(definition.name, Math.min(done, numRuns), numRuns);
       if (outcome.kind === 'skipped') {
         skipped ??= outcome.reason;
+        if (outcome.wholeImage === true) wholeImageSkip = outcome.reason;
         return true;
       }
       ran += 1;

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CPU_GUARD, CPU_STACK } from '../../model/index.js';
-import { BootCache, PROPERTIES, runCase, runSuite } from '../../properties/suite.js';
+import { BootCache, PROPERTIES, runCase, runProperty, runSuite } from '../../properties/suite.js';
 import { loadImage } from '../../properties/harness/image.js';
 import { satpRoot } from '../../properties/observe/memory.js';
 import type { PlatformSpec } from '../../properties/arbitraries/platform.js';
@@ -35,6 +35,20 @@ describe('an image without the hvspec console', () => {
     expect(verdicts, result.properties.map((p) => p.report ?? p.reason ?? '').join('\n')).toEqual({ boot: 'passed', 'stack-overflow-sp': 'passed', 'kmem-commands': 'skipped' });
     expect(result.properties.find((p) => p.property === 'kmem-commands')!.reason).toMatch(/hypervisor-noconsole\.elf has no hvspec console .* kmem-commands drives the hypervisor through it/);
   }, 120_000);
+
+  it('learns from the first case that a console property cannot run, and boots nothing more for it', () => {
+    let boots = 0;
+    class CountingCache extends BootCache {
+      protected override boot(spec: PlatformSpec, strictTlb: boolean) {
+        boots += 1;
+        return super.boot(spec, strictTlb);
+      }
+    }
+    const kmem = PROPERTIES.find((p) => p.name === 'kmem-commands')!;
+    const result = runProperty(kmem, new CountingCache(loadImage(NOCONSOLE)), { image: loadImage(NOCONSOLE), seed: budget().seed });
+    expect([result.verdict, result.runs, boots]).toEqual(['skipped', kmem.runs, 1]);
+    expect(result.reason).toMatch(/has no hvspec console/);
+  }, 60_000);
 
   it('overflows through the idle path of a polling hart, and through a call of kalloc on a hart asleep in wfi', () => {
     const cache = new BootCache(loadImage(NOCONSOLE));
