@@ -9,7 +9,7 @@ import { bootCompletes, concurrentHistoryLinearizable, CPU_STACK, CPU_STRUCT_GIG
 import { formatPlatformSpec, platformSpecArbitrary, type FirmwareKind, type PlatformSpec } from './arbitraries/platform.js';
 import { checkProgram, type ConsoleCommand } from './arbitraries/program.js';
 import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from './arbitraries/schedule.js';
-import { bootViolations, mmuDisagreement } from './checks/boot.js';
+import { bootTrap, bootViolations, mmuDisagreement } from './checks/boot.js';
 import { observeOverflow } from './checks/stack.js';
 import { BootedHypervisor, BootFailure, COVERAGE_STATES, Unsupported, type CoverageState } from './harness/hypervisor.js';
 import type { HypervisorImage } from './harness/image.js';
@@ -506,7 +506,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     if (e instanceof Unsupported) return { kind: 'skipped', reason: e.message };
     if (!(e instanceof BootFailure)) throw e;
     const where = e.trap ? { hart: e.trap.hartId, pc: e.trap.pc, what: `${e.trap.name} stval=0x${e.trap.tval.toString(16)}`, time: e.trap.time } : undefined;
-    const traps = e.trap ? [{ hart: e.trap.hartId, cause: e.trap.cause, tval: e.trap.tval, pc: e.trap.pc, name: e.trap.name }] : [];
+    const traps = e.trap ? [bootTrap(e.trap)] : [];
     const panic = e.consoleTail.split('\n').find((l) => l.startsWith('PANIC '));
     const boot = bootCompletes({ platform: c.platform, ready: false, detail: e.message, ...(panic ? { panic } : {}), traps, satpRoots: e.satpRoots, ...(e.earlyRoot === undefined ? {} : { earlyRoot: e.earlyRoot }) });
     if (boot === undefined) return { kind: 'skipped', reason: `${formatPlatformSpec(c.platform)} is outside what the design supports (${e.message})` };

@@ -4,10 +4,15 @@
  * the tables, KMEM-INTEGRITY on the free list, KMEM-NO-DOUBLE-FREE on the boot's kalloc/kfree calls
  * (shadow allocator), TLB-DISCIPLINE when the machine ran in strict TLB mode.
  */
-import { allViolations, initKmem, type Observation, type Violation } from '../../model/index.js';
+import { allViolations, initKmem, type BootTrap, type Observation, type Violation } from '../../model/index.js';
 import { PRV_S } from '../../emulator/hart/causes.js';
-import type { BootedHypervisor } from '../harness/hypervisor.js';
+import type { BootedHypervisor, ObservedTrap } from '../harness/hypervisor.js';
 import { readAllHartTables, readKmem } from '../observe/memory.js';
+
+/** A trap as BOOT-COMPLETES reads it. */
+export function bootTrap(t: ObservedTrap): BootTrap {
+  return { hart: t.hartId, cause: t.cause, interrupt: t.interrupt, tval: t.tval, pc: t.pc, name: t.name };
+}
 
 /** The boot's observation: tables, early table, allocator, the boot's kalloc/kfree history, stale translations. */
 export function observeBoot(booted: BootedHypervisor): Observation {
@@ -27,7 +32,7 @@ export function observeBoot(booted: BootedHypervisor): Observation {
     boot: {
       ready: true,
       // the image runs in S-mode; the firmware's own M-mode traps (OpenSBI probes CSRs by trapping) are not the boot's
-      traps: booted.traps.filter((t) => t.from === PRV_S).map((t) => ({ hart: t.hartId, cause: t.cause, interrupt: t.interrupt, tval: t.tval, pc: t.pc, name: t.name })),
+      traps: booted.traps.filter((t) => t.from === PRV_S).map(bootTrap),
       satpRoots: booted.satpRoots(),
       ...(booted.earlyRoot === undefined ? {} : { earlyRoot: booted.earlyRoot }),
     },
