@@ -1,0 +1,106 @@
+/**
+ * One case of a property: boot (or restore) its platform, run the property's check, and turn a
+ * failure into a Counterexample (replay token, transcript, ptdump diff, where the hart trapped).
+ */
+import { bootCompletes, mergeRuns } from '../../model/index.js';
+import { formatPlatformSpec } from '../arbitraries/platform.js';
+import { bootTrap } from '../checks/boot.js';
+import { BootFailure, Unsupported, type BootedHypervisor } from '../harness/hypervisor.js';
+import { isReplyFailure } from '../kmem/model.js';
+import { MissingSymbolError, readAllHartTables } from '../observe/memory.js';
+import type { Case, CaseOutcome, PropertyDefinition } from '../property/definition.js';
+import { diffRows, expectedRunsForDiff } from '../report/ptdump.js';
+import type { ReplayCase } from '../report/token.js';
+import type { BootCache } from './boot-cache.js';
+
+/** Runs one case of a property: boots (or restores), checks, and builds the counterexample. */
+export function runCase(definition: PropertyDefinition, cache: BootCache, c: Case, extra: { seed?: number; path?: string } = {}): CaseOutcome {
+  const replay: ReplayCase = {
+    v: 1,
+    property: definition.name,
+    image: { name: cache.image.name, digest: cache.image.digest },
+    platform: c.platform,
+    ...(c.program ? { program: c.program } : {}),
+    ...(c.schedule ? { schedule: c.schedule } : {}),
+    ...(c.sp !== undefined ? { sp: c.sp } : {}),
+    ...(c.hart !== undefined ? { hart: c.hart } : {}),
+    ...extra,
+  };
+  let booted: BootedHypervisor;
+  try {
+    booted = cache.get(c.platform, definition.strictTlb ?? false);
+  } catch (e) {
+    if (e instanceof Unsupported) return { kind: 'skipped', reason: e.message };
+    if (!(e instanceof BootFailure)) throw e;
+    const where = e.trap ? { hart: e.trap.hartId, pc: e.trap.pc, what: `${e.trap.name} stval=0x${e.trap.tval.toString(16)}`, time: e.trap.time } : undefined;
+    const traps = e.trap ? [bootTrap(e.trap)] : [];
+    const panic = e.consoleTail.split('\n').find((l) => l.startsWith('PANIC '));
+    const boot = bootCompletes({ platform: c.platform, ready: false, detail: e.message, ...(panic ? { panic } : {}), traps, satpRoots: e.satpRoots, ...(e.earlyRoot === undefined ? {} : { earlyRoot: e.earlyRoot }) });
+    if (boot === undefined) return { kind: 'skipped', reason: `${formatPlatformSpec(c.platform)} is outside what the design supports (${e.message})` };
+    return { kind: 'failed', counterexample: { rule: boot.rule, message: `${boot.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
+  }
+  if ((definition.needsConsole ?? false) && !booted.hasConsole) {
+    return { kind: 'skipped', wholeImage: true, reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
+  }
+  const before = new Set(booted.coverage);
+  let failure: ReturnType<PropertyDefinition['check']>;
+  try {
+    failure = definition.check(booted, c);
+  } catch (e) {
+    // an image without the symbols an observation needs: the property cannot judge it
+    if (e instanceof MissingSymbolError) return { kind: 'skipped', reason: e.message };
+    throw e;
+  }
+  cache.note(booted, before);
+  if (failure === undefined) return { kind: 'held' };
+  if (isReplyFailure(failure) && !(definition.strictTlb ?? false)) {
+    // A reply the model did not expect may be a stale translation: the same case in strict TLB mode
+    // runs identically (strict mode only adds checks) and says so by rule.
+    const strict = cache.get(c.platform, true);
+    const again = definition.check(strict, c);
+    if (again !== undefined && again.rule === 'TLB-DISCIPLINE') {
+      failure = { ...again, also: [{ rule: failure.rule, message: failure.message }] };
+      booted = strict;
+    }
+  }
+  const hart = 'hart' in failure ? failure.hart : undefined;
+  const trap = hart === undefined ? undefined : [...booted.traps].reverse().find((t) => t.hartId === hart && !t.interrupt && t.cause !== 8 && t.cause !== 9);
+  const mapHart = /^hart (\d+)/.exec(failure.message)?.[1];
+  const mapDiff = (() => {
+    if (!failure.rule.startsWith('MAP-') && failure.rule !== 'STACK-GUARD') return undefined;
+    const harts = readAllHartTables(booted.machine);
+    const h = harts[Number(mapHart ?? 0)] ?? harts[0]!;
+    const observed = mergeRuns(h.table.runs);
+    const expected = expectedRunsForDiff(booted.platform, h.hart, observed);
+    return diffRows(expected, observed).some((r) => r.mark !== ' ') ? { hart: h.hart, expected, observed } : undefined;
+  })();
+  return {
+    kind: 'failed',
+    ...('failedAt' in failure && failure.failedAt !== undefined ? { failedAt: failure.failedAt } : {}),
+    counterexample: {
+      rule: failure.rule,
+      message: failure.message,
+      also: 'also' in failure ? (failure.also ?? []) : [],
+      replay: { ...replay, platform: c.platform },
+      ...('transcript' in failure && failure.transcript ? { transcript: failure.transcript } : {}),
+      ...(mapDiff ? { mapDiff } : {}),
+      ...(trap ? { where: { hart: trap.hartId, pc: trap.pc, what: `${trap.name} stval=0x${trap.tval.toString(16)}${instructionAt(booted, trap.hartId, trap.pc)}`, time: trap.time } } : {}),
+    },
+  };
+}
+
+/** ", instruction 0x..." for the instruction word at `pc` as hart `hart` fetches it now (with its symbol), or "". */
+function instructionAt(booted: BootedHypervisor, hart: number, pc: bigint): string {
+  const at = booted.machine.translate(hart, pc, 'fetch');
+  const pa = 'pa' in at ? at.pa : pc;
+  if (!booted.machine.bus.ram.contains(Number(pa), 4)) return '';
+  const bytes = booted.machine.readPhysical(pa, 4);
+  const half = bytes[0]! | (bytes[1]! << 8);
+  const word = (half & 3) === 3 ? (half | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0 : half;
+  // the nearest named symbol at or below pc in the kernel's text (assembly labels have no size)
+  const { text } = booted.platform.image;
+  const lo = text.start - booted.platform.ramBase + 0xffff_ffc0_0000_0000n;
+  const hi = text.end - booted.platform.ramBase + 0xffff_ffc0_0000_0000n;
+  const symbol = pc >= lo && pc < hi ? booted.image.elf.symbols.filter((s) => s.value <= pc && s.value >= lo && /^[A-Za-z_]/.test(s.name)).reduce<(typeof booted.image.elf.symbols)[number] | undefined>((best, s) => (best === undefined || s.value > best.value ? s : best), undefined) : undefined;
+  return `, instruction 0x${word.toString(16).padStart((half & 3) === 3 ? 8 : 4, '0')}${symbol ? ` in ${symbol.name}+0x${(pc - symbol.value).toString(16)}` : ''}`;
+}

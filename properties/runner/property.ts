@@ -1,0 +1,62 @@
+/** One property run with fast-check: its cases through runCase, a failure shrunk and minimised into its counterexample. */
+import fc from 'fast-check';
+import { formatPlatformSpec } from '../arbitraries/platform.js';
+import { DEFAULT_SEED, type Case, type PropertyDefinition, type PropertyResult, type SuiteOptions } from '../property/definition.js';
+import { formatCounterexample } from '../report/counterexample.js';
+import type { BootCache } from './boot-cache.js';
+import { runCase } from './case.js';
+import { minimizeCase } from './minimize.js';
+
+/** Runs one property with fast-check; shrinks a failure and returns its counterexample. */
+export function runProperty(definition: PropertyDefinition, cache: BootCache, options: SuiteOptions): PropertyResult {
+  const seed = options.seed ?? DEFAULT_SEED;
+  const numRuns = Math.max(1, Math.round(definition.runs * (options.scale ?? 1)));
+  const started = performance.now();
+  let skipped: string | undefined;
+  let done = 0;
+  const examples = (definition.examples?.(options) ?? []).filter((e) => options.firmware === undefined || options.firmware.includes(e.platform.firmware));
+  let ran = 0;
+  let wholeImageSkip: string | undefined;
+  const details = fc.check(
+    fc.property(definition.arbitrary(options), (c) => {
+      // once one case showed the image cannot run this property at all, the others need not boot
+      if (wholeImageSkip !== undefined) {
+        done += 1;
+        options.onProgress?.(definition.name, Math.min(done, numRuns), numRuns);
+        return true;
+      }
+      // fast-check runs the examples first, in order
+      cache.runningExample = done < examples.length;
+      const outcome = runCase(definition, cache, c);
+      cache.runningExample = false;
+      done += 1;
+      options.onProgress?.(definition.name, Math.min(done, numRuns), numRuns);
+      if (outcome.kind === 'skipped') {
+        skipped ??= outcome.reason;
+        if (outcome.wholeImage === true) wholeImageSkip = outcome.reason;
+        return true;
+      }
+      ran += 1;
+      return outcome.kind === 'held';
+    }),
+    { seed, numRuns, examples: examples.map((e) => [e]), endOnFailure: false },
+  );
+  const ms = performance.now() - started;
+  const interrupted = details.interrupted ? { interrupted: true } : {};
+  if (!details.failed) {
+    const allSkipped = skipped !== undefined && ran === 0;
+    return { property: definition.name, rules: definition.rules, verdict: allSkipped ? 'skipped' : 'passed', runs: details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}), ...interrupted };
+  }
+  if (details.counterexample === null) {
+    // fast-check failed without a case: a time limit stopped it before any run finished (it counts
+    // that as a failure), or it gave up after too many skipped runs. Neither is evidence against a rule.
+    const reason = details.interrupted ? 'a time limit stopped it before its first run' : `fast-check gave up without a case after ${details.numSkips} skipped runs`;
+    return { property: definition.name, rules: definition.rules, verdict: 'skipped', runs: details.numRuns, seed, ms, reason, ...interrupted };
+  }
+  const shrunk = minimizeCase(definition, cache, details.counterexample[0] as Case);
+  const outcome = runCase(definition, cache, shrunk, { seed, path: details.counterexamplePath ?? '' });
+  if (outcome.kind !== 'failed') {
+    return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: details.numRuns, seed, ms, reason: `the shrunk case did not fail again when re-run (non-determinism): ${formatPlatformSpec(shrunk.platform)}` };
+  }
+  return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: details.numRuns, seed, ms, counterexample: outcome.counterexample, report: formatCounterexample(outcome.counterexample) };
+}
