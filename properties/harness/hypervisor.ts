@@ -270,7 +270,8 @@ export class BootedHypervisor {
       this.earlyTable = { hart: event.hartId, pc: event.pc, satp: event.newValue, time: machineClock(machine), table: flatten(read, root) };
       removeSatpHook();
     });
-    // kalloc / kfree, entry and return
+    // kalloc / kfree, entry and return (an image without them is booted for the properties that need
+    // no hooks; the others declare them in needsSymbols and are skipped naming them)
     const kalloc = image.elf.symbol('kalloc')?.value;
     const kfree = image.elf.symbol('kfree')?.value;
     machine.harts.forEach((_, h) => {

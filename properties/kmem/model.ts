@@ -29,7 +29,7 @@ import {
 import type { Failure } from '../report/counterexample.js';
 import type { ElfFile } from '../../emulator/elf.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { readFrameStates, readKmem } from '../observe/memory.js';
+import { readFrameStates, readKmem, symbolVa } from '../observe/memory.js';
 
 export interface KmemTestModel {
   readonly platform: Platform;
@@ -106,7 +106,7 @@ export function imageWord(elf: ElfFile, va: bigint): bigint | undefined {
  */
 export function probeTargets(platform: Platform, elf: ElfFile): ProbeTarget[] {
   const { image, ramBase } = platform;
-  const probeRet = elf.symbol('probe_ret')?.value;
+  const probeRet = symbolVa(elf, 'probe_ret');
   const word = (va: bigint): bigint | 'any' => imageWord(elf, va) ?? 'any';
   const pages = (name: string, start: bigint, end: bigint, exec: ProbeTarget['exec']): ProbeTarget[] => {
     const targets: ProbeTarget[] = [];
@@ -118,7 +118,7 @@ export function probeTargets(platform: Platform, elf: ElfFile): ProbeTarget[] {
   };
   return [
     { name: 'null page', va: 0n, read: 'fault', write: 'fault', exec: 'fault' },
-    ...(probeRet === undefined ? [] : [{ name: 'probe_ret', va: probeRet, read: word(probeRet), write: 'fault', exec: 'ok' } as const]),
+    { name: 'probe_ret', va: probeRet, read: word(probeRet), write: 'fault', exec: 'ok' },
     { name: 'guard page', va: CPU_GUARD.start + 0x800n, read: 'fault', write: 'fault', exec: 'fault', guard: true },
     { name: 'above the cpu struct', va: CPU_STRUCT_MAPPED.end, read: 'fault', write: 'fault', exec: 'fault' },
     { name: 'cpu struct gigabyte', va: VAS_CPU_STRUCT + 0x10_0000n, read: 'fault', write: 'fault', exec: 'fault' },

@@ -22,6 +22,23 @@ import {
 /** The symbols the observations use (hypervisor/README.md "Symbols the property suite can read"). */
 export const KMEM_SYMBOLS = ['kmem_freelist', 'kmem_nfree', 'kmem_frame_state', 'kalloc', 'kfree'] as const;
 
+/** What the suite reads each symbol for (a skip for a missing symbol says so). */
+export const SYMBOL_PURPOSE: Readonly<Record<string, string>> = {
+  kalloc: 'hooked at its entry and return to see every kalloc',
+  kfree: 'hooked at its entry and return to see every kfree',
+  kmem_freelist: "the free list's head",
+  kmem_nfree: 'the free count',
+  kmem_frame_state: 'the frame-state table',
+  recurse: "where the console's stack overflow begins, so its stores are watched from there",
+  probe_ret: "the text address the console's exec probe returns through",
+};
+
+/** Why `property` cannot run on `image`: the symbols it needs that the image lacks, each with what it is read for. */
+export function missingSymbolsReason(image: string, property: string, missing: readonly string[]): string {
+  const each = missing.map((name) => `no symbol ${name}${SYMBOL_PURPOSE[name] ? ` (${SYMBOL_PURPOSE[name]})` : ''}`);
+  return `${image}: ${each.join(' and ')}, so ${property} cannot check its rules (a --symbols file maps other names; see properties/README.md "Image contract")`;
+}
+
 /** The image lacks a symbol an observation needs: the property is skipped, naming it. */
 export class MissingSymbolError extends Error {
   override readonly name = 'MissingSymbolError';

@@ -77,6 +77,11 @@ export interface PropertyDefinition {
   readonly strictTlb?: boolean;
   /** It drives the hypervisor through our debug console, so an image without one cannot be judged. */
   readonly needsConsole?: boolean;
+  /**
+   * Symbols its observations read (hooks included): an image without one is skipped naming it, since
+   * a property without its hooks would see no calls and pass without evidence.
+   */
+  readonly needsSymbols: readonly string[];
   /** Interesting states its generated cases reach at the default budget (checked: SuiteResult.uncovered). */
   readonly covers?: readonly CoverageState[];
   readonly check: (booted: BootedHypervisor, c: Case) => Violation | BootedFailure | undefined;

@@ -9,11 +9,14 @@ import fc from 'fast-check';
 import { kmemProgramArbitrary } from '../kmem/commands.js';
 import { runProgram } from '../kmem/program.js';
 import { quickPlatforms, spec, type PropertyDefinition } from './definition.js';
+import { KMEM_SYMBOLS } from '../observe/memory.js';
 
 export const kmemCommandsProperty: PropertyDefinition = {
   name: 'kmem-commands',
   covers: ['allocator empty'],
   needsConsole: true,
+  // the hooks judge every step (KMEM-NO-DOUBLE-FREE, KMEM-FREE-VERDICT); recurse and probe_ret for those commands
+  needsSymbols: [...KMEM_SYMBOLS, 'recurse', 'probe_ret'],
   rules: ['KMEM-SEQUENTIAL', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-CONCURRENT', 'STACK-GUARD', 'MAP-EXACT'],
   runs: 25,
   arbitrary: (o) => fc.record({ platform: quickPlatforms(o), program: kmemProgramArbitrary({ maxLength: 16 }) }),

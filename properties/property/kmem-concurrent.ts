@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { concurrentHistoryLinearizable, freeListIntact, hex, linearPa, type Violation } from '../../model/index.js';
 import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from '../arbitraries/schedule.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { readKmem } from '../observe/memory.js';
+import { KMEM_SYMBOLS, readKmem } from '../observe/memory.js';
 import { quickPlatforms, spec, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 /** Steps the schedule is expanded to: longer than any batch of the generator's size. */
@@ -18,6 +18,8 @@ export const kmemConcurrentProperty: PropertyDefinition = {
   name: 'kmem-concurrent',
   covers: ['two harts inside kalloc at once'],
   needsConsole: true,
+  // the hooks are the batch's whole history
+  needsSymbols: KMEM_SYMBOLS,
   rules: ['KMEM-CONCURRENT', 'KMEM-NO-DOUBLE-FREE', 'KMEM-INTEGRITY'],
   runs: 12,
   arbitrary: (o) =>

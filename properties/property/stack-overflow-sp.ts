@@ -8,12 +8,14 @@ import fc from 'fast-check';
 import { CPU_STACK, hex, type Violation } from '../../model/index.js';
 import { observeOverflow } from '../checks/stack.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { MissingSymbolError } from '../observe/memory.js';
+import { symbolVa } from '../observe/memory.js';
 import { quickPlatforms, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 export const stackOverflowSpProperty: PropertyDefinition = {
   name: 'stack-overflow-sp',
   covers: ['stack within one frame of the guard'],
+  // a sleeping hart is made to call kalloc
+  needsSymbols: ['kalloc'],
   rules: ['STACK-GUARD'],
   runs: 6,
   arbitrary: (o) =>
@@ -44,8 +46,7 @@ const STT_FUNC = 2;
  */
 function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailure | Violation | undefined {
   const { machine, image } = booted;
-  const kalloc = image.elf.symbol('kalloc')?.value;
-  if (kalloc === undefined) throw new MissingSymbolError('kalloc', image.name);
+  const kalloc = symbolVa(image.elf, 'kalloc');
   const hart = (c.hart ?? 0) % booted.platform.harts;
   const h = machine.hart(hart);
   const sp = CPU_STACK.start + BigInt(c.sp ?? 0);

@@ -9,13 +9,15 @@ import fc from 'fast-check';
 import { CPU_STRUCT_GIGABYTE, formatRange, hex, pagesOf, runsWithin, type Violation } from '../../model/index.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { runProgram } from '../kmem/program.js';
-import { changedRanges, readAllHartTables } from '../observe/memory.js';
+import { KMEM_SYMBOLS, changedRanges, readAllHartTables } from '../observe/memory.js';
 import { quickPlatforms, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 export const stackOverflowProperty: PropertyDefinition = {
   name: 'stack-overflow',
   covers: ['stack within one frame of the guard'],
   needsConsole: true,
+  // recurse: where the overflow's stores are watched from; the program's model needs the allocator and probe_ret
+  needsSymbols: [...KMEM_SYMBOLS, 'recurse', 'probe_ret'],
   rules: ['STACK-GUARD'],
   runs: 6,
   arbitrary: (o) =>

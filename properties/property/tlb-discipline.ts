@@ -9,10 +9,13 @@ import { platformSpecArbitrary } from '../arbitraries/platform.js';
 import { kmemProgramArbitrary } from '../kmem/commands.js';
 import { runProgram } from '../kmem/program.js';
 import { spec, type PropertyDefinition } from './definition.js';
+import { KMEM_SYMBOLS } from '../observe/memory.js';
 
 export const tlbDisciplineProperty: PropertyDefinition = {
   name: 'tlb-discipline',
   needsConsole: true,
+  // the program's model reads the allocator and the hooks; probe_ret is a probe target
+  needsSymbols: [...KMEM_SYMBOLS, 'probe_ret'],
   rules: ['TLB-DISCIPLINE'],
   runs: 4,
   strictTlb: true,

@@ -7,7 +7,7 @@ import { formatPlatformSpec } from '../arbitraries/platform.js';
 import { bootTrap } from '../checks/boot.js';
 import { BootFailure, Unsupported, type BootedHypervisor } from '../harness/hypervisor.js';
 import { isReplyFailure } from '../kmem/model.js';
-import { MissingSymbolError, readAllHartTables } from '../observe/memory.js';
+import { MissingSymbolError, missingSymbolsReason, readAllHartTables } from '../observe/memory.js';
 import type { Case, CaseOutcome, PropertyDefinition } from '../property/definition.js';
 import { diffRows, expectedRunsForDiff } from '../report/ptdump.js';
 import type { ReplayCase } from '../report/token.js';
@@ -42,6 +42,8 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
   if ((definition.needsConsole ?? false) && !booted.hasConsole) {
     return { kind: 'skipped', wholeImage: true, reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
   }
+  const missing = definition.needsSymbols.filter((name) => cache.image.elf.symbol(name) === undefined);
+  if (missing.length > 0) return { kind: 'skipped', wholeImage: true, reason: missingSymbolsReason(cache.image.name, definition.name, missing) };
   const before = new Set(booted.coverage);
   let failure: ReturnType<PropertyDefinition['check']>;
   try {

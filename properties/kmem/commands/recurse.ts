@@ -8,6 +8,7 @@
 import { kernelVa } from '../../../model/index.js';
 import { observeOverflow } from '../../checks/stack.js';
 import { expectReply, hartAt, hx, step, StepFailure, type KmemReal, type KmemTestModel } from '../model.js';
+import { symbolVa } from '../../observe/memory.js';
 import { KmemCommand } from './base.js';
 
 const SHALLOW = 8;
@@ -20,7 +21,7 @@ export class RecurseCommand extends KmemCommand<{ kind: 'recurse'; hart: number;
     this.sent = `recurse ${hart} ${depth}`;
     const ok = new RegExp(`^OK recurse hart=${hart} depth=${depth} frame=\\d+$`);
     const fault = new RegExp(`^FAULT hart=${hart} cause=1[35] stval=0x[0-9a-f]+ pc=0x[0-9a-f]+ kind=stack-overflow cmd=recurse$`);
-    const recurse = r.booted.image.elf.symbol('recurse')?.value;
+    const recurse = symbolVa(r.booted.image.elf, 'recurse');
     let reply: string[] = [];
     const run = (): void => {
       reply = step(m, r, this.sent!, expectReply('STACK-GUARD', (lines) => {
@@ -31,21 +32,18 @@ export class RecurseCommand extends KmemCommand<{ kind: 'recurse'; hart: number;
         return ok.test(line) || fault.test(line) ? undefined : 'expected OK recurse or a stack-overflow FAULT';
       }));
     };
-    if (recurse === undefined) run();
-    else {
-      // the reply is judged after the stores: a wrong reply is usually the symptom, STACK-GUARD the cause
-      let replyFailure: StepFailure | undefined;
-      const seen = observeOverflow(r.booted, hart, [recurse], () => {
-        try {
-          run();
-        } catch (e) {
-          if (!(e instanceof StepFailure)) throw e;
-          replyFailure = e;
-        }
-      });
-      if (seen.verdict) throw new StepFailure(seen.verdict, hart, replyFailure ? [replyFailure.violation, ...replyFailure.also] : []);
-      if (replyFailure) throw replyFailure;
-    }
+    // the reply is judged after the stores: a wrong reply is usually the symptom, STACK-GUARD the cause
+    let replyFailure: StepFailure | undefined;
+    const seen = observeOverflow(r.booted, hart, [recurse], () => {
+      try {
+        run();
+      } catch (e) {
+        if (!(e instanceof StepFailure)) throw e;
+        replyFailure = e;
+      }
+    });
+    if (seen.verdict) throw new StepFailure(seen.verdict, hart, replyFailure ? [replyFailure.violation, ...replyFailure.also] : []);
+    if (replyFailure) throw replyFailure;
     if (reply[0]?.startsWith('FAULT')) {
       // the hart must keep serving after an overflow
       const text = kernelVa(m.platform.image.text.start, m.platform.ramBase);
