@@ -245,6 +245,8 @@ export class Hart implements ReservationHolder, PteReader {
   private readonly ram: SparseRam;
   private readonly ramViews: (DataView | undefined)[];
   private readonly ramWritable: Uint8Array;
+  /** Per RAM page, non-zero when the page is word-sparse (no view, yet not all zeros): loads take the slow path. */
+  private readonly ramSparse: Int32Array;
   /** Whether the last slow fetch may run on without per-instruction checks. */
   private fetchPageCacheable = false;
 
@@ -271,6 +273,7 @@ export class Hart implements ReservationHolder, PteReader {
     this.ram = bus.ram;
     this.ramViews = bus.ram.views;
     this.ramWritable = bus.ram.writable;
+    this.ramSparse = bus.ram.sparse;
     this.pc = options.resetPc ?? 0x8000_0000n;
     bus.addReservationHolder(this);
   }
@@ -640,15 +643,18 @@ export class Hart implements ReservationHolder, PteReader {
       const key = ((hi & 0x7f) << 20) | (lo >>> 12);
       const i = key & FAST_MASK;
       if (this.fastLoadTag[i] === key && ((hi << 25) >> 25) === hi) {
-        const v = this.ramViews[this.fastLoadPage[i]!];
-        if (v === undefined) {
-          r[d] = 0;
-          r[d + 1] = 0;
-        } else {
+        const p = this.fastLoadPage[i]!;
+        const v = this.ramViews[p];
+        if (v !== undefined) {
           r[d] = v.getInt32(off, true);
           r[d + 1] = v.getInt32(off + 4, true);
+          return;
         }
-        return;
+        if (this.ramSparse[p] === 0) {
+          r[d] = 0;
+          r[d + 1] = 0;
+          return;
+        }
       }
     }
     this.loadSlow(d, lo, hi, 8, true);
@@ -664,11 +670,14 @@ export class Hart implements ReservationHolder, PteReader {
       const key = ((hi & 0x7f) << 20) | (lo >>> 12);
       const i = key & FAST_MASK;
       if (this.fastLoadTag[i] === key && ((hi << 25) >> 25) === hi) {
-        const v = this.ramViews[this.fastLoadPage[i]!];
-        const x = v === undefined ? 0 : v.getInt32(off, true);
-        r[d] = x;
-        r[d + 1] = x >> 31;
-        return;
+        const p = this.fastLoadPage[i]!;
+        const v = this.ramViews[p];
+        if (v !== undefined || this.ramSparse[p] === 0) {
+          const x = v === undefined ? 0 : v.getInt32(off, true);
+          r[d] = x;
+          r[d + 1] = x >> 31;
+          return;
+        }
       }
     }
     this.loadSlow(d, lo, hi, 4, true);
@@ -693,12 +702,15 @@ export class Hart implements ReservationHolder, PteReader {
       const key = ((hi & 0x7f) << 20) | (lo >>> 12);
       const i = key & FAST_MASK;
       if (this.fastLoadTag[i] === key && ((hi << 25) >> 25) === hi) {
-        const v = this.ramViews[this.fastLoadPage[i]!];
-        let x = 0;
-        if (v !== undefined) x = size === 1 ? (signed ? v.getInt8(off) : v.getUint8(off)) : signed ? v.getInt16(off, true) : v.getUint16(off, true);
-        r[d] = x;
-        r[d + 1] = x >> 31;
-        return;
+        const p = this.fastLoadPage[i]!;
+        const v = this.ramViews[p];
+        if (v !== undefined || this.ramSparse[p] === 0) {
+          let x = 0;
+          if (v !== undefined) x = size === 1 ? (signed ? v.getInt8(off) : v.getUint8(off)) : signed ? v.getInt16(off, true) : v.getUint16(off, true);
+          r[d] = x;
+          r[d + 1] = x >> 31;
+          return;
+        }
       }
     }
     this.loadSlow(d, lo, hi, size, signed);

@@ -59,6 +59,8 @@ export class SparseRam {
   readonly writable: Uint8Array;
   /** SLOW_* reasons per page (0 for untouched or plain pages). */
   readonly slow: Uint8Array;
+  /** Per page, non-zero when the page is word-sparse: it has no view, yet reads must go through the bus. */
+  readonly sparse: Int32Array;
   readonly pageCount: number;
   #blocksAllocated = 0;
   private dirtySinceSnapshot: number[] = [];
@@ -78,6 +80,7 @@ export class SparseRam {
     this.pageCount = size / PAGE_SIZE;
     this.writable = new Uint8Array(this.pageCount);
     this.slow = new Uint8Array(this.pageCount);
+    this.sparse = new Int32Array(this.pageCount);
     this.blockPages = Math.min(BLOCK_PAGES, this.pageCount);
     this.nextSlot = this.blockPages;
   }
