@@ -8,10 +8,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf } from '../../emulator/elf.js';
 import { dirname } from 'node:path';
-import { RULE_IDS } from '../../model/index.js';
-import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatCounterexample, formatRamSize, PROPERTIES, PROPERTY_NAMES, suitePassed, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { RULE_IDS, type RuleId } from '../../model/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatCounterexample, formatRamSize, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 import { formatOptions, integerOption, parseOptions, rangeOption, durationOption, textOption, type OptionSpec, type ParsedOptions } from '../options.js';
-import { formatJsonReport, type ReportSettings } from '../reports/json.js';
+import { formatJsonReport, runPassed, type ReportContext, type ReportSettings } from '../reports/json.js';
+import { requirements, verdictText } from '../reports/verdict.js';
 import { formatJunitReport } from '../reports/junit.js';
 import { renderHtmlReport, type HartMap } from '../reports/html.js';
 import { writeFileAtomically } from '../reports/write.js';
@@ -29,6 +30,8 @@ export const SUITE_OPTIONS: readonly OptionSpec[] = [
   { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: time for the whole run; a property still running then stops after\nits current run (saying how many it did), later ones are reported skipped' },
   { name: '--seed', value: 'S', help: `fast-check seed, decimal or 0x hex (default 0x${DEFAULT_SEED.toString(16)})` },
   { name: '--only', value: 'NAME,...', help: `rule IDs or property names: run only the properties checking them\n(properties: ${PROPERTY_NAMES.join(', ')})` },
+  { name: '--require', value: 'RULE,...', help: 'exit 1 unless each rule was checked by a property that ran to a verdict\n(not skipped, not left out by --only); for CI that needs a rule checked' },
+  { name: '--fail-on-skip', help: 'exit 1 when any property is skipped' },
   { name: '--json', value: 'FILE', help: 'write the machine-readable report (schema hvspec-report/1)' },
   { name: '--junit', value: 'FILE', help: 'write JUnit XML for CI' },
   { name: '--html', value: 'FILE', help: 'write a self-contained HTML report with each hart\'s memory map' },
@@ -44,10 +47,29 @@ const CHECK_USAGE = `usage: hvspec check --image FILE [options]
 
 Runs every property of the suite against the image and prints the verdicts.
 Exit 0 when all hold and every state a property claims to reach was reached by its generated cases;
-1 when one fails (its counterexample and replay command are printed) or a claimed state was never reached.
+1 when one fails (its counterexample and replay command are printed), a claimed state was never reached,
+a --require'd rule was not checked, or (--fail-on-skip) a property was skipped. Times are wall time.
 The image contract (boot protocol, symbols) is in cli/reports/README.md.
 
 ${formatOptions(CHECK_OPTIONS)}`;
+
+/** Rule IDs from a comma-separated list (any case); anything else is a usage error naming it. */
+export function ruleList(command: string, option: string, text: string): RuleId[] {
+  const words = text.split(',').map((w) => w.trim()).filter((w) => w !== '');
+  if (words.length === 0) throw new UsageError(`${command}: ${option} needs at least one rule ID`);
+  const rules = words.map((w) => {
+    const id = w.toUpperCase();
+    if (!(RULE_IDS as readonly string[]).includes(id)) throw new UsageError(`${command}: ${option}: '${w}' is not a rule ID (${RULE_IDS.join(', ')})`);
+    return id as RuleId;
+  });
+  return [...new Set(rules)];
+}
+
+/** The rule IDs among --only's words (property names are not rules). */
+export function askedRules(text: string | undefined): RuleId[] {
+  if (text === undefined) return [];
+  return text.split(',').map((w) => w.trim().toUpperCase()).filter((w): w is RuleId => (RULE_IDS as readonly string[]).includes(w));
+}
 
 /** Properties selected by --only: property names, or rule IDs (every property checking one). */
 export function selectProperties(command: string, text: string): PropertyName[] {
@@ -82,6 +104,11 @@ export interface SuiteRequest {
   readonly reportSettings: ReportSettings;
   /** Options a replay needs that its token does not carry (`--symbols FILE`, `--firmware FILE`). */
   readonly replayArgs: readonly string[];
+  /** The rule IDs --only named: the table's verdict names them first when a failure cites them. */
+  readonly askedRules: readonly RuleId[];
+  /** --require: rules that must be checked for exit 0. */
+  readonly required: readonly RuleId[];
+  readonly failOnSkip: boolean;
 }
 
 function outputFile(command: string, option: string, path: string | undefined): string | undefined {
@@ -112,6 +139,10 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   const seed = seedText === undefined ? DEFAULT_SEED : seedOption(command, seedText);
   const onlyText = textOption(parsed, '--only');
   const only = onlyText === undefined ? undefined : selectProperties(command, onlyText);
+  const requireText = textOption(parsed, '--require');
+  if (parsed.values.get('--require') === true) throw new UsageError(`${command}: --require needs a value (RULE,...)`);
+  const required = requireText === undefined ? [] : ruleList(command, '--require', requireText);
+  const failOnSkip = parsed.values.has('--fail-on-skip');
   const reports = {
     ...(textOption(parsed, '--json') ? { json: outputFile(command, '--json', textOption(parsed, '--json'))! } : {}),
     ...(textOption(parsed, '--junit') ? { junit: outputFile(command, '--junit', textOption(parsed, '--junit'))! } : {}),
@@ -121,45 +152,87 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   const replayArgs = [...(symbolsFile === undefined ? [] : ['--symbols', symbolsFile]), ...(openSbiPath === undefined ? [] : ['--firmware', firmwareText!])];
   return {
     replayArgs,
+    askedRules: askedRules(onlyText),
+    required,
+    failOnSkip,
     settings: { image, seed, ...(runs ? { runs } : {}), ...(only ? { only } : {}), ...(harts ? { harts } : {}), ...(mem ? { mem } : {}), ...(firmware ? { firmware } : {}), ...(openSbiPath ? { openSbiPath } : {}), ...(timeBudgetMs ? { timeBudgetMs } : {}) },
     reports,
-    reportSettings: { seed, scale: 1, runs: runs ?? null, timeBudgetMs: timeBudgetMs === undefined ? null : Math.ceil(timeBudgetMs), harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null },
+    reportSettings: { seed, scale: 1, runs: runs ?? null, timeBudgetMs: timeBudgetMs === undefined ? null : Math.ceil(timeBudgetMs), harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null, require: requireText === undefined ? null : required, failOnSkip },
   };
 }
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-/** The summary table: property, runs, verdict, time, rule IDs (skip reasons are printed below it). */
-export function formatSummary(results: readonly PropertyResult[]): string {
-  // the rule IDs go last: one property checks up to 11 rules
-  const header = ['property', 'runs', 'verdict', 'time', 'rules'];
-  const rows = results.map((r) => [r.property, String(r.runs), r.verdict === 'failed' ? `FAILED ${r.counterexample?.rule ?? ''}`.trimEnd() : r.verdict, seconds(r.ms), r.rules.join(',')]);
+/** The width the summary table keeps within (a 100-column terminal or CI log). */
+export const TABLE_WIDTH = 100;
+
+/** As many of `rules` as fit in `width` characters, then `+N more` (the full list is in --json). */
+export function abbreviateRules(rules: readonly string[], width: number): string {
+  const all = rules.join(',');
+  if (all.length <= width) return all;
+  for (let n = rules.length - 1; n >= 1; n--) {
+    const text = `${rules.slice(0, n).join(',')} +${rules.length - n} more`;
+    if (text.length <= width) return text;
+  }
+  return `${rules.length} rules`;
+}
+
+/**
+ * The summary table: property, runs, verdict, wall time, rule IDs, within TABLE_WIDTH columns (the
+ * rules abbreviated when they would not fit). A skipped property shows no runs: none reached a
+ * verdict; its reason is printed below the table. `asked` (the rule IDs --only named) come first
+ * in a failure's verdict.
+ */
+export function formatSummary(results: readonly PropertyResult[], asked: readonly string[] = []): string {
+  const header = ['property', 'runs', 'verdict', 'wall time', 'rules'];
+  const rows = results.map((r) => [r.property, r.verdict === 'skipped' ? '-' : String(r.runs), verdictText(r, asked), seconds(r.ms), r.rules.join(',')]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const before = widths.slice(0, 4).reduce((a, b) => a + b + 2, 0);
+  const rulesWidth = Math.max(header[4]!.length, TABLE_WIDTH - before);
+  for (const [k, row] of rows.entries()) row[4] = abbreviateRules(results[k]!.rules, rulesWidth);
+  widths[4] = Math.max(header[4]!.length, ...rows.map((r) => r[4]!.length));
   const right = new Set([1, 3]);
   const fmt = (cells: string[]) => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n');
 }
 
-/** A progress display: on a terminal one line rewritten in place, otherwise one line per finished property. */
-function progress(out: NodeJS.WriteStream) {
-  const tty = out.isTTY === true;
+/** A stream as the progress display sees it: whether it is a terminal, and how to write to it. */
+export type ProgressStream = Pick<NodeJS.WriteStream, 'write'> & { readonly isTTY?: boolean };
+
+/**
+ * Whether progress may redraw its line in place: only on a terminal that understands cursor
+ * control (not TERM=dumb). hvspec prints no colour anywhere, so NO_COLOR has nothing to turn off.
+ */
+export function redrawsInPlace(out: ProgressStream, env: NodeJS.ProcessEnv = process.env): boolean {
+  return out.isTTY === true && env.TERM !== 'dumb';
+}
+
+/**
+ * A progress display: on a terminal one line rewritten in place, otherwise (a pipe, a CI log) one
+ * line per finished property. The finished line shows the result's wall time (`ms`), the same
+ * number as the table; a skipped property shows `skipped` and why instead of a run count.
+ */
+export function progress(out: ProgressStream, env: NodeJS.ProcessEnv = process.env, asked: readonly string[] = []) {
+  const tty = redrawsInPlace(out, env);
   let started = 0;
   let total = 0;
   let name = '';
-  const line = (done: number, verdict?: string) => `  ${name.padEnd(18)} ${String(done).padStart(4)}/${total} runs  ${seconds(performance.now() - started).padStart(7)}${verdict ? `  ${verdict}` : ''}`;
+  const runs = (done: number) => `${String(done).padStart(4)}/${total} runs`;
+  const line = (count: string, ms: number, verdict?: string) => `  ${name.padEnd(18)} ${count}  ${seconds(ms).padStart(7)}${verdict ? `  ${verdict}` : ''}`;
   return {
-    onStart: (property: PropertyName, runs: number) => {
+    onStart: (property: PropertyName, planned: number) => {
       name = property;
-      total = runs;
+      total = planned;
       started = performance.now();
-      if (tty) out.write(`\r\x1b[K${line(0)}`);
+      if (tty) out.write(`\r\x1b[K${line(runs(0), 0)}`);
     },
     onProgress: (_: PropertyName, done: number) => {
-      if (tty) out.write(`\r\x1b[K${line(done)}`);
+      if (tty) out.write(`\r\x1b[K${line(runs(done), performance.now() - started)}`);
     },
     onResult: (r: PropertyResult) => {
-      const verdict = r.verdict === 'failed' ? `FAILED (${r.counterexample?.rule ?? r.reason})` : r.verdict === 'skipped' ? `skipped` : 'passed';
-      out.write(`${tty ? '\r\x1b[K' : ''}${line(r.runs, verdict)}\n`);
+      const verdict = r.verdict === 'failed' ? `${verdictText(r, asked)}${r.counterexample ? '' : ` (${r.reason})`}` : r.verdict === 'skipped' ? `skipped: ${r.reason ?? 'no reason given'}` : 'passed';
+      const count = r.verdict === 'skipped' ? 'skipped'.padStart(runs(0).length) : runs(r.runs);
+      out.write(`${tty ? '\r\x1b[K' : ''}${line(count, r.ms, r.verdict === 'skipped' ? verdict.replace(/^skipped: /, 'why: ') : verdict)}\n`);
     },
   };
 }
@@ -188,14 +261,14 @@ function write(option: string, path: string, text: string): void {
 }
 
 /** Runs the suite as requested, prints progress, summary and failures, writes the reports; returns the exit code. */
-export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = process.stdout): number {
+export function runAndReport(request: SuiteRequest, out: ProgressStream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
   const { settings } = request;
   const count = settings.only?.length ?? PROPERTIES.length;
   out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} propert${count === 1 ? 'y' : 'ies'}, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}\n`);
-  const run = runLimitedSuite(settings, progress(out));
+  const run = runLimitedSuite(settings, progress(out, env, request.askedRules));
   // every report shows the replay command with the options the token does not carry
   const result: SuiteResult = { ...run, properties: run.properties.map((p) => (p.counterexample ? { ...p, report: formatCounterexample(p.counterexample, request.replayArgs) } : p)) };
-  out.write(`\n${formatSummary(result.properties)}\n`);
+  out.write(`\n${formatSummary(result.properties, request.askedRules)}\n`);
   const failed = result.properties.filter((p) => p.verdict === 'failed');
   for (const f of failed) out.write(`\n${f.property} FAILED\n${f.report ?? f.reason ?? ''}\n`);
   const skipped = result.properties.filter((p) => p.verdict === 'skipped');
@@ -204,10 +277,20 @@ export function runAndReport(request: SuiteRequest, out: NodeJS.WriteStream = pr
   const held = result.properties.filter((p) => p.verdict === 'passed').length;
   out.write(`\ncoverage (generated cases that reached each state): ${Object.entries(result.coverage).map(([state, n]) => `${state} ${n}`).join(', ')}\n`);
   for (const u of result.uncovered) out.write(`coverage FAILED: ${u.property} claims to reach "${u.state}", and none of its generated cases did\n`);
-  const ok = suitePassed(result);
-  out.write(`\n${ok ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped${result.uncovered.length > 0 ? `, ${result.uncovered.length} claimed state${result.uncovered.length === 1 ? '' : 's'} never reached` : ''}\n`);
-  if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings, request.replayArgs));
-  if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result, request.replayArgs));
+  const required = requirements(request.required, result.properties, PROPERTIES);
+  for (const q of required) out.write(q.reason === undefined ? `required ${q.rule}: checked by ${q.checkedBy.join(', ')}\n` : `required ${q.rule} FAILED: not checked: ${q.reason}\n`);
+  const unmet = required.filter((q) => q.reason !== undefined).length;
+  if (request.failOnSkip && skipped.length > 0) out.write(`--fail-on-skip: ${skipped.map((s) => s.property).join(', ')} skipped\n`);
+  const context: ReportContext = { replayArgs: request.replayArgs, askedRules: request.askedRules, requirements: required, failOnSkip: request.failOnSkip };
+  const ok = runPassed(result, context);
+  const notes = [
+    ...(result.uncovered.length > 0 ? [`${result.uncovered.length} claimed state${result.uncovered.length === 1 ? '' : 's'} never reached`] : []),
+    ...(unmet > 0 ? [`${unmet} required rule${unmet === 1 ? '' : 's'} not checked`] : []),
+    ...(request.failOnSkip && skipped.length > 0 ? ['--fail-on-skip'] : []),
+  ];
+  out.write(`\n${ok ? 'OK' : 'FAILED'}: ${held} held, ${failed.length} failed, ${skipped.length} skipped${notes.map((n) => `, ${n}`).join('')}\n`);
+  if (request.reports.json) write('--json', request.reports.json, formatJsonReport(result, request.reportSettings, context));
+  if (request.reports.junit) write('--junit', request.reports.junit, formatJunitReport(result, context));
   if (request.reports.html) {
     const { spec, maps, note } = htmlMaps(settings);
     write('--html', request.reports.html, renderHtmlReport({

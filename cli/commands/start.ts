@@ -27,7 +27,8 @@ const HELP = `usage: hvspec start [options]    (npm start)
 The main job: boots the bundled hypervisor (hypervisor/build/hypervisor.elf) and runs
 the whole property suite with the default budget. Exit 0 when every property holds and
 every state a property claims to reach was reached, 1 when one fails (its counterexample
-and replay command are printed) or a claimed state was never reached.
+and replay command are printed), a claimed state was never reached, or a --require'd
+rule was not checked.
 Check your own image with 'hvspec check --image FILE'.
 
 ${formatOptions(SUITE_OPTIONS)}`;

@@ -102,6 +102,7 @@ export class CliBootCache extends BootCache {
 export interface SuiteCallbacks {
   readonly onStart?: (property: PropertyName, total: number) => void;
   readonly onProgress?: (property: PropertyName, done: number, total: number) => void;
+  /** `result.ms` is the wall time since onStart, the one time the progress line and the table show. */
   readonly onResult?: (result: PropertyResult) => void;
 }
 
@@ -147,6 +148,9 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
   let budgetSpent = false;
   for (const definition of PROPERTIES) {
     if (settings.only && !settings.only.includes(definition.name)) continue;
+    // one clock for the progress line and the table: wall time from here to onResult, sampling
+    // for --harts/--mem and shrinking included (runProperty's own ms leaves shrinking out)
+    const wallStart = performance.now();
     callbacks.onStart?.(definition.name, settings.runs ?? plannedRuns(definition, options.scale));
     let result: PropertyResult;
     const elapsed = performance.now() - started;
@@ -160,6 +164,7 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
       else result = withinBudget(settings.timeBudgetMs - elapsed, settings.runs ?? plannedRuns(definition, scale), () => runProperty(restricted, cache, { ...options, scale }));
     }
     if (result.interrupted === true) budgetSpent = true;
+    result = { ...result, ms: performance.now() - wallStart };
     results.push(result);
     callbacks.onResult?.(result);
   }

@@ -3,6 +3,7 @@
  * cli/reports/README.md. Only additions keep the version; any change of meaning bumps it.
  */
 import { counterexampleSize, encodeToken, formatPlatformSpec, replayCommandLine, suitePassed, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { citedRules, type Requirement } from './verdict.js';
 
 export const JSON_SCHEMA = 'hvspec-report/1';
 
@@ -25,17 +26,43 @@ export interface JsonProperty {
   readonly runs: number;
   readonly seed: number;
   readonly ms: number;
+  /** The rules the counterexample cites, the ones `--only` named first ([] unless failed). */
+  readonly violated: readonly string[];
   readonly counterexample: JsonCounterexample | null;
+}
+
+export interface JsonRequirement {
+  readonly rule: string;
+  readonly checked: boolean;
+  readonly checkedBy: readonly string[];
+  readonly reason: string | null;
 }
 
 export interface JsonReport {
   readonly schema: typeof JSON_SCHEMA;
   readonly image: { readonly path: string; readonly sha256: string };
-  readonly settings: { readonly seed: number; readonly scale: number; readonly runs: number | null; readonly timeBudgetMs: number | null; readonly harts: string | null; readonly mem: string | null; readonly firmware: string; readonly only: readonly string[] | null };
+  readonly settings: { readonly seed: number; readonly scale: number; readonly runs: number | null; readonly timeBudgetMs: number | null; readonly harts: string | null; readonly mem: string | null; readonly firmware: string; readonly only: readonly string[] | null; readonly require?: readonly string[] | null; readonly failOnSkip?: boolean };
   readonly summary: { readonly verdict: 'passed' | 'failed'; readonly properties: number; readonly passed: number; readonly failed: number; readonly skipped: number; readonly ms: number };
   readonly properties: readonly JsonProperty[];
   readonly coverage: Readonly<Record<string, number>>;
   readonly uncovered: readonly { readonly state: string; readonly property: string }[];
+  /** One per `--require`d rule ([] without --require). */
+  readonly requirements: readonly JsonRequirement[];
+}
+
+/** What the report says beyond the suite result: the replay options, the rules --only named, --require's outcome. */
+export interface ReportContext {
+  readonly replayArgs?: readonly string[];
+  /** Rule IDs `--only` named (property names are not rules). */
+  readonly askedRules?: readonly string[];
+  readonly requirements?: readonly Requirement[];
+  /** `--fail-on-skip`: a skipped property fails the run. */
+  readonly failOnSkip?: boolean;
+}
+
+/** The run's verdict: a failure, a claimed state never reached, a required rule not checked, or (--fail-on-skip) a skip fails it. */
+export function runPassed(result: Pick<SuiteResult, 'properties' | 'uncovered'>, context: ReportContext = {}): boolean {
+  return suitePassed(result) && (context.requirements ?? []).every((r) => r.reason === undefined) && !(context.failOnSkip === true && result.properties.some((p) => p.verdict === 'skipped'));
 }
 
 export type ReportSettings = JsonReport['settings'];
@@ -45,7 +72,7 @@ export function replayCommand(result: PropertyResult, replayArgs: readonly strin
   return result.counterexample ? replayCommandLine(result.counterexample.replay, replayArgs) : undefined;
 }
 
-function jsonProperty(r: PropertyResult, replayArgs: readonly string[]): JsonProperty {
+function jsonProperty(r: PropertyResult, replayArgs: readonly string[], askedRules: readonly string[]): JsonProperty {
   const c = r.counterexample;
   return {
     name: r.property,
@@ -55,6 +82,7 @@ function jsonProperty(r: PropertyResult, replayArgs: readonly string[]): JsonPro
     runs: r.runs,
     seed: r.seed,
     ms: Math.round(r.ms),
+    violated: citedRules(r, askedRules),
     counterexample: c === undefined ? null : {
       rule: c.rule,
       message: c.message,
@@ -68,28 +96,30 @@ function jsonProperty(r: PropertyResult, replayArgs: readonly string[]): JsonPro
   };
 }
 
-export function jsonReport(result: SuiteResult, settings: ReportSettings, replayArgs: readonly string[] = []): JsonReport {
+export function jsonReport(result: SuiteResult, settings: ReportSettings, context: ReportContext = {}): JsonReport {
+  const replayArgs = context.replayArgs ?? [];
   const count = (v: PropertyResult['verdict']) => result.properties.filter((p) => p.verdict === v).length;
   return {
     schema: JSON_SCHEMA,
     image: { path: result.image.name, sha256: result.image.digest },
     settings,
     summary: {
-      verdict: suitePassed(result) ? 'passed' : 'failed',
+      verdict: runPassed(result, context) ? 'passed' : 'failed',
       properties: result.properties.length,
       passed: count('passed'),
       failed: count('failed'),
       skipped: count('skipped'),
       ms: Math.round(result.properties.reduce((t, p) => t + p.ms, 0)),
     },
-    properties: result.properties.map((r) => jsonProperty(r, replayArgs)),
+    properties: result.properties.map((r) => jsonProperty(r, replayArgs, context.askedRules ?? [])),
     coverage: { ...result.coverage },
     uncovered: result.uncovered.map((u) => ({ state: u.state, property: u.property })),
+    requirements: (context.requirements ?? []).map((q) => ({ rule: q.rule, checked: q.reason === undefined, checkedBy: [...q.checkedBy], reason: q.reason ?? null })),
   };
 }
 
-export function formatJsonReport(result: SuiteResult, settings: ReportSettings, replayArgs: readonly string[] = []): string {
-  return `${JSON.stringify(jsonReport(result, settings, replayArgs), null, 2)}\n`;
+export function formatJsonReport(result: SuiteResult, settings: ReportSettings, context: ReportContext = {}): string {
+  return `${JSON.stringify(jsonReport(result, settings, context), null, 2)}\n`;
 }
 
 /**
@@ -105,12 +135,13 @@ export function validateJsonReport(value: unknown): string[] {
   };
   const str = (v: unknown) => typeof v === 'string';
   const nat = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-  const keys = (o: Record<string, unknown>, path: string, allowed: string[]) => {
-    for (const k of Object.keys(o)) if (!allowed.includes(k)) problems.push(`${path}.${k}: unknown field`);
+  // `optional`: fields added within hvspec-report/1, absent from reports written before them
+  const keys = (o: Record<string, unknown>, path: string, allowed: string[], optional: string[] = []) => {
+    for (const k of Object.keys(o)) if (!allowed.includes(k) && !optional.includes(k)) problems.push(`${path}.${k}: unknown field`);
     for (const k of allowed) if (!(k in o)) problems.push(`${path}.${k}: missing`);
   };
   if (!isObject(value)) return ['$: must be an object'];
-  keys(value, '$', ['schema', 'image', 'settings', 'summary', 'properties', 'coverage', 'uncovered']);
+  keys(value, '$', ['schema', 'image', 'settings', 'summary', 'properties', 'coverage', 'uncovered'], ['requirements']);
   expect(value.schema === JSON_SCHEMA, '$.schema', `"${JSON_SCHEMA}"`);
   if (isObject(value.image)) {
     keys(value.image, '$.image', ['path', 'sha256']);
@@ -119,7 +150,9 @@ export function validateJsonReport(value: unknown): string[] {
   } else expect(false, '$.image', 'an object');
   if (isObject(value.settings)) {
     const s = value.settings;
-    keys(s, '$.settings', ['seed', 'scale', 'runs', 'timeBudgetMs', 'harts', 'mem', 'firmware', 'only']);
+    keys(s, '$.settings', ['seed', 'scale', 'runs', 'timeBudgetMs', 'harts', 'mem', 'firmware', 'only'], ['require', 'failOnSkip']);
+    expect(s.require === undefined || s.require === null || (Array.isArray(s.require) && s.require.every(str)), '$.settings.require', 'null or an array of rule IDs');
+    expect(s.failOnSkip === undefined || typeof s.failOnSkip === 'boolean', '$.settings.failOnSkip', 'a boolean');
     for (const k of ['runs', 'timeBudgetMs']) expect(s[k] === null || (nat(s[k]) && (s[k] as number) > 0), `$.settings.${k}`, 'a positive whole number or null');
     expect(nat(s.seed), '$.settings.seed', 'a whole number');
     expect(typeof s.scale === 'number' && s.scale > 0, '$.settings.scale', 'a positive number');
@@ -131,7 +164,8 @@ export function validateJsonReport(value: unknown): string[] {
   props.forEach((p: unknown, i) => {
     const path = `$.properties[${i}]`;
     if (!isObject(p)) return expect(false, path, 'an object');
-    keys(p, path, ['name', 'rules', 'verdict', 'reason', 'runs', 'seed', 'ms', 'counterexample']);
+    keys(p, path, ['name', 'rules', 'verdict', 'reason', 'runs', 'seed', 'ms', 'counterexample'], ['violated']);
+    expect(p.violated === undefined || (Array.isArray(p.violated) && p.violated.every(str) && (p.verdict === 'failed' || p.violated.length === 0)), `${path}.violated`, 'an array of rule IDs, empty unless failed');
     expect(str(p.name), `${path}.name`, 'a string');
     expect(Array.isArray(p.rules) && p.rules.length > 0 && p.rules.every((r) => str(r) && /^[A-Z]+(-[A-Z]+)+$/.test(r as string)), `${path}.rules`, 'a non-empty array of rule IDs');
     expect(['passed', 'failed', 'skipped'].includes(p.verdict as string), `${path}.verdict`, '"passed", "failed" or "skipped"');
@@ -162,9 +196,15 @@ export function validateJsonReport(value: unknown): string[] {
     expect(s.properties === props.length, '$.summary.properties', `the number of properties (${props.length})`);
     for (const v of ['passed', 'failed', 'skipped']) expect(s[v] === count(v), `$.summary.${v}`, `the number of ${v} properties (${count(v)})`);
     const uncovered = Array.isArray(value.uncovered) ? value.uncovered.length : 0;
-    expect(s.verdict === (count('failed') > 0 || uncovered > 0 ? 'failed' : 'passed'), '$.summary.verdict', '"failed" exactly when a property failed or a claimed state was never reached');
+    const unmet = Array.isArray(value.requirements) ? value.requirements.filter((q: unknown) => isObject(q) && q.checked === false).length : 0;
+    const skipFails = isObject(value.settings) && value.settings.failOnSkip === true && count('skipped') > 0;
+    expect(s.verdict === (count('failed') > 0 || uncovered > 0 || unmet > 0 || skipFails ? 'failed' : 'passed'), '$.summary.verdict', '"failed" exactly when a property failed, a claimed state was never reached, a required rule was not checked, or (failOnSkip) a property was skipped');
   } else expect(false, '$.summary', 'an object');
   expect(isObject(value.coverage) && Object.values(value.coverage).every(nat), '$.coverage', 'an object of whole numbers');
   expect(Array.isArray(value.uncovered) && value.uncovered.every((u: unknown) => isObject(u) && str(u.state) && str(u.property)), '$.uncovered', 'an array of { state, property }');
+  if (value.requirements !== undefined) {
+    const ok = Array.isArray(value.requirements) && value.requirements.every((q: unknown) => isObject(q) && str(q.rule) && typeof q.checked === 'boolean' && Array.isArray(q.checkedBy) && q.checkedBy.every(str) && (q.checked ? q.reason === null && q.checkedBy.length > 0 : str(q.reason)));
+    expect(ok, '$.requirements', 'an array of { rule, checked, checkedBy, reason } (reason a string exactly when not checked)');
+  }
   return problems;
 }

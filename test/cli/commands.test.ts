@@ -89,6 +89,49 @@ describe('hvspec check', () => {
     expect(io.out()).toContain('OK: 1 held, 0 failed, 1 skipped');
   });
 
+  it('--require exits 1 naming each required rule no property checked, and why; --fail-on-skip fails a skip', async () => {
+    const io = capture();
+    const json = join(dir, 'require.json');
+    const junit = join(dir, 'require.xml');
+    expect(await check(['--image', 'hypervisor/build/hypervisor-noconsole.elf', '--only', 'stack-overflow-sp,kmem-commands', '--runs', '2', '--require', 'stack-guard,KMEM-FREE-VERDICT,MAP-GLOBAL', '--json', json, '--junit', junit])).toBe(1);
+    const out = io.out();
+    expect(out).toMatch(/^required STACK-GUARD: checked by stack-overflow-sp$/m);
+    expect(out).toMatch(/^required KMEM-FREE-VERDICT FAILED: not checked: kmem-commands was skipped: hypervisor\/build\/hypervisor-noconsole\.elf has no hvspec console/m);
+    expect(out).toMatch(/^required MAP-GLOBAL FAILED: not checked: the property checking it \(boot\) did not run: --only left it out$/m);
+    expect(out).toContain('FAILED: 1 held, 0 failed, 1 skipped, 2 required rules not checked');
+    // the skipped property shows no run count in the table or the progress line, and says why in the progress line
+    expect(out).toMatch(/^kmem-commands\s+-\s+skipped\s+[\d.]+ s\s+/m);
+    expect(out).toMatch(/^ {2}kmem-commands\s+skipped\s+[\d.]+ s {2}why: .*has no hvspec console/m);
+    const report = readJson(json);
+    expect(validateJsonReport(report)).toEqual([]);
+    expect(report.summary.verdict).toBe('failed');
+    expect(report.settings).toMatchObject({ require: ['STACK-GUARD', 'KMEM-FREE-VERDICT', 'MAP-GLOBAL'], failOnSkip: false });
+    expect(report.requirements.map((q) => [q.rule, q.checked, q.checkedBy])).toEqual([['STACK-GUARD', true, ['stack-overflow-sp']], ['KMEM-FREE-VERDICT', false, []], ['MAP-GLOBAL', false, []]]);
+    const xml = readFileSync(junit, 'utf8');
+    expect(junitProblems(xml)).toEqual([]);
+    expect(xml).toMatch(/<testcase classname="hvspec.require" name="require MAP-GLOBAL"[^>]*>\s*<failure message="MAP-GLOBAL: required, and not checked: /);
+
+    vi.restoreAllMocks();
+    const io2 = capture();
+    expect(await check(['--image', 'hypervisor/build/hypervisor-noconsole.elf', '--only', 'stack-overflow-sp,kmem-commands', '--runs', '1', '--require', 'STACK-GUARD'])).toBe(0);
+    expect(await check(['--image', 'hypervisor/build/hypervisor-noconsole.elf', '--only', 'stack-overflow-sp,kmem-commands', '--runs', '1', '--fail-on-skip'])).toBe(1);
+    expect(io2.out()).toContain('--fail-on-skip: kmem-commands skipped');
+  });
+
+  it('--only RULE names that rule in the verdict column when a failure cites it after another', async () => {
+    const io = capture();
+    const json = join(dir, 'only-rule.json');
+    expect(await check(['--image', mutant('no-guard-page'), '--only', 'STACK-GUARD', '--runs', '2', '--json', json])).toBe(1);
+    const boot = readJson(json).properties.find((p) => p.name === 'boot')!;
+    expect(boot.verdict).toBe('failed');
+    const cited = [boot.counterexample!.rule, ...boot.counterexample!.also.map((a) => a.rule)];
+    expect(cited).toContain('STACK-GUARD');
+    expect(boot.violated![0]).toBe('STACK-GUARD');
+    const main = boot.counterexample!.rule;
+    const column = main === 'STACK-GUARD' ? 'FAILED STACK-GUARD' : `FAILED STACK-GUARD,${main}`;
+    expect(io.out()).toMatch(new RegExp(`^boot\\s+\\d+\\s+${column}(?: \\+\\d+)?\\s+[\\d.]+ s`, 'm'));
+  });
+
   it('reports a property as skipped, never passed, when no platform it generates fits --harts', async () => {
     const io = capture();
     const json = join(dir, 'skip.json');
@@ -215,7 +258,17 @@ describe('hvspec check', () => {
       expect(text).toMatch(/stack-overflow-sp\s+2\/2 runs\s+[\d.]+ s {2}passed\n/);
       if (isTTY) expect(written.filter((w) => w.startsWith('\r\x1b[K')).length).toBeGreaterThanOrEqual(3);
       else expect(text).not.toContain('\r');
+      // the progress line's time and the table's are one measurement (wall time)
+      const progressTime = /stack-overflow-sp\s+2\/2 runs\s+([\d.]+ s)/.exec(text)![1];
+      const tableTime = /^stack-overflow-sp\s+2\s+passed\s+([\d.]+ s)/m.exec(text)![1];
+      expect(tableTime).toBe(progressTime);
+      expect(text).toMatch(/^property\s+runs\s+verdict\s+wall time\s+rules$/m);
     }
+    // a terminal that cannot move the cursor gets the piped form
+    const written: string[] = [];
+    const dumb = { isTTY: true, write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream;
+    expect(runAndReport(request, dumb, { TERM: 'dumb' })).toBe(0);
+    expect(written.join('')).not.toContain('\r');
   });
 
   it.each([
@@ -235,6 +288,9 @@ describe('hvspec check', () => {
     [['--image', HYPERVISOR, '--runs', '0'], /--runs must be an integer from 1/],
     [['--image', HYPERVISOR, '--time-budget', 'soon'], /--time-budget must be a positive duration/],
     [['--image', HYPERVISOR, '--only', 'MAP-NOPE'], /--only: 'MAP-NOPE' is neither a rule ID/],
+    [['--image', HYPERVISOR, '--require', 'MAP-NOPE'], /--require: 'MAP-NOPE' is not a rule ID \(MAP-DISJOINT, /],
+    [['--image', HYPERVISOR, '--require', 'boot'], /--require: 'boot' is not a rule ID/],
+    [['--image', HYPERVISOR, '--require', ','], /--require needs at least one rule ID/],
     [['--image', HYPERVISOR, '--firmware', 'package.json'], /--firmware package.json: not an ELF file .*expected an OpenSBI fw_dynamic.elf/],
     [['--image', HYPERVISOR, '--firmware', 'nowhere.elf'], /--firmware 'nowhere.elf': no such file/],
     [['--image', HYPERVISOR, '--json', 'no/such/dir/r.json'], /--json 'no\/such\/dir\/r.json': folder 'no\/such\/dir' does not exist/],

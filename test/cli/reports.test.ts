@@ -4,7 +4,9 @@
  * escapes what it carries; the option helpers parse ranges and durations and name bad values.
  */
 import { describe, expect, it } from 'vitest';
+import { abbreviateRules, formatSummary, progress, TABLE_WIDTH } from '../../cli/commands/check.js';
 import { BoundedTrapLog } from '../../cli/commands/suite-run.js';
+import { requirements, verdictText } from '../../cli/reports/verdict.js';
 import { durationOption, rangeOption } from '../../cli/options.js';
 import { formatJsonReport, jsonReport, validateJsonReport } from '../../cli/reports/json.js';
 import { formatJunitReport, xmlEscape } from '../../cli/reports/junit.js';
@@ -31,6 +33,118 @@ const suite: SuiteResult = {
   uncovered: [],
 };
 const settings = { seed: 7, scale: 1, runs: 3, timeBudgetMs: null, harts: null, mem: '16M-64M', firmware: 'builtin', only: null };
+const BOOT_RULES = ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL'] as const;
+
+describe('the summary table', () => {
+  const wide: PropertyResult[] = [{ ...results[0]!, property: 'boot', rules: [...BOOT_RULES] }, ...results.slice(1)];
+
+  it('fits 100 columns, abbreviating a long rule list with +N more', () => {
+    const table = formatSummary(wide);
+    for (const line of table.split('\n')) expect(line.length).toBeLessThanOrEqual(TABLE_WIDTH);
+    expect(table).toMatch(/^boot\s+3\s+FAILED MAP-WX \+1\s+1\.2 s\s+MAP-DISJOINT,MAP-GLOBAL,\S+ \+\d+ more$/m);
+    expect(table).toMatch(/^stack-overflow\s+6\s+passed\s+0\.0 s\s+STACK-GUARD$/m);
+    expect(table.split('\n')[0]).toMatch(/^property\s+runs\s+verdict\s+wall time\s+rules$/);
+  });
+
+  it('shows no run count for a skipped property', () => {
+    expect(formatSummary(results)).toMatch(/^kmem-concurrent\s+-\s+skipped\s+0\.0 s\s+KMEM-CONCURRENT$/m);
+  });
+
+  it('abbreviates only what does not fit', () => {
+    expect(abbreviateRules(['A-B', 'C-D'], 7)).toBe('A-B,C-D');
+    expect(abbreviateRules(['A-B', 'C-D', 'E-F'], 11)).toBe('A-B,C-D,E-F');
+    const four = ['MAP-WX', 'MAP-AD', 'MAP-USER', 'MAP-GLOBAL'];
+    expect(abbreviateRules(four, 33)).toBe('MAP-WX,MAP-AD,MAP-USER,MAP-GLOBAL');
+    expect(abbreviateRules(four, 24)).toBe('MAP-WX,MAP-AD +2 more');
+    expect(abbreviateRules(four, 20)).toBe('MAP-WX +3 more');
+    expect(abbreviateRules(['A-B', 'C-D', 'E-F'], 3)).toBe('3 rules');
+  });
+
+  it('names the rule --only asked for in a failed verdict, before the rule the failure cites first', () => {
+    expect(verdictText(results[0]!)).toBe('FAILED MAP-WX +1');
+    expect(verdictText(results[0]!, ['MAP-EXACT'])).toBe('FAILED MAP-EXACT,MAP-WX');
+    expect(verdictText(results[0]!, ['MAP-WX'])).toBe('FAILED MAP-WX +1');
+    expect(formatSummary(results, ['MAP-EXACT'])).toMatch(/^boot\s+3\s+FAILED MAP-EXACT,MAP-WX\s/m);
+  });
+});
+
+describe('the progress display', () => {
+  const stream = (isTTY: boolean) => {
+    const written: string[] = [];
+    return { written, out: { isTTY, write: (s: string) => (written.push(s), true) } };
+  };
+  const drive = (isTTY: boolean, env: NodeJS.ProcessEnv = {}) => {
+    const { written, out } = stream(isTTY);
+    const p = progress(out as never, env);
+    p.onStart('stack-overflow', 6);
+    for (let i = 1; i <= 6; i++) p.onProgress('stack-overflow', i);
+    p.onResult(results[1]!);
+    p.onStart('kmem-concurrent', 2);
+    p.onProgress('kmem-concurrent', 1);
+    p.onResult(results[2]!);
+    return written;
+  };
+
+  it('redraws one line in place on a terminal', () => {
+    const written = drive(true);
+    // every start, progress and result redraws: 2 + 7 + 2
+    expect(written.filter((w) => w.startsWith('\r\x1b[K')).length).toBe(11);
+    expect(written.join('').split('\n').length).toBe(3);
+  });
+
+  it('prints one plain line per property when piped, or on TERM=dumb, ignoring NO_COLOR (there is no colour)', () => {
+    for (const written of [drive(false), drive(true, { TERM: 'dumb' }), drive(false, { NO_COLOR: '1' })]) {
+      expect(written).toHaveLength(2);
+      expect(written.join('')).not.toMatch(/[\r\x1b]/);
+      expect(written[0]).toMatch(/^ {2}stack-overflow\s+6\/6 runs\s+0\.0 s {2}passed\n$/);
+      expect(written[1]).toMatch(/^ {2}kmem-concurrent\s+skipped\s+0\.0 s {2}why: needs 2 harts <--harts 1>\n$/);
+    }
+  });
+});
+
+describe('--require', () => {
+  const definitions = [
+    { name: 'boot', rules: ['MAP-WX', 'MAP-EXACT'] },
+    { name: 'stack-overflow', rules: ['STACK-GUARD'] },
+    { name: 'kmem-concurrent', rules: ['KMEM-CONCURRENT'] },
+    { name: 'tlb-discipline', rules: ['TLB-DISCIPLINE'] },
+  ] as const;
+
+  it('counts a rule checked by a property that reached a verdict, failed included, and says why the others were not', () => {
+    expect(requirements(['MAP-EXACT', 'STACK-GUARD', 'KMEM-CONCURRENT', 'TLB-DISCIPLINE', 'MAP-GLOBAL'], results, definitions as never)).toEqual([
+      { rule: 'MAP-EXACT', checkedBy: ['boot'] },
+      { rule: 'STACK-GUARD', checkedBy: ['stack-overflow'] },
+      { rule: 'KMEM-CONCURRENT', checkedBy: [], reason: 'kmem-concurrent was skipped: needs 2 harts <--harts 1>' },
+      { rule: 'TLB-DISCIPLINE', checkedBy: [], reason: 'the property checking it (tlb-discipline) did not run: --only left it out' },
+      { rule: 'MAP-GLOBAL', checkedBy: [], reason: 'no property checks it' },
+    ]);
+  });
+
+  it('fails the JSON summary and adds a failing JUnit testcase for a rule not checked', () => {
+    const passing: SuiteResult = { ...suite, properties: results.slice(1) };
+    const unmet = requirements(['KMEM-CONCURRENT'], passing.properties, definitions as never);
+    const report = JSON.parse(formatJsonReport(passing, { ...settings, require: ['KMEM-CONCURRENT'], failOnSkip: false }, { requirements: unmet }));
+    expect(validateJsonReport(report)).toEqual([]);
+    expect([report.summary.verdict, report.requirements]).toEqual(['failed', [{ rule: 'KMEM-CONCURRENT', checked: false, checkedBy: [], reason: 'kmem-concurrent was skipped: needs 2 harts <--harts 1>' }]]);
+    report.summary.verdict = 'passed';
+    expect(validateJsonReport(report).join('\n')).toMatch(/\$\.summary\.verdict: must be "failed" exactly when .*a required rule was not checked/);
+    expect(JSON.parse(formatJsonReport(passing, settings)).summary.verdict).toBe('passed');
+    expect(JSON.parse(formatJsonReport(passing, { ...settings, failOnSkip: true }, { failOnSkip: true })).summary.verdict).toBe('failed');
+    const xml = formatJunitReport(passing, { requirements: unmet });
+    expect(junitProblems(xml)).toEqual([]);
+    expect(xml).toMatch(/<testsuites name="hvspec" tests="3" failures="1" /);
+    expect(xml).toContain('<failure message="KMEM-CONCURRENT: required, and not checked: kmem-concurrent was skipped: needs 2 harts &lt;--harts 1&gt;" type="KMEM-CONCURRENT">');
+  });
+
+  it('lists the cited rules with the asked-for ones first in the JSON, and in the JUnit failure message', () => {
+    const report = JSON.parse(formatJsonReport(suite, settings, { askedRules: ['MAP-EXACT'] }));
+    expect(report.properties.map((p: { violated: string[] }) => p.violated)).toEqual([['MAP-EXACT', 'MAP-WX'], [], []]);
+    const xml = formatJunitReport(suite, { askedRules: ['MAP-EXACT'] });
+    expect(junitProblems(xml)).toEqual([]);
+    expect(xml).toContain('<failure message="MAP-EXACT: hart 0: expected r-x" type="MAP-EXACT">');
+    expect(formatJunitReport(suite)).toContain('type="MAP-WX"');
+  });
+});
 
 describe('the JSON report', () => {
   it('carries every property with verdict, rules, runs, seed, timing and the counterexample with its replay token', () => {
@@ -51,7 +165,7 @@ describe('the JSON report', () => {
     expect(validateJsonReport(report)).toEqual([]);
     expect([report.summary.verdict, report.uncovered]).toEqual(['failed', [{ state: 'stack within one frame of the guard', property: 'stack-overflow' }]]);
     report.summary.verdict = 'passed';
-    expect(validateJsonReport(report).join('\n')).toMatch(/\$\.summary\.verdict: must be "failed" exactly when a property failed or a claimed state was never reached/);
+    expect(validateJsonReport(report).join('\n')).toMatch(/\$\.summary\.verdict: must be "failed" exactly when a property failed, a claimed state was never reached/);
   });
 
   it.each([
