@@ -9,7 +9,7 @@ import { checkProgram } from './arbitraries/program.js';
 import type { CoverageState } from './harness/hypervisor.js';
 import type { HypervisorImage } from './harness/image.js';
 import { bootProperty } from './property/boot.js';
-import { GiB, type Case, type CaseOutcome, type PropertyDefinition, type PropertyResult, type SuiteOptions } from './property/definition.js';
+import { DEFAULT_SEED, GiB, type Case, type CaseOutcome, type PropertyDefinition, type PropertyResult, type SuiteOptions } from './property/definition.js';
 import { kmemCommandsProperty } from './property/kmem-commands.js';
 import { kmemConcurrentProperty } from './property/kmem-concurrent.js';
 import { stackOverflowSpProperty } from './property/stack-overflow-sp.js';
@@ -58,13 +58,28 @@ export function suitePassed(result: Pick<SuiteResult, 'properties' | 'uncovered'
   return result.properties.every((p) => p.verdict !== 'failed') && result.uncovered.length === 0;
 }
 
+/**
+ * runProperty, and should the suite itself throw (an observation it cannot make of this image, a bug
+ * of its own), a failed result that says so instead of a crash, so the run still ends with its
+ * summary and reports.
+ */
+function runPropertyOrReport(definition: PropertyDefinition, cache: BootCache, options: SuiteOptions): PropertyResult {
+  const started = performance.now();
+  try {
+    return runProperty(definition, cache, options);
+  } catch (e) {
+    const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: 0, seed: options.seed ?? DEFAULT_SEED, ms: performance.now() - started, reason: `the suite stopped with an error of its own, not a verdict on the image (please report it): ${error}` };
+  }
+}
+
 /** Runs the suite (every property, or `only`), in PROPERTIES order. */
 export function runSuite(options: SuiteOptions): SuiteResult {
   const cache = new BootCache(options.image);
   const results: PropertyResult[] = [];
   for (const definition of PROPERTIES) {
     if (options.only && !options.only.includes(definition.name)) continue;
-    const result = runProperty(definition, cache, options);
+    const result = runPropertyOrReport(definition, cache, options);
     results.push(result);
     options.onResult?.(result);
     if (options.failFast && result.verdict === 'failed') break;

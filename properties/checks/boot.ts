@@ -7,7 +7,7 @@
 import { allViolations, initKmem, type BootTrap, type Observation, type Violation } from '../../model/index.js';
 import { PRV_S } from '../../emulator/hart/causes.js';
 import type { BootedHypervisor, ObservedTrap } from '../harness/hypervisor.js';
-import { readAllHartTables, readKmem } from '../observe/memory.js';
+import { readTranslatingHartTables, readKmem } from '../observe/memory.js';
 
 /** A trap as BOOT-COMPLETES reads it. */
 export function bootTrap(t: ObservedTrap): BootTrap {
@@ -19,7 +19,7 @@ export function observeBoot(booted: BootedHypervisor): Observation {
   const { machine, image, platform } = booted;
   return {
     platform,
-    harts: readAllHartTables(machine),
+    harts: readTranslatingHartTables(machine),
     ...(booted.earlyTable ? { earlyTable: booted.earlyTable.table } : {}),
     kmem: readKmem(machine, image.elf, platform),
     history: booted.shadow.events,
@@ -57,7 +57,7 @@ export function bootViolations(booted: BootedHypervisor): Violation[] {
  * bug in the model's flatten or the emulator, not in the hypervisor), or undefined.
  */
 export function mmuDisagreement(booted: BootedHypervisor): string | undefined {
-  for (const { hart, table } of readAllHartTables(booted.machine)) {
+  for (const { hart, table } of readTranslatingHartTables(booted.machine)) {
     if (booted.machine.hart(hart).priv !== PRV_S) continue; // M-mode (firmware) does not translate
     for (const run of table.runs) {
       for (const va of [run.va, run.va + run.size / 2n, run.va + run.size - 8n]) {

@@ -41,6 +41,11 @@ export interface BootOptions {
   readonly strictTlb?: boolean;
   /** OpenSBI's fw_dynamic path (default Debian's). */
   readonly openSbiPath?: string;
+  /**
+   * Runs on the machine once the boot has ended, before the model platform is built and the after-boot
+   * snapshot taken (tests use it to put RAM in states no image of ours leaves, e.g. a corrupt allocator).
+   */
+  readonly atBootEnd?: (machine: VirtMachine) => void;
 }
 
 /** States the suite claims to reach (issue 6, "Coverage"); a run that never reaches one fails. */
@@ -115,6 +120,7 @@ export class BootedHypervisor {
   /** Per hart: the kalloc/kfree call in progress and how to drop its return hook. */
   #pending: ({ kind: 'alloc' | 'free'; sp: bigint; removeReturnHook: () => void } | undefined)[] = [];
   #consoleStart = 0;
+  readonly #atBootEnd: BootOptions['atBootEnd'];
 
   constructor(
     readonly image: HypervisorImage,
@@ -122,6 +128,7 @@ export class BootedHypervisor {
     options: BootOptions = {},
   ) {
     this.strictTlb = options.strictTlb ?? false;
+    this.#atBootEnd = options.atBootEnd;
     const firmware = spec.firmware === 'builtin' ? ('builtin' as const) : openSbiFirmware(options.openSbiPath);
     if (typeof firmware === 'object' && 'missing' in firmware) throw new Unsupported(firmware.missing);
     this.machine = new VirtMachine({
@@ -173,6 +180,7 @@ export class BootedHypervisor {
       );
     }
     machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
+    this.#atBootEnd?.(machine);
     this.platform = this.#observedPlatform();
     if (this.platform.ramSize > 1n << 30n) this.coverage.add('RAM above 1 GiB');
     if (this.bootHart !== undefined && this.bootHart !== 0) this.coverage.add('boot hart not 0');

@@ -23,13 +23,14 @@ import {
   VAS_CPU_STRUCT,
   freeVerdictsFollowOrder,
   type KmemState,
+  type ObservedKmem,
   type Platform,
   type RuleId,
 } from '../../model/index.js';
 import type { Failure } from '../report/counterexample.js';
 import type { ElfFile } from '../../emulator/elf.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { readFrameStates, readKmem, symbolVa } from '../observe/memory.js';
+import { ContradictsModel, readFrameStates, readKmem, symbolVa } from '../observe/memory.js';
 
 export interface KmemTestModel {
   readonly platform: Platform;
@@ -130,13 +131,29 @@ export function probeTargets(platform: Platform, elf: ElfFile): ProbeTarget[] {
   ];
 }
 
+/**
+ * The model allocator in the state the machine's allocator was observed in. When no model state
+ * gives that observation, throws ContradictsModel with KMEM-INTEGRITY's verdict on it (the rule the
+ * observation breaks), or, should the rule hold, with why the model has no such state.
+ */
+export function modelAllocator(platform: Platform, observed: ObservedKmem, inUse: readonly bigint[], when: string): KmemState {
+  try {
+    return kmemFromObserved(platform, observed);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const verdict = freeListIntact(platform, observed, inUse);
+    const why = verdict?.message ?? `no state of the model's allocator has this free list and these frame states (${e.message.replace(/^kmemFromObserved: /, '')})`;
+    throw new ContradictsModel({ rule: 'KMEM-INTEGRITY', message: `${when}: ${why}` });
+  }
+}
+
 /** The model continued from the machine right after boot. */
 export function initialModel(booted: BootedHypervisor): KmemTestModel {
   const { platform, machine, image } = booted;
   const observed = readKmem(machine, image.elf, platform);
   return {
     platform,
-    kmem: kmemFromObserved(platform, observed),
+    kmem: modelAllocator(platform, observed, booted.shadow.ownedFrames(), 'after boot, before the first command'),
     harts: Array.from({ length: platform.harts }, (_, h) => h),
     consoleHart: booted.bootHart ?? platform.bootHart,
     held: [],
@@ -163,7 +180,7 @@ export interface StepOptions {
 }
 
 /** The allocator's frame-state table now (KMEM-FREE-VERDICT replays a step's calls from it). */
-export function frameStatesNow(m: KmemTestModel, r: KmemReal): ArrayLike<number> | undefined {
+export function frameStatesNow(m: KmemTestModel, r: KmemReal): ArrayLike<number> {
   return readFrameStates(r.booted.machine, r.booted.image.elf, m.platform);
 }
 
@@ -242,7 +259,7 @@ export function step(m: KmemTestModel, r: KmemReal, line: string, judge: ReplyJu
 
 /** Re-reads the allocator into the model after a step whose free-list order the model does not fix (batches). */
 export function resyncModel(m: KmemTestModel, r: KmemReal): void {
-  m.kmem = kmemFromObserved(m.platform, readKmem(r.booted.machine, r.booted.image.elf, m.platform));
+  m.kmem = modelAllocator(m.platform, readKmem(r.booted.machine, r.booted.image.elf, m.platform), r.booted.shadow.ownedFrames(), `after "${r.transcript.filter((l) => l.startsWith('> ')).at(-1)?.slice(2) ?? '?'}"`);
 }
 
 export { formatRange, hex };

@@ -4,13 +4,21 @@ import type { Violation } from '../../model/index.js';
 import type { ConsoleCommand } from '../arbitraries/program.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import type { BootedFailure } from '../property/definition.js';
+import { ContradictsModel } from '../observe/memory.js';
 import { programCommands } from './commands.js';
 import { initialModel, StepFailure, type KmemReal, type KmemTestModel } from './model.js';
 
 /** Runs a KMEM program (model-based) on a booted machine; the first broken rule or reply, with the transcript. */
 export function runProgram(booted: BootedHypervisor, program: readonly ConsoleCommand[]): BootedFailure | Violation | undefined {
   const real: KmemReal = { booted, transcript: [] };
-  const model: KmemTestModel = initialModel(booted);
+  let model: KmemTestModel;
+  try {
+    model = initialModel(booted);
+  } catch (e) {
+    // the allocator the boot left is no state of the model: there is nothing to continue from
+    if (!(e instanceof ContradictsModel)) throw e;
+    return { ...e.violation, transcript: [] };
+  }
   booted.shadow.startHistory();
   // remember which command was running, so minimization can cut the program after it
   let running = -1;
@@ -25,6 +33,7 @@ export function runProgram(booted: BootedHypervisor, program: readonly ConsoleCo
   try {
     fc.modelRun(() => ({ model, real }), commands);
   } catch (e) {
+    if (e instanceof ContradictsModel) return { ...e.violation, transcript: real.transcript, failedAt: running };
     if (!(e instanceof StepFailure)) throw e;
     return { rule: e.violation.rule, message: e.violation.message, also: e.also, transcript: real.transcript, failedAt: running, ...(e.hart === undefined ? {} : { hart: e.hart }) };
   }

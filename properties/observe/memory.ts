@@ -17,6 +17,7 @@ import {
   type Platform,
   type Range,
   type ReadPhys,
+  type Violation,
 } from '../../model/index.js';
 
 /** The symbols the observations use (hypervisor/README.md "Symbols the property suite can read"). */
@@ -37,6 +38,18 @@ export const SYMBOL_PURPOSE: Readonly<Record<string, string>> = {
 export function missingSymbolsReason(image: string, property: string, missing: readonly string[]): string {
   const each = missing.map((name) => `no symbol ${name}${SYMBOL_PURPOSE[name] ? ` (${SYMBOL_PURPOSE[name]})` : ''}`);
   return `${image}: ${each.join(' and ')}, so ${property} cannot check its rules (a --symbols file maps other names; see properties/README.md "Image contract")`;
+}
+
+/**
+ * What was read out of the machine is no state the model can be in (an allocator whose free list
+ * and frame states no model state gives, say), so it cannot be observed further: the case fails
+ * with `violation`, which names the rule and the observation that contradicts it.
+ */
+export class ContradictsModel extends Error {
+  override readonly name = 'ContradictsModel';
+  constructor(readonly violation: Violation) {
+    super(`${violation.rule}: ${violation.message}`);
+  }
 }
 
 /** The image lacks a symbol an observation needs: the property is skipped, naming it. */
@@ -87,6 +100,17 @@ export function readHartTable(machine: VirtMachine, hart: number): FlatTable | u
   return root === undefined ? undefined : flatten(physicalReader(machine), root);
 }
 
+/**
+ * The tables of the harts that translate (a hart whose MMU is off has none: BOOT-COMPLETES judges
+ * that from satp, so an observation never fails on it).
+ */
+export function readTranslatingHartTables(machine: VirtMachine): ObservedHart[] {
+  return machine.harts.flatMap((_, hart) => {
+    const table = readHartTable(machine, hart);
+    return table === undefined ? [] : [{ hart, table }];
+  });
+}
+
 /** Every hart's current table; throws naming a hart whose MMU is off. */
 export function readAllHartTables(machine: VirtMachine): ObservedHart[] {
   return machine.harts.map((_, hart) => {
@@ -118,23 +142,26 @@ export function readKmem(machine: VirtMachine, elf: ElfFile, platform: Platform)
     va = u64(pa);
   }
   const nfree = u64(symbolPa(elf, 'kmem_nfree'));
-  const frameStates = readFrameStates(machine, elf, platform);
-  return { freeList, terminated, nfree, ...(frameStates ? { frameStates } : {}) };
+  return { freeList, terminated, nfree, frameStates: readFrameStates(machine, elf, platform) };
 }
 
-/** The frame-state table kmem_frame_state points to (one byte per frame), or undefined when it points outside RAM. */
-export function readFrameStates(machine: VirtMachine, elf: ElfFile, platform: Platform): Uint8Array | undefined {
+/**
+ * The frame-state table kmem_frame_state points to (one byte per frame). A pointer whose table is not
+ * in the linear map of RAM contradicts KMEM-INTEGRITY (there is no table to agree with): ContradictsModel.
+ */
+export function readFrameStates(machine: VirtMachine, elf: ElfFile, platform: Platform): Uint8Array {
   const frames = Number(platform.ramSize / PAGE_SIZE);
-  const tableVa = machine.readPhysicalU64(symbolPa(elf, 'kmem_frame_state'));
+  const tableVa = ramU64Reader(machine)(symbolPa(elf, 'kmem_frame_state'));
   const tablePa = linearPa(tableVa, platform.ramBase);
-  return tableVa >= VAS_RAM && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize ? machine.readPhysical(tablePa, frames) : undefined;
+  if (tableVa >= VAS_RAM && tablePa >= platform.ramBase && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize) return machine.readPhysical(tablePa, frames);
+  throw new ContradictsModel({ rule: 'KMEM-INTEGRITY', message: `kmem_frame_state is ${hex(tableVa)}, so its ${frames}-byte frame-state table is not in the linear map of RAM ${hex(VAS_RAM)}..${hex(VAS_RAM + platform.ramSize)}` });
 }
 
 /** 8-byte little-endian RAM reads without allocating (the free-list walk makes one per free frame). */
 function ramU64Reader(machine: VirtMachine): (pa: bigint) => bigint {
   const { bus } = machine;
   return (pa) => {
-    if (!bus.ram.contains(Number(pa), 8) || !bus.read(Number(pa), 8)) throw new RangeError(`read of 8 bytes at ${hex(pa)} is outside RAM`);
+    if (!bus.ram.contains(Number(pa), 8) || !bus.read(Number(pa), 8)) throw new ContradictsModel({ rule: 'KMEM-INTEGRITY', message: `the allocator's word at ${hex(pa)} (a symbol's load address) is outside RAM` });
     return (BigInt(bus.value[1]! >>> 0) << 32n) | BigInt(bus.value[0]! >>> 0);
   };
 }

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { CPU_STRUCT_GIGABYTE, formatRange, hex, pagesOf, runsWithin, type Violation } from '../../model/index.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { runProgram } from '../kmem/program.js';
-import { KMEM_SYMBOLS, changedRanges, readAllHartTables } from '../observe/memory.js';
+import { KMEM_SYMBOLS, changedRanges, readTranslatingHartTables } from '../observe/memory.js';
 import { quickPlatforms, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 export const stackOverflowProperty: PropertyDefinition = {
@@ -39,7 +39,7 @@ function overflowLeavesOthersAlone(booted: BootedHypervisor, c: Case, run: () =>
   const [command] = c.program ?? [];
   if (command?.kind !== 'recurse') return run();
   const hart = command.hart % booted.platform.harts;
-  const harts = readAllHartTables(booted.machine);
+  const harts = readTranslatingHartTables(booted.machine);
   const watched: { pa: bigint; what: string }[] = [];
   for (const { hart: h, table } of harts) {
     for (const pa of table.tableFrames) watched.push({ pa, what: `a page-table frame of hart ${h}` });

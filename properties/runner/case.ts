@@ -7,7 +7,7 @@ import { formatPlatformSpec } from '../arbitraries/platform.js';
 import { bootTrap } from '../checks/boot.js';
 import { BootFailure, Unsupported, type BootedHypervisor } from '../harness/hypervisor.js';
 import { isReplyFailure } from '../kmem/model.js';
-import { MissingSymbolError, missingSymbolsReason, readAllHartTables } from '../observe/memory.js';
+import { ContradictsModel, MissingSymbolError, missingSymbolsReason, readTranslatingHartTables } from '../observe/memory.js';
 import type { Case, CaseOutcome, PropertyDefinition } from '../property/definition.js';
 import { diffRows, expectedRunsForDiff } from '../report/ptdump.js';
 import type { ReplayCase } from '../report/token.js';
@@ -45,21 +45,17 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
   const missing = definition.needsSymbols.filter((name) => cache.image.elf.symbol(name) === undefined);
   if (missing.length > 0) return { kind: 'skipped', wholeImage: true, reason: missingSymbolsReason(cache.image.name, definition.name, missing) };
   const before = new Set(booted.coverage);
-  let failure: ReturnType<PropertyDefinition['check']>;
-  try {
-    failure = definition.check(booted, c);
-  } catch (e) {
-    // an image without the symbols an observation needs: the property cannot judge it
-    if (e instanceof MissingSymbolError) return { kind: 'skipped', reason: e.message };
-    throw e;
-  }
+  const checked = judge(definition, booted, c);
+  if ('skipped' in checked) return { kind: 'skipped', reason: checked.skipped };
+  let failure = checked.failure;
   cache.note(booted, before);
   if (failure === undefined) return { kind: 'held' };
   if (isReplyFailure(failure) && !(definition.strictTlb ?? false)) {
     // A reply the model did not expect may be a stale translation: the same case in strict TLB mode
     // runs identically (strict mode only adds checks) and says so by rule.
     const strict = cache.get(c.platform, true);
-    const again = definition.check(strict, c);
+    const rerun = judge(definition, strict, c);
+    const again = 'failure' in rerun ? rerun.failure : undefined;
     if (again !== undefined && again.rule === 'TLB-DISCIPLINE') {
       failure = { ...again, also: [{ rule: failure.rule, message: failure.message }] };
       booted = strict;
@@ -70,8 +66,9 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
   const mapHart = /^hart (\d+)/.exec(failure.message)?.[1];
   const mapDiff = (() => {
     if (!failure.rule.startsWith('MAP-') && failure.rule !== 'STACK-GUARD') return undefined;
-    const harts = readAllHartTables(booted.machine);
-    const h = harts[Number(mapHart ?? 0)] ?? harts[0]!;
+    const harts = readTranslatingHartTables(booted.machine);
+    const h = harts.find((t) => t.hart === Number(mapHart ?? 0)) ?? harts[0];
+    if (h === undefined) return undefined;
     const observed = mergeRuns(h.table.runs);
     const expected = expectedRunsForDiff(booted.platform, h.hart, observed);
     return diffRows(expected, observed).some((r) => r.mark !== ' ') ? { hart: h.hart, expected, observed } : undefined;
@@ -89,6 +86,21 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
       ...(trap ? { where: { hart: trap.hartId, pc: trap.pc, what: `${trap.name} stval=0x${trap.tval.toString(16)}${instructionAt(booted, trap.hartId, trap.pc)}`, time: trap.time } } : {}),
     },
   };
+}
+
+/**
+ * The property's check on one booted case: its failure (or none), or why it cannot judge the image
+ * (a symbol an observation needs is missing). An observation that is no state of the model is the
+ * failure it carries.
+ */
+function judge(definition: PropertyDefinition, booted: BootedHypervisor, c: Case): { failure: ReturnType<PropertyDefinition['check']> } | { skipped: string } {
+  try {
+    return { failure: definition.check(booted, c) };
+  } catch (e) {
+    if (e instanceof MissingSymbolError) return { skipped: e.message };
+    if (e instanceof ContradictsModel) return { failure: e.violation };
+    throw e;
+  }
 }
 
 /** ", instruction 0x..." for the instruction word at `pc` as hart `hart` fetches it now (with its symbol), or "". */
