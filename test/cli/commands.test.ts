@@ -386,6 +386,12 @@ describe('hvspec mutants', () => {
     expect(table).toMatch(/^b\s+MAP-WX\s+boot\s+MAP-AD\s+3\s+0\.0 s\s+WRONG RULE$/m);
   });
 
+  it('states its expected time and memory in --help', async () => {
+    const io = capture();
+    expect(await mutants(['--help'])).toBe(0);
+    expect(io.out()).toMatch(/about \d+ min \d+ s and [\d.]+ GB of memory/);
+  });
+
   it('refuses unknown mutants', async () => {
     await expect(mutants(['--only', 'no-such-bug'])).rejects.toThrow(/--only: no mutant 'no-such-bug'/);
     await expect(mutants(['--seed', 'x'])).rejects.toThrow(/--seed must be/);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { abbreviateRules, formatSummary, progress, TABLE_WIDTH } from '../../cli/commands/check.js';
 import { BoundedTrapLog } from '../../cli/commands/suite-run.js';
-import { requirements, verdictText } from '../../cli/reports/verdict.js';
+import { citedRules, requirements, verdictText } from '../../cli/reports/verdict.js';
 import { durationOption, rangeOption } from '../../cli/options.js';
 import { formatJsonReport, jsonReport, validateJsonReport } from '../../cli/reports/json.js';
 import { formatJunitReport, xmlEscape } from '../../cli/reports/junit.js';
@@ -58,6 +58,12 @@ describe('the summary table', () => {
     expect(abbreviateRules(four, 24)).toBe('MAP-WX,MAP-AD +2 more');
     expect(abbreviateRules(four, 20)).toBe('MAP-WX +3 more');
     expect(abbreviateRules(['A-B', 'C-D', 'E-F'], 3)).toBe('3 rules');
+  });
+
+  it('cites a rule once when the counterexample names it twice (as the mutants kill matrix shows it)', () => {
+    const twice: PropertyResult = { ...results[0]!, counterexample: { ...counterexample, rule: 'STACK-GUARD', also: [{ rule: 'STACK-GUARD', message: 'again' }, { rule: 'MAP-EXACT', message: 'x' }] } };
+    expect(citedRules(twice)).toEqual(['STACK-GUARD', 'MAP-EXACT']);
+    expect(verdictText(twice)).toBe('FAILED STACK-GUARD +1');
   });
 
   it('names the rule --only asked for in a failed verdict, before the rule the failure cites first', () => {
