@@ -4,6 +4,7 @@ export * from './layout.js';
 export * from './platform.js';
 export * from './sv39/pte.js';
 export * from './sv39/walk.js';
+export * from './sv39/two-stage.js';
 export * from './sv39/mapping.js';
 export * from './sv39/flatten.js';
 export * from './sv39/build.js';

@@ -92,7 +92,8 @@ const D_BIT = 1n << 7n;
 
 /**
  * Translates `va` for one access through the table rooted at PA `root` (satp.ppn × PAGESIZE).
- * `sum` and `mxr` are mstatus.SUM and mstatus.MXR.
+ * `sum` and `mxr` are mstatus.SUM and mstatus.MXR; `executeForRead` makes a load need X instead of R
+ * (the hypervisor extension's HLVX).
  */
 export function walk(
   readPhys: ReadPhys,
@@ -102,6 +103,7 @@ export function walk(
   privilege: Privilege,
   sum: boolean,
   mxr: boolean,
+  executeForRead = false,
 ): WalkResult {
   if (!isAligned(root, PAGE_SIZE)) throw new RangeError(`walk: root ${hex(root)} is not page aligned (satp holds a PPN)`);
   const fault = (reason: WalkFaultReason, step: number, level: Level | null, pteAddr: bigint | null, pte: bigint | null): WalkFault => ({
@@ -133,12 +135,8 @@ export function walk(
     const pte = decodePte(raw);
     const { flags } = pte;
     // Step 3: invalid, the reserved encoding W without R, or reserved bits set.
-    if (!flags.v) return fault('invalid', 3, level, pteAddr, raw);
-    if (!flags.r && flags.w) return fault('write-without-read', 3, level, pteAddr, raw);
-    // Bits 63..54 are reserved (no Svnapot, no Svpbmt); for non-leaf PTEs D, A and U are reserved too.
-    if (pte.reserved !== 0n || (!isLeaf(flags) && (flags.d || flags.a || flags.u))) {
-      return fault('reserved-bits', 3, level, pteAddr, raw);
-    }
+    const malformed = pteFormatFault(pte);
+    if (malformed !== null) return fault(malformed, 3, level, pteAddr, raw);
     global ||= flags.g;
     // Step 4: a leaf if R or X; otherwise a pointer to the next level.
     if (!isLeaf(flags)) {
@@ -148,17 +146,11 @@ export function walk(
       continue;
     }
     // Step 5: the leaf's permissions for this access, privilege, SUM and MXR.
-    if (!permits(flags, access, privilege, sum, mxr)) return fault('no-permission', 5, level, pteAddr, raw);
+    if (!permits(flags, access, privilege, sum, mxr, executeForRead)) return fault('no-permission', 5, level, pteAddr, raw);
     // Step 6: a superpage's PPN must be aligned to its size.
-    const lowPpnBits = 9n * BigInt(level);
-    if (level > 0 && (pte.ppn & ((1n << lowPpnBits) - 1n)) !== 0n) {
-      return fault('misaligned-superpage', 6, level, pteAddr, raw);
-    }
+    if (isMisalignedSuperpage(pte, level)) return fault('misaligned-superpage', 6, level, pteAddr, raw);
     // Step 7: A clear, or D clear on a store: reported, not written.
-    const setA = !flags.a;
-    const setD = access === 'store' && !flags.d;
-    const adUpdate =
-      setA || setD ? { pteAddr, oldPte: raw, newPte: raw | A_BIT | (access === 'store' ? D_BIT : 0n), setA, setD } : null;
+    const adUpdate = accessedDirtyUpdate(pteAddr, raw, access);
     // Step 8: pa.pgoff = va.pgoff; for a superpage pa.ppn[i-1:0] = va.vpn[i-1:0]; the rest from pte.ppn.
     const pageSize = pageSizeOfLevel(level);
     const pa = (ptePa(pte) & ~(pageSize - 1n)) | (va & (pageSize - 1n));
@@ -174,7 +166,7 @@ export function walk(
       permissions: { r: flags.r, w: flags.w, x: flags.x, u: flags.u },
       effective: {
         fetch: permits(flags, 'fetch', privilege, sum, mxr),
-        load: permits(flags, 'load', privilege, sum, mxr),
+        load: permits(flags, 'load', privilege, sum, mxr, executeForRead),
         store: permits(flags, 'store', privilege, sum, mxr),
       },
       global,
@@ -185,14 +177,47 @@ export function walk(
 }
 
 /**
+ * Step 3's format checks: V clear, the reserved encoding W without R, bits 63..54 set (no Svnapot, no
+ * Svpbmt), or D, A or U on a non-leaf PTE (reserved there); null for a well-formed PTE.
+ */
+export function pteFormatFault(pte: Pte): 'invalid' | 'write-without-read' | 'reserved-bits' | null {
+  const { flags } = pte;
+  if (!flags.v) return 'invalid';
+  if (!flags.r && flags.w) return 'write-without-read';
+  if (pte.reserved !== 0n || (!isLeaf(flags) && (flags.d || flags.a || flags.u))) return 'reserved-bits';
+  return null;
+}
+
+/** Step 6: a leaf above level 0 whose pte.ppn[i-1:0] is not zero. */
+export function isMisalignedSuperpage(pte: Pte, level: Level): boolean {
+  return level > 0 && (pte.ppn & ((1n << (9n * BigInt(level))) - 1n)) !== 0n;
+}
+
+/** Step 7: the write that sets A (and D for a store) on the leaf `raw` at `pteAddr`; null when none is due. */
+export function accessedDirtyUpdate(pteAddr: bigint, raw: bigint, access: AccessType): AccessedDirtyUpdate | null {
+  const setA = (raw & A_BIT) === 0n;
+  const setD = access === 'store' && (raw & D_BIT) === 0n;
+  if (!setA && !setD) return null;
+  return { pteAddr, oldPte: raw, newPte: raw | A_BIT | (access === 'store' ? D_BIT : 0n), setA, setD };
+}
+
+/**
  * Step 5 (with mstatus.SUM and MXR, privileged spec "Memory Privilege in sstatus"): U-mode may touch
  * only U pages; S-mode may load/store U pages only with SUM and never fetch from them; a load needs R,
- * or X when MXR is set; a store needs W; a fetch needs X.
+ * or X when MXR is set; a store needs W; a fetch needs X. With `executeForRead` (HLVX) a load needs X
+ * in place of R, and MXR adds nothing.
  */
-export function permits(flags: PteFlags, access: AccessType, privilege: Privilege, sum: boolean, mxr: boolean): boolean {
+export function permits(
+  flags: PteFlags,
+  access: AccessType,
+  privilege: Privilege,
+  sum: boolean,
+  mxr: boolean,
+  executeForRead = false,
+): boolean {
   if (privilege === 'U' && !flags.u) return false;
   if (privilege === 'S' && flags.u && (access === 'fetch' || !sum)) return false;
   if (access === 'fetch') return flags.x;
-  if (access === 'load') return flags.r || (mxr && flags.x);
+  if (access === 'load') return executeForRead ? flags.x : flags.r || (mxr && flags.x);
   return flags.w;
 }
