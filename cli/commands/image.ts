@@ -10,7 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { ElfError, parseElf, type ElfFile, type ElfSymbol } from '../../emulator/elf.js';
 import { IMAGE_SYMBOLS } from '../../model/index.js';
-import { imageFromBytes, KMEM_SYMBOLS, type HypervisorImage } from '../../properties/index.js';
+import { VIRT_RAM_BASE } from '../../emulator/board/virt-map.js';
+import { imageFromBytes, KMEM_SYMBOLS, MIN_GENERATED_RAM, type HypervisorImage } from '../../properties/index.js';
 import { existingFile } from '../options.js';
 import { UsageError } from '../usage.js';
 
@@ -78,14 +79,19 @@ export const IMAGE_LOAD_ADDRESS = 0x8020_0000n;
 
 /**
  * What can be checked of the image contract before booting (hypervisor/README.md "Boot protocol"):
- * loaded at RAM base + 2 MiB, entered at a loaded physical address, the layout symbols present.
+ * loaded at RAM base + 2 MiB, every segment inside the smallest RAM the suite generates, the
+ * layout symbols present.
  * Anything else would boot into nothing the suite can observe, so it is refused up front.
  */
 export function contractProblems(elf: ElfFile): string[] {
   const problems: string[] = [];
   const lowest = elf.segments.reduce<bigint | undefined>((low, s) => (low === undefined || s.paddr < low ? s.paddr : low), undefined);
   if (lowest !== IMAGE_LOAD_ADDRESS) problems.push(`its lowest segment loads at ${lowest === undefined ? 'nothing (no PT_LOAD)' : `0x${lowest.toString(16)}`}, not RAM base + 2 MiB (0x${IMAGE_LOAD_ADDRESS.toString(16)})`);
-  if (!elf.segments.some((s) => elf.entry >= s.paddr && elf.entry < s.paddr + s.memsz)) problems.push(`its entry 0x${elf.entry.toString(16)} is not a loaded physical address`);
+  // (parseElf has already refused an entry outside every segment)
+  const ramEnd = BigInt(VIRT_RAM_BASE) + MIN_GENERATED_RAM;
+  elf.segments.forEach((s, i) => {
+    if (s.paddr + s.memsz > ramEnd) problems.push(`its PT_LOAD ${i} (p_paddr 0x${s.paddr.toString(16)}, p_memsz 0x${s.memsz.toString(16)}) ends past 0x${ramEnd.toString(16)}, outside the smallest RAM the suite boots (${MIN_GENERATED_RAM >> 20n} MiB)`);
+  });
   const missing = IMAGE_SYMBOLS.filter((name) => elf.symbol(name) === undefined);
   if (missing.length > 0) problems.push(`it has no layout symbol${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (rename with --symbols)`);
   return problems;

@@ -45,12 +45,18 @@ export function placeImage(name: string, bytes: Uint8Array, rawAddress: number, 
   };
   if (isElf(bytes)) {
     const elf = parseElf(bytes, name);
+    const ramEnd = BigInt(ram.base + ram.size);
     const ranges = elf.segments.map((s, i) => {
-      const start = Number(s.paddr);
-      const end = Number(s.paddr + s.memsz);
-      inside(start, end, `segment ${i}`);
-      return { start, end };
+      // compared as bigints first: a p_memsz such as 2^40 must be refused, not rounded into range
+      if (s.paddr < BigInt(ram.base) || s.paddr + s.memsz > ramEnd) {
+        throw new RangeError(`${name}: PT_LOAD ${i} (p_paddr 0x${s.paddr.toString(16)}, p_memsz 0x${s.memsz.toString(16)}) is outside RAM [0x${ram.base.toString(16)}, 0x${ramEnd.toString(16)})`);
+      }
+      return { start: Number(s.paddr), end: Number(s.paddr + s.memsz) };
     });
+    // the boot ROM jumps to e_entry untranslated, as QEMU's virt board does
+    if (!elf.segments.some((s) => elf.entry >= s.paddr && elf.entry < s.paddr + s.memsz)) {
+      throw new ElfError(`${name}: entry 0x${elf.entry.toString(16)} (e_entry) is outside every PT_LOAD segment's physical range`);
+    }
     return { name, entry: elf.entry, ranges, elf };
   }
   if (bytes.length === 0) throw new ElfError(`${name}: empty image`);

@@ -1,0 +1,175 @@
+/**
+ * Hostile input: malformed ELF files, symbols files and replay tokens, generated from valid ones,
+ * given to the hvspec commands in-process. Every one must end as a usage error (exit 2) whose
+ * message names the file and the problem, or as an ordinary verdict or exit code; never another
+ * exception (a crash with a stack trace), a hang (each run has a step budget) or an out-of-memory.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { check } from '../../cli/commands/check.js';
+import { replay } from '../../cli/commands/replay.js';
+import { run } from '../../cli/commands/run.js';
+import { loadUserImage, SUITE_SYMBOLS } from '../../cli/commands/image.js';
+import { UsageError } from '../../cli/usage.js';
+import { DEFAULT_PLATFORM_SPEC, encodeToken, imageDigest, TOKEN_PREFIX, type ReplayCase } from '../../properties/index.js';
+import { capture, HYPERVISOR, scratch } from './support.js';
+
+const dir = scratch();
+afterEach(() => vi.restoreAllMocks());
+
+/** How a command call ended: a usage error (exit 2) with its message, or a returned exit code. */
+type Ending = { readonly usage: string } | { readonly exit: number };
+
+/** Runs a command; a UsageError is exit 2, any other exception fails the test with its stack. */
+async function ending(command: (args: string[]) => Promise<number>, args: string[]): Promise<Ending> {
+  const io = capture();
+  try {
+    return { exit: await command(args) };
+  } catch (e) {
+    if (e instanceof UsageError) return { usage: e.message };
+    throw new Error(`${args.join(' ')} crashed instead of ending with exit 2 (stderr: ${io.err().slice(0, 200)})`, { cause: e });
+  } finally {
+    vi.restoreAllMocks();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed ELF files
+
+interface BaseImage {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly phoff: number;
+  readonly phnum: number;
+  /** Indices of the PT_LOAD program headers. */
+  readonly loads: readonly number[];
+  readonly shoff: number;
+  readonly shnum: number;
+  /** The symbol table's file offset, entry count, and its string table's size. */
+  readonly symtab: { readonly offset: number; readonly count: number; readonly strtabSize: number };
+}
+
+/** Reads the offsets a mutation needs from a valid file (read directly, not with the parser under test). */
+function baseImage(path: string): BaseImage {
+  const bytes = new Uint8Array(readFileSync(path));
+  const v = new DataView(bytes.buffer);
+  const phoff = Number(v.getBigUint64(32, true));
+  const phnum = v.getUint16(56, true);
+  const shoff = Number(v.getBigUint64(40, true));
+  const shnum = v.getUint16(60, true);
+  const loads = [...Array(phnum).keys()].filter((i) => v.getUint32(phoff + 56 * i, true) === 1);
+  const sh = [...Array(shnum).keys()].map((i) => shoff + 64 * i);
+  const symSh = sh.find((at) => v.getUint32(at + 4, true) === 2)!;
+  const strSh = shoff + 64 * v.getUint32(symSh + 40, true);
+  const symtab = { offset: Number(v.getBigUint64(symSh + 24, true)), count: Number(v.getBigUint64(symSh + 32, true)) / 24, strtabSize: Number(v.getBigUint64(strSh + 32, true)) };
+  return { path, bytes, phoff, phnum, loads, shoff, shnum, symtab };
+}
+
+const HYPERVISOR_BASE = baseImage(HYPERVISOR);
+/** A bare-metal test program: `run` boots it, `check` refuses it (it is no hypervisor). */
+const SMALL_BASE = baseImage('test/riscv/build/board/hello.elf');
+
+/** One way to break a file, and what the loader must say about it (undefined: it may also load). */
+interface ElfMutation {
+  readonly what: string;
+  readonly problem: RegExp | undefined;
+  apply(base: BaseImage): Uint8Array;
+}
+
+/** A mutation fast-check prints by what it does. */
+const mutation = (what: string, problem: RegExp | undefined, apply: (base: BaseImage) => Uint8Array): ElfMutation =>
+  ({ what, problem, apply, [fc.toStringMethod]: () => `${what}${problem ? ` (must be refused: ${problem})` : ''}` }) as ElfMutation;
+
+const edit = (base: BaseImage, change: (v: DataView) => void): Uint8Array => {
+  const bytes = base.bytes.slice();
+  change(new DataView(bytes.buffer));
+  return bytes;
+};
+const ph = (base: BaseImage, load: number) => base.phoff + 56 * base.loads[load % base.loads.length]!;
+const hex = (n: bigint) => `0x${n.toString(16)}`;
+
+const elfMutation = (base: BaseImage): fc.Arbitrary<ElfMutation> => fc.oneof(
+  fc.record({ at: fc.nat(63), mask: fc.integer({ min: 1, max: 255 }) }).map(({ at, mask }) =>
+    mutation(`ELF header byte ${at} ^ 0x${mask.toString(16)}`, undefined, (b) => edit(b, (v) => v.setUint8(at, v.getUint8(at) ^ mask)))),
+  fc.record({ at: fc.nat(56 * base.phnum - 1), mask: fc.integer({ min: 1, max: 255 }) }).map(({ at, mask }) =>
+    mutation(`program header byte ${at} ^ 0x${mask.toString(16)}`, undefined, (b) => edit(b, (v) => v.setUint8(b.phoff + at, v.getUint8(b.phoff + at) ^ mask)))),
+  // the section headers are last in the file, so every truncation cuts them at least
+  fc.nat(base.bytes.length - 1).map((length) =>
+    mutation(`truncated to ${length} bytes`, /past the end of the file|not an ELF file|too short for an ELF header/, (b) => b.bytes.slice(0, length))),
+  fc.record({ load: fc.nat(base.loads.length - 1), paddr: fc.constantFrom(0x1000n, 0x7fff_f000n, 0x2_0000_0000n, 0xffff_ffff_ffff_f000n) }).map(({ load, paddr }) =>
+    mutation(`PT_LOAD ${load} moved to p_paddr ${hex(paddr)}`, /outside RAM|lowest segment loads at|wraps past|outside every PT_LOAD|outside the smallest RAM/,
+      (b) => edit(b, (v) => v.setBigUint64(ph(b, load) + 24, paddr, true)))),
+  fc.nat(base.loads.length - 1).map((load) =>
+    mutation(`PT_LOAD ${load} with p_memsz 2^40`, /p_memsz 0x10000000000/, (b) => edit(b, (v) => v.setBigUint64(ph(b, load) + 40, 1n << 40n, true)))),
+  fc.record({ load: fc.nat(base.loads.length - 1), shift: fc.nat(base.loads.length - 2) }).map(({ load, shift }) => {
+    const into = (load + 1 + shift) % base.loads.length;
+    return mutation(`PT_LOAD ${load} moved onto PT_LOAD ${into}`, /overlap in physical memory/, (b) => edit(b, (v) => {
+      const [from, to] = [ph(b, load), ph(b, into)];
+      v.setBigUint64(from + 24, v.getBigUint64(to + 24, true), true);
+      v.setBigUint64(from + 16, v.getBigUint64(to + 16, true), true);
+      // both at least one byte long, so they share one
+      for (const at of [from, to]) if (v.getBigUint64(at + 40, true) === 0n) v.setBigUint64(at + 40, 1n, true);
+    }));
+  }),
+  fc.constantFrom(0n, 0x1000n, 0x7fff_fffcn, 0x9000_0000n, 0xffff_ffff_ffff_fffcn).map((entry) =>
+    mutation(`e_entry ${hex(entry)}`, new RegExp(`entry ${hex(entry)} \\(e_entry\\) is outside every PT_LOAD`), (b) => edit(b, (v) => v.setBigUint64(24, entry, true)))),
+  fc.record({ beyond: fc.nat(1 << 20), field: fc.constantFrom('e_shoff', 'e_shnum') }).map(({ beyond, field }) =>
+    mutation(`${field} moves the section header table ${beyond} bytes further past the end of the file`, /section header table \(e_shoff 0x[0-9a-f]+, e_shnum \d+ x e_shentsize 64\) runs past the end of the file/,
+      (b) => edit(b, (v) => {
+        if (field === 'e_shoff') v.setBigUint64(40, BigInt(b.bytes.length - 63 + beyond), true);
+        else v.setUint16(60, Math.min(0xffff, Math.floor((b.bytes.length - b.shoff) / 64) + 1 + (beyond >> 6)), true);
+      }))),
+  fc.record({ symbol: fc.nat(base.symtab.count - 2), beyond: fc.nat(1 << 20) }).map(({ symbol, beyond }) =>
+    mutation(`symbol ${symbol + 1} named ${beyond} bytes past its string table`, new RegExp(`symbol ${symbol + 1} of section \\d+ \\(st_name ${hex(BigInt(base.symtab.strtabSize + beyond))}\\) is past the end of its string table`),
+      (b) => edit(b, (v) => v.setUint32(b.symtab.offset + 24 * (symbol + 1), b.symtab.strtabSize + beyond, true)))),
+);
+
+/** Exit 2 naming the file and, for a mutation that must be refused, the problem; otherwise any exit code. */
+function expectRefusedOrRan(end: Ending, file: string, mutation: ElfMutation): void {
+  if ('usage' in end) {
+    expect(end.usage, mutation.what).toContain(file);
+    if (mutation.problem !== undefined) expect(end.usage, mutation.what).toMatch(mutation.problem);
+    expect(end.usage, mutation.what).not.toMatch(/\n\s+at /);
+  } else {
+    expect(mutation.problem, `${mutation.what}: accepted, exit ${end.exit}`).toBeUndefined();
+  }
+}
+
+let fileCount = 0;
+const writeMutant = (bytes: Uint8Array): string => {
+  const path = join(dir, `mutant-${fileCount++}.elf`);
+  writeFileSync(path, bytes);
+  return path;
+};
+
+describe('malformed ELF files', () => {
+  it.each([['the hypervisor', HYPERVISOR_BASE], ['a test program', SMALL_BASE]] as const)('hvspec run refuses %s broken any way, naming the file and the problem', async (_, base) => {
+    await fc.assert(fc.asyncProperty(elfMutation(base), async (mutation) => {
+      const file = writeMutant(mutation.apply(base));
+      expectRefusedOrRan(await ending(run, [file, '--max-instructions', '20000']), file, mutation);
+    }), { numRuns: 120 });
+  });
+
+  it('hvspec check refuses the hypervisor broken any way, naming the file and the problem', async () => {
+    await fc.assert(fc.asyncProperty(elfMutation(HYPERVISOR_BASE), async (mutation) => {
+      const file = writeMutant(mutation.apply(HYPERVISOR_BASE));
+      // A flip the loader and the contract accept would boot code from wrong offsets, which a boot
+      // judges only when its step budget (BOOT_STEP_BUDGET, minutes here) runs out: for those the
+      // loading (what check does before it boots) must succeed; `run` above boots them briefly.
+      let loads = false;
+      try {
+        loadUserImage('check', '--image', file);
+        loads = true;
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+      }
+      if (loads) {
+        expect(mutation.problem, `${mutation.what}: accepted`).toBeUndefined();
+        return;
+      }
+      expectRefusedOrRan(await ending(check, ['--image', file, '--only', 'boot', '--runs', '1', '--firmware', 'builtin']), file, mutation);
+    }), { numRuns: 100 });
+  });
+});
