@@ -1,5 +1,5 @@
 /**
- * The physical address space one machine's harts share: sparse RAM, MMIO
+ * The physical address space one machine's harts share: sparse RAM (ram.ts), MMIO
  * devices at base addresses, the decode cache of RAM pages, LR reservations
  * and physical write watches.
  *
@@ -96,8 +96,11 @@ export class Bus {
         const view = ram.views[ram.pageIndex(pa)];
         const off = pa & 0xfff;
         if (view === undefined) {
-          v[0] = 0;
-          v[1] = 0;
+          const index = ram.pageIndex(pa);
+          if (ram.sparse[index] === 0) {
+            v[0] = 0;
+            v[1] = 0;
+          } else ram.readSparse(index, off, size, v);
         } else if (size === 8) {
           v[0] = view.getInt32(off, true);
           v[1] = view.getInt32(off + 4, true);
@@ -145,9 +148,11 @@ export class Bus {
       const last = ram.pageIndex(pa + size - 1);
       for (let index = first; index <= last; index++) this.beforeRamWrite(index, pa, size);
       if (first === last) {
-        const view = ram.pageForWrite(first);
         const off = pa & 0xfff;
-        if (size === 8) {
+        const view = ram.storeTarget(first, off, size, lo, hi);
+        if (view === undefined) {
+          // absorbed by an untouched or word-sparse page
+        } else if (size === 8) {
           view.setInt32(off, lo, true);
           view.setInt32(off + 4, hi, true);
         } else if (size === 4) view.setInt32(off, lo, true);

@@ -54,10 +54,9 @@ export function machineDigest(m: VirtMachine): string {
   };
   hash.update(JSON.stringify(state, replacer));
   const ram = m.bus.ram;
-  for (let i = 0; i < ram.views.length; i++) {
-    const view = ram.views[i];
-    if (view === undefined) continue;
-    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength); // the page, not its whole block
+  for (let i = 0; i < ram.pageCount; i++) {
+    if (ram.views[i] === undefined && ram.sparse[i] === 0) continue; // untouched
+    const bytes = ram.readBytes(ram.base + i * 4096, 4096); // full or word-sparse alike
     if (bytes.every((b) => b === 0)) continue; // a page of zeros equals an untouched one
     hash.update(`page ${i}`);
     hash.update(bytes);
