@@ -19,16 +19,20 @@ import { decode, writtenRegister } from '../isa/decode.js';
 import { REGISTER_FILE_LENGTH, TEMP_A, TEMP_B } from '../isa/fields.js';
 import { CSR_SET, CSR_WRITE } from '../isa/system.js';
 import type { AmoCombine } from '../isa/rv64a.js';
-import { accessFault, misalignedException, translationException } from '../mmu/errors.js';
+import { accessFault, gStageException, misalignedException, translationException } from '../mmu/errors.js';
 import { isCanonical, pteFlags, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X, vpnKey } from '../mmu/sv39.js';
 import { Tlb } from '../mmu/tlb.js';
 import { checkPermission, flagsAfterAccess, walk, type PteReader, type TranslationError } from '../mmu/walk.js';
 import {
-  Exception, INTERRUPT_PRIORITY, PRV_M, PRV_S, PRV_U, TRAP, causeName, type Privilege,
+  MODE_SV39, cachedAllows, translateTwoStage, updateDue, type Stage, type TwoStageContext, type TwoStageMemory, type TwoStageResult,
+} from '../mmu/two-stage.js';
+import {
+  ADDRESS_EXCEPTIONS, Exception, INTERRUPT_PRIORITY, PRV_M, PRV_S, PRV_U, TRAP, VS_INTERRUPTS, causeName, type Privilege,
 } from './causes.js';
 import {
-  CSRS, CSRS_BY_ADDRESS, type CsrDefinition, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR,
-  MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, csrPrivilege, csrReadOnly,
+  CSRS, CSRS_BY_ADDRESS, type CsrDefinition, HSTATUS_GVA, HSTATUS_HU, HSTATUS_SPV, HSTATUS_SPVP, HSTATUS_VTSR, HSTATUS_VTVM, HSTATUS_VTW,
+  MSTATUS_H_GVA, MSTATUS_H_MPV, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR,
+  MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, VS_ALIASES, csrPrivilege, csrReadOnly,
 } from './csr.js';
 import { ACCESS_AMO, ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, Pmp, type Access } from './pmp.js';
 
@@ -45,6 +49,13 @@ export interface TrapEvent {
   /** Privilege the hart was in, and the one the trap went to. */
   readonly from: Privilege;
   readonly to: Privilege;
+  /** The virtualisation mode V before and after the trap (hypervisor extension): VS is (S, true), VU (U, true). */
+  readonly fromVirtual: boolean;
+  readonly toVirtual: boolean;
+  /** htval/mtval2 as the trap wrote it (guest-physical address >> 2 for a guest-page fault, else 0; 0 when it went to VS). */
+  readonly tval2: bigint;
+  /** Whether tval is a guest virtual address (the GVA bit the trap wrote). */
+  readonly gva: boolean;
 }
 
 /**
@@ -87,6 +98,21 @@ export interface StaleTranslationEvent {
   readonly currentFlags: number | undefined;
   readonly currentLevel: number | undefined;
   readonly pc: bigint;
+  /**
+   * Guest translations only (V = 1, or HLV/HSV/MPRV with MPV; the guest TLB):
+   * set to true, with the VMID and the stage that disagrees ('VS' when the
+   * VS-stage leaf changed, else 'G'); cachedFlags/currentFlags are then the
+   * VS-stage leaf's (-1 under Bare), cachedGFlags/currentGFlags the
+   * G-stage's, and `asid` is vsatp's (-1 for a VS-stage Bare entry).
+   */
+  readonly virtual?: true;
+  readonly vmid?: number;
+  readonly stage?: Stage;
+  /** The guest-physical 4 KiB page the cached entry came through, and the fresh walk's (or -1 when it fails). */
+  readonly cachedGpaPage?: number;
+  readonly currentGpaPage?: number;
+  readonly cachedGFlags?: number;
+  readonly currentGFlags?: number | undefined;
 }
 
 /**
@@ -127,10 +153,12 @@ export interface HartState {
   readonly pcLo: number;
   readonly pcHi: number;
   readonly priv: Privilege;
+  readonly virt: boolean;
   readonly csr: Readonly<Record<string, number | bigint>>;
   readonly pmpCfg: Uint8Array;
   readonly pmpAddr: readonly bigint[];
   readonly tlb: ReturnType<Tlb['save']>;
+  readonly guestTlb: ReturnType<Tlb['save']>;
   readonly instret: number;
   readonly reservation: number;
   readonly waiting: boolean;
@@ -140,6 +168,8 @@ export interface HartState {
 const CSR_FIELDS = [
   'mstatus', 'medeleg', 'mideleg', 'mie', 'mipSoftware', 'mipLines', 'mtvec', 'stvec', 'mepc', 'sepc', 'mcause', 'scause', 'mtval', 'stval',
   'mscratch', 'sscratch', 'mcounteren', 'scounteren', 'menvcfg', 'senvcfg', 'cycleOffset', 'instretOffset',
+  'mstatusH', 'hstatus', 'hedeleg', 'hideleg', 'hcounteren', 'htimedelta', 'htval', 'htinst', 'henvcfg', 'mtval2', 'mtinst',
+  'vsstatus', 'vstvec', 'vsscratch', 'vsepc', 'vscause', 'vstval',
 ] as const;
 
 export interface HartHooks {
@@ -165,16 +195,31 @@ export interface HartOptions {
   readonly time?: () => bigint;
   /** Initial pc. Default 0x8000_0000. */
   readonly resetPc?: bigint;
+  /**
+   * The hypervisor extension (misa.H, privileged spec 1.12 chapter 8). Default
+   * true; false gives an RV64IMAC hart without it (its CSRs and instructions
+   * are illegal, misa.H reads 0).
+   */
+  readonly hypervisor?: boolean;
 }
+
+/** The ISA strings a machine may be asked for (`hvspec run --isa`): RV64IMAC with or without H. */
+export type IsaName = 'rv64imac' | 'rv64imach';
+export const ISA_NAMES: readonly IsaName[] = ['rv64imac', 'rv64imach'];
 
 const FAST_ENTRIES = 256;
 const FAST_MASK = FAST_ENTRIES - 1;
 
-export class Hart implements ReservationHolder, PteReader {
+export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
   readonly hartId: number;
   readonly bus: Bus;
   readonly pmp = new Pmp();
+  /** Translations with V = 0 (Sv39 through satp). */
   readonly tlb = new Tlb();
+  /** Translations with V = 1: combined VS-stage and G-stage entries, tagged with VMID and ASID. */
+  readonly guestTlb = new Tlb();
+  /** Whether the hart has the hypervisor extension (HartOptions.hypervisor). */
+  readonly hExtension: boolean;
   readonly hooks: HartHooks = {};
   svade: boolean;
   strictTlb: boolean;
@@ -188,6 +233,8 @@ export class Hart implements ReservationHolder, PteReader {
   pageLo = 0;
   pageHi = 0;
   priv: Privilege = PRV_M;
+  /** The virtualisation mode V (hypervisor extension): with V = 1, priv S is VS-mode and U is VU-mode. */
+  virt = false;
 
   // CSR state (csr.ts legalises every write)
   mstatus = 0;
@@ -218,6 +265,33 @@ export class Hart implements ReservationHolder, PteReader {
   satpPpn = 0;
   cycleOffset = 0n;
   instretOffset = 0n;
+  // Hypervisor extension state (csr.ts legalises every write)
+  /** mstatus bits 63:32 beyond SXL/UXL: GVA and MPV (MSTATUS_H_*). */
+  mstatusH = 0;
+  hstatus = 0;
+  hedeleg = 0;
+  hideleg = 0;
+  hcounteren = 0;
+  htimedelta = 0n;
+  htval = 0n;
+  htinst = 0n;
+  henvcfg = 0n;
+  mtval2 = 0n;
+  mtinst = 0n;
+  hgatp = 0n;
+  hgatpMode = 0;
+  hgatpVmid = 0;
+  hgatpPpn = 0;
+  vsstatus = 0;
+  vstvec = 0n;
+  vsscratch = 0n;
+  vsepc = 0n;
+  vscause = 0n;
+  vstval = 0n;
+  vsatp = 0n;
+  vsatpMode = 0;
+  vsatpAsid = 0;
+  vsatpPpn = 0;
 
   /** Instructions retired since reset (the observation count; minstret is this plus an offset). */
   instret = 0;
@@ -234,6 +308,12 @@ export class Hart implements ReservationHolder, PteReader {
   private trapCause = 0;
   private trapTvalLo = 0;
   private trapTvalHi = 0;
+  /** Of the pending exception: htval/mtval2 (GPA >> 2), htinst/mtinst, and whether tval is a guest virtual address. */
+  private trapTval2 = 0n;
+  private trapTinst = 0n;
+  private trapGva = false;
+  /** An explicit access made as though V = 1 is in progress (HLV/HSV, MPRV with MPV): its faults set GVA. */
+  private guestAccess = false;
 
   // Fast-path caches derived from the TLB (see file comment)
   private readonly fastLoadTag = new Int32Array(FAST_ENTRIES).fill(-1);
@@ -274,6 +354,9 @@ export class Hart implements ReservationHolder, PteReader {
     this.ramViews = bus.ram.views;
     this.ramWritable = bus.ram.writable;
     this.ramSparse = bus.ram.sparse;
+    this.hExtension = options.hypervisor ?? true;
+    // With H, mideleg's VS-level bits are read-only one (8.4.3).
+    if (this.hExtension) this.mideleg = VS_INTERRUPTS;
     this.pc = options.resetPc ?? 0x8000_0000n;
     bus.addReservationHolder(this);
   }
@@ -333,14 +416,31 @@ export class Hart implements ReservationHolder, PteReader {
     this.flushFastCaches();
   }
 
+  setVsatp(v: bigint): void {
+    this.vsatp = v;
+    this.vsatpMode = Number(v >> 60n);
+    this.vsatpAsid = Number((v >> 44n) & 0xffffn);
+    this.vsatpPpn = Number(v & ((1n << 44n) - 1n));
+    this.flushFastCaches();
+  }
+  setHgatp(v: bigint): void {
+    this.hgatp = v;
+    this.hgatpMode = Number(v >> 60n);
+    this.hgatpVmid = Number((v >> 44n) & 0x3fffn);
+    this.hgatpPpn = Number(v & ((1n << 44n) - 1n));
+    this.flushFastCaches();
+  }
+
   /** The hart's whole state as plain data (the decode cache and fast paths are derived, so not saved). */
   saveState(): HartState {
     const csr: Record<string, number | bigint> = {};
     for (const f of CSR_FIELDS) csr[f] = this[f];
     csr.satp = this.satp;
+    csr.vsatp = this.vsatp;
+    csr.hgatp = this.hgatp;
     return {
-      registers: this.r.slice(), pcLo: this.pcLo, pcHi: this.pcHi, priv: this.priv, csr,
-      pmpCfg: this.pmp.cfg.slice(), pmpAddr: [...this.pmp.addr], tlb: this.tlb.save(),
+      registers: this.r.slice(), pcLo: this.pcLo, pcHi: this.pcHi, priv: this.priv, virt: this.virt, csr,
+      pmpCfg: this.pmp.cfg.slice(), pmpAddr: [...this.pmp.addr], tlb: this.tlb.save(), guestTlb: this.guestTlb.save(),
       instret: this.instret, reservation: this.reservation, waiting: this.waiting,
     };
   }
@@ -351,11 +451,15 @@ export class Hart implements ReservationHolder, PteReader {
     this.pcLo = state.pcLo;
     this.pcHi = state.pcHi;
     this.priv = state.priv;
+    this.virt = state.virt;
     const self = this as unknown as Record<string, number | bigint>;
     for (const f of CSR_FIELDS) self[f] = state.csr[f]!;
     this.setSatp(state.csr.satp as bigint);
+    this.setVsatp(state.csr.vsatp as bigint);
+    this.setHgatp(state.csr.hgatp as bigint);
     this.pmp.load(state.pmpCfg, state.pmpAddr);
     this.tlb.load(state.tlb);
+    this.guestTlb.load(state.guestTlb);
     this.instret = state.instret;
     this.reservation = state.reservation;
     this.waiting = state.waiting;
@@ -376,15 +480,21 @@ export class Hart implements ReservationHolder, PteReader {
     this.breakOut = true;
   }
 
-  /** The interrupt to take now (privileged spec 3.1.9), or -1. */
+  /**
+   * The interrupt to take now (privileged spec 3.1.9, 8.4.3), or -1: those for
+   * M first, then HS (always enabled while V = 1), then VS (delegated by
+   * hideleg, enabled by vsstatus.SIE in VS-mode, always in VU-mode).
+   */
   pendingInterrupt(): number {
     const pending = this.mip() & this.mie;
     if (pending === 0) return -1;
     const mEnabled = this.priv < PRV_M || (this.mstatus & MSTATUS_MIE) !== 0;
-    const sEnabled = this.priv < PRV_S || (this.priv === PRV_S && (this.mstatus & MSTATUS_SIE) !== 0);
+    const sEnabled = this.virt || this.priv < PRV_S || (this.priv === PRV_S && (this.mstatus & MSTATUS_SIE) !== 0);
     const toM = mEnabled ? pending & ~this.mideleg : 0;
-    const toS = sEnabled ? pending & this.mideleg : 0;
-    const set = toM !== 0 ? toM : toS;
+    const toS = sEnabled ? pending & this.mideleg & ~this.hideleg : 0;
+    const vsEnabled = this.virt && (this.priv === PRV_U || (this.vsstatus & MSTATUS_SIE) !== 0);
+    const toVS = vsEnabled ? pending & this.mideleg & this.hideleg : 0;
+    const set = toM !== 0 ? toM : toS !== 0 ? toS : toVS;
     if (set === 0) return -1;
     for (const cause of INTERRUPT_PRIORITY) if ((set & (1 << cause)) !== 0) return cause;
     return -1;
@@ -405,6 +515,7 @@ export class Hart implements ReservationHolder, PteReader {
     while (steps < maxSteps && !this.stopRequested) {
       this.breakOut = false;
       if (this.waiting) {
+        // WFI resumes on any locally enabled pending interrupt, whatever its global enables (3.3.3).
         if ((this.mip() & this.mie) === 0) break;
         this.waiting = false;
       }
@@ -624,11 +735,31 @@ export class Hart implements ReservationHolder, PteReader {
     this.trapCause = cause;
     this.trapTvalLo = tvalLo;
     this.trapTvalHi = tvalHi;
+    this.trapTval2 = 0n;
+    this.trapTinst = 0n;
+    // tval is a guest virtual address when the faulting access was made as though V = 1 (8.2.1 GVA).
+    this.trapGva = (this.virt || this.guestAccess) && ((ADDRESS_EXCEPTIONS >>> cause) & 1) === 1;
     throw TRAP;
   }
 
   illegalInstruction(bits: number): never {
     return this.raise(Exception.IllegalInstruction, bits | 0, 0);
+  }
+
+  /** The virtual-instruction exception (cause 22, 8.6.1): tval = the instruction's bits, as for illegal instruction. */
+  virtualInstruction(bits: number): never {
+    return this.raise(Exception.VirtualInstruction, bits | 0, 0);
+  }
+
+  /** Raises a guest-page fault: tval = the guest virtual address (lo, hi), htval/mtval2 = `tval2`, GVA set. */
+  private raiseGuest(cause: number, tvalLo: number, tvalHi: number, tval2: bigint, tinst: bigint): never {
+    this.trapCause = cause;
+    this.trapTvalLo = tvalLo;
+    this.trapTvalHi = tvalHi;
+    this.trapTval2 = tval2;
+    this.trapTinst = tinst;
+    this.trapGva = true;
+    throw TRAP;
   }
 
   // ---- loads and stores (fast path first, then loadSlow/storeSlow) --------
@@ -901,8 +1032,16 @@ export class Hart implements ReservationHolder, PteReader {
     return this.priv;
   }
 
-  /** Translates and PMP-checks an access of `size` bytes; returns the physical address or raises. */
+  /**
+   * Translates and PMP-checks an access of `size` bytes; returns the physical address or raises.
+   * The one seam between V = 0 and guest translation: `virt` and `mstatusH` (MPV) are both 0
+   * unless the hypervisor extension is in use, so the host path pays one test.
+   */
   private translate(lo: number, hi: number, access: Access, size: number): number {
+    if (this.virt || this.mstatusH !== 0) {
+      const guestPriv = this.guestPrivilege(access);
+      if (guestPriv >= 0) return this.translateGuest(lo, hi, access, size, guestPriv, false);
+    }
     const priv = access === ACCESS_FETCH ? this.priv : this.dataPrivilege();
     let pa: number;
     if (priv === PRV_M || this.satpMode === 0) {
@@ -915,6 +1054,158 @@ export class Hart implements ReservationHolder, PteReader {
     }
     if (!this.pmp.check(pa, size, access, priv)) this.raise(accessFault(access), lo, hi);
     return pa;
+  }
+
+  /**
+   * The VS-stage privilege of an access that translates as though V = 1, or -1:
+   * with V = 1 the current one; in M-mode with MPRV and MPV the data accesses at MPP (8.4.1 table).
+   */
+  private guestPrivilege(access: Access): number {
+    if (this.virt) return this.priv;
+    if (access === ACCESS_FETCH || this.priv !== PRV_M || (this.mstatus & MSTATUS_MPRV) === 0 || (this.mstatusH & MSTATUS_H_MPV) === 0) return -1;
+    const mpp = (this.mstatus & MSTATUS_MPP) >> MSTATUS_MPP_SHIFT;
+    return mpp === PRV_M ? -1 : mpp;
+  }
+
+  /** The reused context object of guest translations (two-stage.ts). */
+  private readonly guestCtx: { -readonly [K in keyof TwoStageContext]: TwoStageContext[K] } = {
+    vsMode: 0, vsRootPpn: 0, gMode: 0, gRootPpn: 0, priv: PRV_S, sum: false, vsMxr: false, mxr: false, hlvx: false, svade: false,
+  };
+
+  /** Fills guestCtx from the CSRs for an access at VS-stage privilege `priv`. */
+  private guestContext(priv: number, hlvx: boolean): TwoStageContext {
+    const c = this.guestCtx;
+    c.vsMode = this.vsatpMode;
+    c.vsRootPpn = this.vsatpPpn;
+    c.gMode = this.hgatpMode;
+    c.gRootPpn = this.hgatpPpn;
+    c.priv = priv;
+    c.sum = (this.vsstatus & MSTATUS_SUM) !== 0;
+    c.vsMxr = (this.vsstatus & MSTATUS_MXR) !== 0;
+    c.mxr = (this.mstatus & MSTATUS_MXR) !== 0;
+    c.hlvx = hlvx;
+    c.svade = this.svade;
+    return c;
+  }
+
+  /** A side-effect-free view of memory for inspection walks (A/D writes are dropped). */
+  private readonly inspectionMemory: TwoStageMemory = {
+    readPte: (pa, out) => this.readPte(pa, out),
+    writePte: () => true,
+  };
+
+  /**
+   * Guest translation (the slow path for V = 1, HLV/HSV and MPRV with MPV):
+   * the guest TLB (tagged with VMID and vsatp.ASID; VS-stage Bare entries
+   * with ASID -1 and keyed by the guest-physical page), then the two-stage
+   * walk; permission of both stages on every use; then PMP at `priv`.
+   */
+  private translateGuest(lo: number, hi: number, access: Access, size: number, priv: number, hlvx: boolean): number {
+    if (!this.virt) this.guestAccess = true;
+    const ctx = this.guestContext(priv, hlvx);
+    const tlb = this.guestTlb;
+    const sv39 = this.vsatpMode === MODE_SV39;
+    // Cacheable: a canonical Sv39 address, or a guest-physical one below 2^41.
+    const cacheable = sv39 ? isCanonical(hi) : hi >= 0 && hi < 0x200;
+    const key = sv39 ? vpnKey(lo, hi) : ((hi & 0x1ff) << 20) | (lo >>> 12);
+    const asid = sv39 ? this.vsatpAsid : -1;
+    const vmid = this.hgatpVmid;
+    let pagePa = -1;
+    const i = cacheable ? tlb.lookupGuest(key, asid, vmid) : -1;
+    if (i >= 0) {
+      if (this.strictTlb) this.checkGuestStale(i, ctx, access, lo, hi);
+      const vsFlags = tlb.flags[i]!;
+      const gFlags = tlb.gFlags[i]!;
+      const denied = cachedAllows(ctx, vsFlags, gFlags, access);
+      if (denied === 'VS') this.raise(translationException('no permission', access), lo, hi);
+      if (denied === 'G') this.raiseGuest(gStageException('no permission', access), lo, hi, BigInt(tlb.gpaPage[i]! + (lo & 0xfff)) >> 2n, 0n);
+      if (!updateDue(vsFlags, gFlags, access)) pagePa = tlb.pagePa[i]!;
+      else tlb.evict(i); // an A or D bit is due: walk again so the update sees the PTEs as they are now
+    }
+    if (pagePa < 0) {
+      const result = translateTwoStage(this, ctx, lo, hi, access);
+      if (!result.ok) return this.raiseTwoStageFault(result, access, lo, hi);
+      if (cacheable) tlb.insertGuest(key, asid, vmid, result.global, result.vsFlags, result.gFlags, result.level, result.pagePa, result.gpaPage);
+      pagePa = result.pagePa;
+    }
+    const pa = pagePa + (lo & 0xfff);
+    if (!this.pmp.check(pa, size, access, priv)) this.raise(accessFault(access), lo, hi);
+    if (!this.virt) this.guestAccess = false;
+    return pa;
+  }
+
+  /** Raises the exception for a failed guest translation: VS-stage faults as page/access faults, G-stage ones as guest-page faults with htval = GPA >> 2. */
+  private raiseTwoStageFault(fault: Exclude<TwoStageResult, { ok: true }>, access: Access, lo: number, hi: number): never {
+    if (fault.stage === 'VS') return this.raise(translationException(fault.error, access), lo, hi);
+    const cause = gStageException(fault.error, access);
+    if (cause !== Exception.InstructionGuestPageFault && cause !== Exception.LoadGuestPageFault && cause !== Exception.StoreGuestPageFault) {
+      return this.raise(cause, lo, hi);
+    }
+    // A guest-physical address too wide to have been computed exactly is the VS-stage Bare one: the address itself.
+    const gpa = fault.gpa >= 0 ? BigInt(fault.gpa) : BigInt.asUintN(64, pairToBig(lo, hi));
+    // htinst: the pseudoinstruction for an implicit VS-stage PTE access (a 64-bit load, or store for A/D), else 0 (8.6.3).
+    const tinst = fault.implicit === 'read' ? 0x3000n : fault.implicit === 'write' ? 0x3020n : 0n;
+    return this.raiseGuest(cause, lo, hi, gpa >> 2n, tinst);
+  }
+
+  /** Strict TLB mode for the guest TLB: entry i against a fresh two-stage walk (no A/D writes). */
+  private checkGuestStale(i: number, ctx: TwoStageContext, access: Access, lo: number, hi: number): void {
+    const tlb = this.guestTlb;
+    const svade = ctx.svade;
+    (ctx as { svade: boolean }).svade = false;
+    const fresh = translateTwoStage(this.inspectionMemory, ctx, lo, hi, access === ACCESS_FETCH ? access : ACCESS_LOAD);
+    (ctx as { svade: boolean }).svade = svade;
+    const meaningful = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U;
+    const vsFlags = tlb.flags[i]!;
+    const gFlags = tlb.gFlags[i]!;
+    const vsAgrees = fresh.ok && (fresh.vsFlags < 0 ? vsFlags < 0 : vsFlags >= 0 && (fresh.vsFlags & meaningful) === (vsFlags & meaningful)) &&
+      fresh.global === (tlb.global[i] === 1) && fresh.gpaPage === tlb.gpaPage[i];
+    const gAgrees = fresh.ok && (fresh.gFlags < 0 ? gFlags < 0 : gFlags >= 0 && (fresh.gFlags & meaningful) === (gFlags & meaningful)) &&
+      fresh.pagePa === tlb.pagePa[i] && fresh.level === tlb.level[i];
+    if (vsAgrees && gAgrees) return;
+    const level = tlb.level[i]!;
+    this.hooks.onStaleTranslation?.({
+      hartId: this.hartId,
+      va: pairToBig(lo, hi),
+      access,
+      asid: tlb.asid[i]!,
+      cachedPagePa: tlb.pagePa[i]!,
+      cachedFlags: vsFlags,
+      cachedLevel: level,
+      cachedPageSize: 4096 * 2 ** (9 * level),
+      cachedGlobal: tlb.global[i] === 1,
+      current: fresh.ok ? fresh.pagePa : fresh.error,
+      currentFlags: fresh.ok ? fresh.vsFlags : undefined,
+      currentLevel: fresh.ok ? fresh.level : undefined,
+      pc: pairToBig(this.pcLo, this.pcHi),
+      virtual: true,
+      vmid: tlb.vmid[i]!,
+      stage: !fresh.ok ? fresh.stage : vsAgrees ? 'G' : 'VS',
+      cachedGpaPage: tlb.gpaPage[i]!,
+      currentGpaPage: fresh.ok ? fresh.gpaPage : -1,
+      cachedGFlags: gFlags,
+      currentGFlags: fresh.ok ? fresh.gFlags : undefined,
+    });
+  }
+
+  /**
+   * The documented entry point for one two-stage translation as the hart
+   * would make it now (differential tests, debuggers): no TLB, no side
+   * effects (A/D updates are not written, so a due update is not a fault
+   * even under Svade). `priv` is the VS-stage privilege (default: the
+   * current one when V = 1, else hstatus.SPVP as HLV would use); `hlvx`
+   * asks for HLVX permission.
+   */
+  translateGuestForInspection(va: bigint, access: Access, options: { priv?: number; hlvx?: boolean } = {}): TwoStageResult {
+    const priv = options.priv ?? (this.virt ? this.priv : (this.hstatus & HSTATUS_SPVP) !== 0 ? PRV_S : PRV_U);
+    const ctx = this.guestContext(priv, options.hlvx ?? false);
+    (ctx as { svade: boolean }).svade = false;
+    return translateTwoStage(this.inspectionMemory, ctx, bigLo(va), bigHi(va), access);
+  }
+
+  /** TwoStageMemory: the walker's A/D writes are S-level stores, PMP-checked. */
+  writePte(pa: number, lo: number, hi: number): boolean {
+    return this.pmp.check(pa, 8, ACCESS_STORE, PRV_S) && this.bus.write(pa, 8, lo, hi, this.hartId);
   }
 
   /** Sv39: TLB, then walk; permission on every use; A/D as QEMU 7.2 does, or Svade faults. Returns the 4 KiB page's PA. */
@@ -1035,6 +1326,13 @@ export class Hart implements ReservationHolder, PteReader {
   translateForInspection(va: bigint, access: Access): { pa: bigint } | { error: string } {
     const lo = bigLo(va);
     const hi = bigHi(va);
+    if (this.virt || this.mstatusH !== 0) {
+      const guestPriv = this.guestPrivilege(access);
+      if (guestPriv >= 0) {
+        const r = this.translateGuestForInspection(va, access, { priv: guestPriv });
+        return r.ok ? { pa: BigInt(r.pagePa) + BigInt(lo & 0xfff) } : { error: `${r.stage}-stage: ${r.error}` };
+      }
+    }
     const priv = access === ACCESS_FETCH ? this.priv : this.dataPrivilege();
     if (priv === PRV_M || this.satpMode === 0) return { pa: BigInt.asUintN(64, va) };
     if (!isCanonical(hi)) return { error: 'non-canonical address' };
@@ -1047,49 +1345,87 @@ export class Hart implements ReservationHolder, PteReader {
   // ---- traps ---------------------------------------------------------------
 
   private takeException(): void {
-    this.takeTrap(this.trapCause, false, pairToBig(this.trapTvalLo, this.trapTvalHi));
+    this.guestAccess = false;
+    this.takeTrap(this.trapCause, false, pairToBig(this.trapTvalLo, this.trapTvalHi), this.trapTval2, this.trapTinst, this.trapGva);
   }
 
-  /** Enters the trap handler (privileged spec 3.1.6.1, 3.1.7, 4.1.1): delegation, xPP/xPIE/xIE, xtvec. */
-  takeTrap(cause: number, interrupt: boolean, tval: bigint): void {
+  /**
+   * Enters the trap handler (privileged spec 3.1.6.1, 3.1.7, 4.1.1, 8.6):
+   * medeleg/mideleg delegate to HS, then, from V = 1, hedeleg/hideleg to VS;
+   * xPP/xPIE/xIE, xtvec; a trap to M or HS clears V and records it in MPV or
+   * SPV (with SPVP), writes GVA, mtval2/htval = `tval2` and mtinst/htinst = `tinst`.
+   */
+  takeTrap(cause: number, interrupt: boolean, tval: bigint, tval2 = 0n, tinst = 0n, gva = false): void {
     if (this.hooks.interceptTrap?.(this, cause, interrupt, tval) === true) {
       this.flushFastCaches();
       return;
     }
     const from = this.priv;
+    const fromVirtual = this.virt;
     const epc = pairToBig(this.pcLo, this.pcHi);
     const delegated = from <= PRV_S && (((interrupt ? this.mideleg : this.medeleg) >>> cause) & 1) === 1;
-    const causeValue = interrupt ? (1n << 63n) | BigInt(cause) : BigInt(cause);
+    const toVS = delegated && fromVirtual && (((interrupt ? this.hideleg : this.hedeleg) >>> cause) & 1) === 1;
+    let vectorCause = cause;
     let vector: bigint;
     let s = this.mstatus;
-    if (delegated) {
-      this.scause = causeValue;
+    if (toVS) {
+      // VS-level interrupts reach VS-mode as their S-level codes (VSSI 2 -> SSI 1, 8.6.2).
+      if (interrupt && ((VS_INTERRUPTS >>> cause) & 1) === 1) vectorCause = cause - 1;
+      this.vscause = interrupt ? (1n << 63n) | BigInt(vectorCause) : BigInt(vectorCause);
+      this.vsepc = epc;
+      this.vstval = tval;
+      const v = this.vsstatus;
+      this.vsstatus = (v & ~(MSTATUS_SPIE | MSTATUS_SIE | MSTATUS_SPP)) | ((v & MSTATUS_SIE) !== 0 ? MSTATUS_SPIE : 0) | (from === PRV_S ? MSTATUS_SPP : 0);
+      this.priv = PRV_S;
+      vector = this.vstvec;
+    } else if (delegated) {
+      this.scause = interrupt ? (1n << 63n) | BigInt(cause) : BigInt(cause);
       this.sepc = epc;
       this.stval = tval;
       s = (s & ~(MSTATUS_SPIE | MSTATUS_SIE | MSTATUS_SPP)) | ((s & MSTATUS_SIE) !== 0 ? MSTATUS_SPIE : 0) | (from === PRV_S ? MSTATUS_SPP : 0);
+      if (this.hExtension) {
+        this.htval = tval2;
+        this.htinst = tinst;
+        let h = this.hstatus & ~(HSTATUS_SPV | HSTATUS_GVA);
+        // SPVP records the guest's privilege only when the trap leaves V = 1.
+        if (fromVirtual) h = (h & ~HSTATUS_SPVP) | HSTATUS_SPV | (from === PRV_S ? HSTATUS_SPVP : 0);
+        this.hstatus = h | (gva ? HSTATUS_GVA : 0);
+      }
       this.priv = PRV_S;
+      this.virt = false;
       vector = this.stvec;
     } else {
-      this.mcause = causeValue;
+      this.mcause = interrupt ? (1n << 63n) | BigInt(cause) : BigInt(cause);
       this.mepc = epc;
       this.mtval = tval;
       s = (s & ~(MSTATUS_MPIE | MSTATUS_MIE | MSTATUS_MPP)) | ((s & MSTATUS_MIE) !== 0 ? MSTATUS_MPIE : 0) | (from << MSTATUS_MPP_SHIFT);
+      if (this.hExtension) {
+        this.mtval2 = tval2;
+        this.mtinst = tinst;
+        this.mstatusH = (fromVirtual ? MSTATUS_H_MPV : 0) | (gva ? MSTATUS_H_GVA : 0);
+      }
       this.priv = PRV_M;
+      this.virt = false;
       vector = this.mtvec;
     }
     this.mstatus = s;
     const base = vector & ~3n;
-    this.pc = interrupt && (vector & 3n) === 1n ? base + 4n * BigInt(cause) : base;
+    this.pc = interrupt && (vector & 3n) === 1n ? base + 4n * BigInt(vectorCause) : base;
     this.reservation = -1;
     this.waiting = false;
     this.flushFastCaches();
-    this.hooks.onTrap?.({ hartId: this.hartId, cause, interrupt, name: causeName(cause, interrupt), tval, pc: epc, from, to: this.priv });
+    this.hooks.onTrap?.({
+      hartId: this.hartId, cause, interrupt, name: causeName(cause, interrupt), tval, pc: epc, from, to: this.priv,
+      fromVirtual, toVirtual: this.virt, tval2: toVS ? 0n : tval2, gva: !toVS && gva,
+    });
   }
 
   // ---- system instructions (isa/system.ts) ---------------------------------
 
   ecall(): number {
-    const cause = this.priv === PRV_U ? Exception.EnvironmentCallFromUMode : this.priv === PRV_S ? Exception.EnvironmentCallFromSMode : Exception.EnvironmentCallFromMMode;
+    const cause = this.priv === PRV_U ? Exception.EnvironmentCallFromUMode
+      : this.priv === PRV_S ? (this.virt ? Exception.EnvironmentCallFromVSMode : Exception.EnvironmentCallFromSMode)
+        : Exception.EnvironmentCallFromMMode;
     return this.raise(cause, 0, 0);
   }
 
@@ -1106,26 +1442,50 @@ export class Hart implements ReservationHolder, PteReader {
     let next = (s & ~(MSTATUS_MIE | MSTATUS_MPP)) | ((s & MSTATUS_MPIE) !== 0 ? MSTATUS_MIE : 0) | MSTATUS_MPIE;
     if (target !== PRV_M) next &= ~MSTATUS_MPRV;
     this.mstatus = next;
+    // MRET to below M returns to V = MPV; MPV is then cleared (8.6.4).
+    this.virt = target !== PRV_M && (this.mstatusH & MSTATUS_H_MPV) !== 0;
+    this.mstatusH &= ~MSTATUS_H_MPV;
     this.priv = target;
     this.pc = this.mepc;
     this.flushFastCaches();
     return -1;
   }
 
+  /** sret: from HS returns to V = hstatus.SPV (then cleared), from VS uses vsstatus/vsepc and stays in V = 1 (8.6.4). */
   sret(bits: number): number {
+    if (this.virt) {
+      if (this.priv === PRV_U || (this.hstatus & HSTATUS_VTSR) !== 0) return this.virtualInstruction(bits);
+      const v = this.vsstatus;
+      this.priv = (v & MSTATUS_SPP) !== 0 ? PRV_S : PRV_U;
+      this.vsstatus = ((v & ~(MSTATUS_SIE | MSTATUS_SPP)) | ((v & MSTATUS_SPIE) !== 0 ? MSTATUS_SIE : 0)) | MSTATUS_SPIE;
+      this.mstatus &= ~MSTATUS_MPRV;
+      this.pc = this.vsepc;
+      this.flushFastCaches();
+      return -1;
+    }
     if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TSR) !== 0)) return this.illegalInstruction(bits);
     const s = this.mstatus;
     const target: Privilege = (s & MSTATUS_SPP) !== 0 ? PRV_S : PRV_U;
     this.mstatus = ((s & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV)) | ((s & MSTATUS_SPIE) !== 0 ? MSTATUS_SIE : 0)) | MSTATUS_SPIE;
+    if (this.hExtension) {
+      this.virt = (this.hstatus & HSTATUS_SPV) !== 0;
+      this.hstatus &= ~HSTATUS_SPV;
+    }
     this.priv = target;
     this.pc = this.sepc;
     this.flushFastCaches();
     return -1;
   }
 
-  /** wfi: illegal in U-mode, and in S-mode with mstatus.TW (3.1.6.5); otherwise waits for a pending interrupt. */
+  /**
+   * wfi: illegal below M with mstatus.TW and in U-mode (3.1.6.5); with V = 1 a
+   * virtual-instruction exception in VU-mode and in VS-mode with hstatus.VTW
+   * (8.6.1); otherwise waits for a pending interrupt.
+   */
   wfi(bits: number, next: number): number {
-    if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TW) !== 0)) return this.illegalInstruction(bits);
+    if (this.priv !== PRV_M && (this.mstatus & MSTATUS_TW) !== 0) return this.illegalInstruction(bits);
+    if (this.virt && (this.priv === PRV_U || (this.hstatus & HSTATUS_VTW) !== 0)) return this.virtualInstruction(bits);
+    if (this.priv === PRV_U) return this.illegalInstruction(bits);
     this.setPcInPage(next);
     this.waiting = true;
     return -1;
@@ -1133,6 +1493,7 @@ export class Hart implements ReservationHolder, PteReader {
 
   /** sfence.vma with rs1/rs2 given as register indices, or -1 for x0 (4.2.1). */
   sfenceVma(a: number, b: number, bits: number, next: number): number {
+    if (this.virt) return this.hfenceVvma(a, b, bits, next, true);
     if (this.priv === PRV_U || (this.priv === PRV_S && (this.mstatus & MSTATUS_TVM) !== 0)) return this.illegalInstruction(bits);
     const key = a < 0 ? undefined : vpnKey(this.r[a]!, this.r[a + 1]!);
     const asid = b < 0 ? undefined : this.r[b]! & 0xffff;
@@ -1142,10 +1503,103 @@ export class Hart implements ReservationHolder, PteReader {
     return -1;
   }
 
+  /**
+   * hfence.vvma (and sfence.vma with V = 1, `fromGuest`): the guest TLB's
+   * entries of the current VMID, by guest virtual address and ASID (8.3.2).
+   * From VS/VU a virtual-instruction exception (sfence.vma: in VU, or with hstatus.VTVM).
+   */
+  hfenceVvma(a: number, b: number, bits: number, next: number, fromGuest = false): number {
+    if (fromGuest) {
+      if (this.priv === PRV_U || (this.hstatus & HSTATUS_VTVM) !== 0) return this.virtualInstruction(bits);
+    } else {
+      this.hypervisorInstructionCheck(bits, false);
+    }
+    const key = a < 0 ? undefined : vpnKey(this.r[a]!, this.r[a + 1]!);
+    const asid = b < 0 ? undefined : this.r[b]! & 0xffff;
+    this.guestTlb.flushGuest(key, asid, this.hgatpVmid);
+    this.flushFastCaches();
+    this.setPcInPage(next);
+    return -1;
+  }
+
+  /** hfence.gvma: the guest TLB's entries by guest-physical address (rs1 = GPA >> 2) and VMID (8.3.2); illegal in HS-mode with mstatus.TVM. */
+  hfenceGvma(a: number, b: number, bits: number, next: number): number {
+    this.hypervisorInstructionCheck(bits, false);
+    if (this.priv === PRV_S && (this.mstatus & MSTATUS_TVM) !== 0) return this.illegalInstruction(bits);
+    const gpa = a < 0 ? undefined : Number(BigInt.asUintN(53, regToBig(this.r, a, false) << 2n));
+    const vmid = b < 0 ? undefined : this.r[b]! & 0x3fff;
+    this.guestTlb.flushGpa(gpa, vmid);
+    this.flushFastCaches();
+    this.setPcInPage(next);
+    return -1;
+  }
+
+  /**
+   * Who may run a hypervisor instruction (8.3): not without misa.H
+   * (illegal), never with V = 1 (virtual instruction), in U-mode only
+   * HLV/HLVX/HSV and only with hstatus.HU (`userAllowed`).
+   */
+  private hypervisorInstructionCheck(bits: number, userAllowed: boolean): void {
+    if (!this.hExtension) this.illegalInstruction(bits);
+    if (this.virt) this.virtualInstruction(bits);
+    if (this.priv === PRV_U && !(userAllowed && (this.hstatus & HSTATUS_HU) !== 0)) this.illegalInstruction(bits);
+  }
+
+  /** hlv/hlvx (8.3.1): a load as though V = 1 at hstatus.SPVP, from x[a] into x[d]; `hlvx` needs execute, not read, permission. */
+  hypervisorLoad(d: number, a: number, size: AccessSize, signed: boolean, hlvx: boolean, bits: number): void {
+    this.hypervisorInstructionCheck(bits, true);
+    const lo = this.r[a]!;
+    const hi = this.r[a + 1]!;
+    this.guestAccess = true;
+    // Aligned only: a misaligned HLV/HSV raises address-misaligned (the spec lets it).
+    if ((lo & (size - 1)) !== 0) this.raise(Exception.LoadAddressMisaligned, lo, hi);
+    const priv = (this.hstatus & HSTATUS_SPVP) !== 0 ? PRV_S : PRV_U;
+    const pa = this.translateGuest(lo, hi, ACCESS_LOAD, size, priv, hlvx);
+    if (!this.bus.read(pa, size)) this.raise(Exception.LoadAccessFault, lo, hi);
+    this.guestAccess = false;
+    const v = this.bus.value;
+    if (this.trace !== undefined) this.traceAccess(lo, hi, size, false, 0, 0);
+    const r = this.r;
+    if (size === 8) {
+      r[d] = v[0]!;
+      r[d + 1] = v[1]!;
+    } else {
+      const shift = 32 - 8 * size;
+      const x = signed ? (v[0]! << shift) >> shift : shift === 0 ? v[0]! : v[0]! & ((1 << (8 * size)) - 1);
+      r[d] = x;
+      r[d + 1] = signed ? x >> 31 : 0;
+    }
+  }
+
+  /** hsv (8.3.1): a store of x[b] to x[a] as though V = 1 at hstatus.SPVP. */
+  hypervisorStore(a: number, b: number, size: AccessSize, bits: number): void {
+    this.hypervisorInstructionCheck(bits, true);
+    const lo = this.r[a]!;
+    const hi = this.r[a + 1]!;
+    this.guestAccess = true;
+    if ((lo & (size - 1)) !== 0) this.raise(Exception.StoreAddressMisaligned, lo, hi);
+    const priv = (this.hstatus & HSTATUS_SPVP) !== 0 ? PRV_S : PRV_U;
+    const pa = this.translateGuest(lo, hi, ACCESS_STORE, size, priv, false);
+    if (this.trace !== undefined) this.traceAccess(lo, hi, size, true, this.r[b]!, this.r[b + 1]!);
+    if (!this.bus.write(pa, size, this.r[b]!, this.r[b + 1]!, this.hartId)) this.raise(Exception.StoreAccessFault, lo, hi);
+    this.guestAccess = false;
+  }
+
   /** csrrw/csrrs/csrrc(i): access checks (2.1, 9.1), read, legalised write, rd. */
   csrInstruction(csr: number, d: number, a: number, uimm: number, how: number, writes: boolean, bits: number, next: number): number {
-    const def = CSRS_BY_ADDRESS.get(csr);
-    if (def === undefined || this.priv < csrPrivilege(csr) || (writes && csrReadOnly(csr)) || (def.allowed !== undefined && !def.allowed(this, writes))) {
+    let def = CSRS_BY_ADDRESS.get(csr);
+    if (def === undefined || (def.hypervisor === true && !this.hExtension) || (writes && csrReadOnly(csr))) return this.illegalInstruction(bits);
+    const level = csrPrivilege(csr);
+    if (this.virt) {
+      // V = 1 (8.6.1): M-level CSRs are illegal; HS/VS-level ones, and S-level ones from VU, a virtual
+      // instruction; S-level ones from VS reach their VS counterparts.
+      if (level === PRV_M) return this.illegalInstruction(bits);
+      if (level === 2 || (level === PRV_S && this.priv === PRV_U)) return this.virtualInstruction(bits);
+      if (level === PRV_S) def = VS_ALIASES.get(csr) ?? def;
+      if (def.allowed !== undefined && !def.allowed(this, writes)) return this.illegalInstruction(bits);
+      if (def.virtualFault?.(this) === true) return this.virtualInstruction(bits);
+    } else if (this.priv < (level === 2 ? PRV_S : level) || (def.allowed !== undefined && !def.allowed(this, writes))) {
+      // Address bits 9:8 = 2 are the hypervisor and VS CSRs: accessible from HS-mode.
       return this.illegalInstruction(bits);
     }
     const old = def.read(this);

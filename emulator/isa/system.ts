@@ -1,7 +1,9 @@
 /**
  * Zicsr, Zifencei and the privileged instructions (privileged spec 1.12,
- * 3.3 and 4.2.1): ecall, ebreak, mret, sret, wfi, sfence.vma, fence.i and
- * the six CSR instructions. Privilege guards are Hart methods, so each body
+ * 3.3, 4.2.1 and 8.3): ecall, ebreak, mret, sret, wfi, sfence.vma, fence.i,
+ * the six CSR instructions, and the hypervisor extension's hfence.vvma,
+ * hfence.gvma, hlv/hlvx/hsv (they raise illegal instruction on a hart
+ * without it). Privilege guards are Hart methods, so each body
  * is a line; everything that may change interrupts or translation returns -1
  * (the hart re-checks both before the next instruction).
  */
@@ -30,6 +32,57 @@ export const SYSTEM: readonly OpcodeEntry[] = [
       return (h) => h.sfenceVma(a, b, s.bits, s.next);
     },
   },
+  ...(
+    [
+      ['hfence.vvma', 0x22000073, false],
+      ['hfence.gvma', 0x62000073, true],
+    ] as const
+  ).map(([mnemonic, match, gvma]): OpcodeEntry => ({
+    mnemonic, match, mask: 0xfe007fff,
+    make: (s) => {
+      const a = rs1Number(s.raw) === 0 ? -1 : rs1Index(s.raw);
+      const b = rs2Number(s.raw) === 0 ? -1 : rs2Index(s.raw);
+      return gvma ? (h) => h.hfenceGvma(a, b, s.bits, s.next) : (h) => h.hfenceVvma(a, b, s.bits, s.next);
+    },
+  })),
+  // hlv.*, hlvx.*: funct7 selects the width, rs2 = 0 (signed), 1 (unsigned) or 3 (hlvx).
+  ...(
+    [
+      ['hlv.b', 0x60004073, 1, true, false],
+      ['hlv.bu', 0x60104073, 1, false, false],
+      ['hlv.h', 0x64004073, 2, true, false],
+      ['hlv.hu', 0x64104073, 2, false, false],
+      ['hlvx.hu', 0x64304073, 2, false, true],
+      ['hlv.w', 0x68004073, 4, true, false],
+      ['hlv.wu', 0x68104073, 4, false, false],
+      ['hlvx.wu', 0x68304073, 4, false, true],
+      ['hlv.d', 0x6c004073, 8, true, false],
+    ] as const
+  ).map(([mnemonic, match, size, signed, hlvx]): OpcodeEntry => ({
+    mnemonic, match, mask: 0xfff0707f,
+    make: (s) => {
+      const d = rdIndex(s.raw);
+      const a = rs1Index(s.raw);
+      const next = s.next;
+      return (h) => { h.hypervisorLoad(d, a, size, signed, hlvx, s.bits); return next; };
+    },
+  })),
+  ...(
+    [
+      ['hsv.b', 0x62004073, 1],
+      ['hsv.h', 0x66004073, 2],
+      ['hsv.w', 0x6a004073, 4],
+      ['hsv.d', 0x6e004073, 8],
+    ] as const
+  ).map(([mnemonic, match, size]): OpcodeEntry => ({
+    mnemonic, match, mask: 0xfe007fff,
+    make: (s) => {
+      const a = rs1Index(s.raw);
+      const b = rs2Index(s.raw);
+      const next = s.next;
+      return (h) => { h.hypervisorStore(a, b, size, s.bits); return next; };
+    },
+  })),
   // Decoded instructions are dropped whenever their page is written, so fence.i has nothing left to do.
   { mnemonic: 'fence.i', match: 0x0000100f, mask: I, make: (s) => { const next = s.next; return () => next; } },
 

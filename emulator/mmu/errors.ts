@@ -22,7 +22,15 @@ const ERROR_KIND: Record<TranslationError, 'page' | 'access'> = {
   'no permission': 'page',
   'A/D update needed (Svade)': 'page',
   'physical address out of range': 'access',
+  'guest physical address out of range': 'page',
 };
+
+const GUEST_PAGE_FAULT = [Exception.InstructionGuestPageFault, Exception.LoadGuestPageFault, Exception.StoreGuestPageFault, Exception.StoreGuestPageFault] as const;
+
+/** A G-stage failure (privileged spec 1.12, 8.5.1): a guest-page fault, except a refused PTE access, an access fault. */
+export function gStageException(error: TranslationError, access: Access): number {
+  return ERROR_KIND[error] === 'page' ? GUEST_PAGE_FAULT[access] : ACCESS_FAULT[access];
+}
 
 export function translationException(error: TranslationError, access: Access): number {
   return ERROR_KIND[error] === 'page' ? PAGE_FAULT[access] : ACCESS_FAULT[access];

@@ -24,7 +24,8 @@ export type TranslationError =
   | 'misaligned superpage'
   | 'no permission'
   | 'A/D update needed (Svade)'
-  | 'physical address out of range';
+  | 'physical address out of range'
+  | 'guest physical address out of range';
 
 /** Reads the 8-byte PTE at a physical address, or returns false (access fault: PMP or nothing there). */
 export interface PteReader {
@@ -49,14 +50,19 @@ export type WalkResult = Leaf | TranslationError;
 
 const pte = new Int32Array(2);
 
-/** Walks the table rooted at PPN `rootPpn` for vpnKey `key` (steps 1-4, 6 and 8). */
-export function walk(reader: PteReader, rootPpn: number, key: number): WalkResult {
+/**
+ * Walks the table rooted at PPN `rootPpn` for page number `key` (steps 1-4, 6
+ * and 8). `rootIndexMask` selects the root index from key bits 28:18: 0x1ff
+ * for Sv39 (a 27-bit vpnKey), 0x7ff for Sv39x4, whose 41-bit guest-physical
+ * addresses index a 16 KiB root (privileged spec 1.12, 8.5.1).
+ */
+export function walk(reader: PteReader, rootPpn: number, key: number, rootIndexMask = 0x1ff): WalkResult {
   // Step 1: a = satp.ppn * PAGESIZE, i = LEVELS - 1.
   let a = rootPpn * 4096;
   let global = false;
   for (let i = LEVELS - 1; i >= 0; i--) {
     // Step 2: pte = the PTE at a + va.vpn[i] * PTESIZE; a PMP or bus failure is an access fault.
-    const ptePa = a + vpn(i, key) * PTE_SIZE;
+    const ptePa = a + (i === LEVELS - 1 ? (key >>> 18) & rootIndexMask : vpn(i, key)) * PTE_SIZE;
     if (!reader.readPte(ptePa, pte)) return 'PTE access fault';
     const lo = pte[0]!;
     const hi = pte[1]!;

@@ -10,8 +10,8 @@ import { allowAllPmp, asm, li, makeMachine, x } from './support.js';
 const CSR = { sstatus: 0x100, sie: 0x104, sip: 0x144, satp: 0x180, mstatus: 0x300, misa: 0x301, medeleg: 0x302, mideleg: 0x303, mie: 0x304, mtvec: 0x305, mip: 0x344, mhartid: 0xf14, cycle: 0xc00, time: 0xc01, instret: 0xc02, hpmcounter3: 0xc03, minstret: 0xb02, pmpcfg0: 0x3a0, pmpcfg1: 0x3a1, pmpaddr20: 0x3c4, menvcfg: 0x30a };
 
 /** Writes `value` to `csr` with csrrw at privilege `priv`, then reads it back into a1. */
-function writeThenRead(csr: number, value: bigint, priv: Privilege = PRV_M) {
-  const m = makeMachine([...li(x.a0, value), asm.csrrw(0, csr, x.a0), asm.csrrs(x.a1, csr, 0)]);
+function writeThenRead(csr: number, value: bigint, priv: Privilege = PRV_M, hypervisor = true) {
+  const m = makeMachine([...li(x.a0, value), asm.csrrw(0, csr, x.a0), asm.csrrs(x.a1, csr, 0)], { hypervisor });
   allowAllPmp(m.hart);
   m.hart.priv = priv;
   m.run(20);
@@ -28,10 +28,12 @@ function illegalAt(program: number[], priv: Privilege, setup?: (m: ReturnType<ty
 }
 
 describe('CSR legalisation', () => {
-  it('mstatus keeps only its writable fields; UXL = SXL = 2, FS and SD read 0', () => {
-    const m = writeThenRead(CSR.mstatus, -1n);
+  it('mstatus keeps only its writable fields; UXL = SXL = 2, FS and SD read 0; with H also GVA and MPV', () => {
+    const m = writeThenRead(CSR.mstatus, -1n, PRV_M, false);
     // SIE MIE SPIE MPIE SPP MPP MPRV SUM MXR TVM TW TSR, plus UXL/SXL
     expect(m.hart.getRegister(x.a1)).toBe(0x7e19aan | (2n << 32n) | (2n << 34n));
+    // The hypervisor extension adds GVA (38) and MPV (39).
+    expect(writeThenRead(CSR.mstatus, -1n).hart.getRegister(x.a1)).toBe(0x7e19aan | (2n << 32n) | (2n << 34n) | (3n << 38n));
   });
 
   it('mstatus.MPP = 2 (reserved) is legalised to U', () => {
@@ -39,15 +41,21 @@ describe('CSR legalisation', () => {
     expect((m.hart.getRegister(x.a1) >> 11n) & 3n).toBe(0n);
   });
 
-  it('misa is read-only: RV64 with A, C, I, M, S, U', () => {
-    const m = writeThenRead(CSR.misa, 0n);
+  it('misa is read-only: RV64 with A, C, I, M, S, U, and H unless the hart is built without it', () => {
+    const m = writeThenRead(CSR.misa, 0n, PRV_M, false);
     expect(m.trapsBeforeEnd()).toEqual([]);
-    expect(m.hart.getRegister(x.a1)).toBe((2n << 62n) | (1n << 0n) | (1n << 2n) | (1n << 8n) | (1n << 12n) | (1n << 18n) | (1n << 20n));
+    const imac = (2n << 62n) | (1n << 0n) | (1n << 2n) | (1n << 8n) | (1n << 12n) | (1n << 18n) | (1n << 20n);
+    expect(m.hart.getRegister(x.a1)).toBe(imac);
+    expect(writeThenRead(CSR.misa, 0n).hart.getRegister(x.a1)).toBe(imac | (1n << 7n));
   });
 
   it('medeleg[11] (ecall from M) and mideleg M-level bits are read-only zero', () => {
-    expect(writeThenRead(CSR.medeleg, -1n).hart.getRegister(x.a1)).toBe(0xb3ffn);
-    expect(writeThenRead(CSR.mideleg, -1n).hart.getRegister(x.a1)).toBe(0x222n);
+    expect(writeThenRead(CSR.medeleg, -1n, PRV_M, false).hart.getRegister(x.a1)).toBe(0xb3ffn);
+    expect(writeThenRead(CSR.mideleg, -1n, PRV_M, false).hart.getRegister(x.a1)).toBe(0x222n);
+    // With H: ecall from VS (10) and causes 20-23 become delegable; mideleg's VS bits (2, 6, 10) read one even after writing 0.
+    expect(writeThenRead(CSR.medeleg, -1n).hart.getRegister(x.a1)).toBe(0xf0b7ffn);
+    expect(writeThenRead(CSR.mideleg, -1n).hart.getRegister(x.a1)).toBe(0x666n);
+    expect(writeThenRead(CSR.mideleg, 0n).hart.getRegister(x.a1)).toBe(0x444n);
   });
 
   it('satp: Sv39 and Bare are accepted, an unsupported MODE leaves satp unchanged', () => {
