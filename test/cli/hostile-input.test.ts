@@ -4,17 +4,20 @@
  * message names the file and the problem, or as an ordinary verdict or exit code; never another
  * exception (a crash with a stack trace), a hang (each run has a step budget) or an out-of-memory.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { check } from '../../cli/commands/check.js';
 import { replay } from '../../cli/commands/replay.js';
 import { run } from '../../cli/commands/run.js';
 import { loadUserImage, SUITE_SYMBOLS } from '../../cli/commands/image.js';
+import { validateJsonReport, type JsonReport } from '../../cli/reports/json.js';
+import { EXIT_INTERRUPTED, writeFileAtomically } from '../../cli/reports/write.js';
 import { UsageError } from '../../cli/usage.js';
 import { DEFAULT_PLATFORM_SPEC, encodeToken, imageDigest, TOKEN_PREFIX, type ReplayCase } from '../../properties/index.js';
-import { capture, HYPERVISOR, scratch } from './support.js';
+import { capture, HYPERVISOR, junitProblems, scratch } from './support.js';
 
 const dir = scratch();
 afterEach(() => vi.restoreAllMocks());
@@ -171,5 +174,76 @@ describe('malformed ELF files', () => {
       }
       expectRefusedOrRan(await ending(check, ['--image', file, '--only', 'boot', '--runs', '1', '--firmware', 'builtin']), file, mutation);
     }), { numRuns: 100 });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Report files under interrupts
+
+describe('report files', () => {
+  it('a write removes the temporary file a killed hvspec left, and keeps a running one\'s', () => {
+    const report = join(dir, 'stale.json');
+    writeFileSync(report, 'previous');
+    // pid 2^22 + 1 is above Linux's pid_max limit, so no process has it
+    const dead = join(dir, `.stale.json.${(1 << 22) + 1}.tmp`);
+    const live = join(dir, `.stale.json.${process.ppid}.tmp`);
+    writeFileSync(dead, 'half a rep');
+    writeFileSync(live, 'being writ');
+    writeFileAtomically(report, '{"whole": true}');
+    expect(readFileSync(report, 'utf8')).toBe('{"whole": true}');
+    expect(existsSync(dead)).toBe(false);
+    expect(readFileSync(live, 'utf8')).toBe('being writ');
+    rmSync(live);
+  });
+
+  /** The CLI built into the scratch folder, run as a child process that can be sent SIGINT. */
+  const built = join(dir, 'dist');
+  const hvspec = (args: string[]) => spawn(process.execPath, [join(built, 'cli/hvspec.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ended = (child: ReturnType<typeof hvspec>) => new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+  const temporaries = () => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
+  beforeAll(() => {
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', built, '--noCheck']);
+    writeFileSync(join(built, 'package.json'), '{"type": "module"}');
+    symlinkSync(resolve('node_modules'), join(built, 'node_modules'));
+  });
+
+  it('SIGINT during the suite ends hvspec check at once, leaving the previous report intact and no temporary file', async () => {
+    const report = join(dir, 'interrupted.json');
+    writeFileSync(report, 'the previous report');
+    const child = hvspec(['check', '--image', HYPERVISOR, '--only', 'boot', '--runs', '1000', '--json', report]);
+    let out = '';
+    await new Promise<void>((started) => child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('hvspec: checking')) started();
+    }));
+    const sent = performance.now();
+    child.kill('SIGINT');
+    const end = await ended(child);
+    // no handler defers it to the end of the suite (1000 boots would take many minutes)
+    expect(performance.now() - sent).toBeLessThan(5_000);
+    expect(end.code === EXIT_INTERRUPTED || end.signal === 'SIGINT', JSON.stringify(end)).toBe(true);
+    expect(readFileSync(report, 'utf8')).toBe('the previous report');
+    expect(temporaries()).toEqual([]);
+  });
+
+  it('SIGINT while the reports are written leaves each report whole (new or previous), no temporary file, and exits 130', async () => {
+    const paths = { json: join(dir, 'late.json'), junit: join(dir, 'late.xml'), html: join(dir, 'late.html') };
+    for (const path of Object.values(paths)) writeFileSync(path, 'previous');
+    const child = hvspec(['check', '--image', HYPERVISOR, '--only', 'stack-overflow-sp', '--runs', '1', '--json', paths.json, '--junit', paths.junit, '--html', paths.html]);
+    let out = '';
+    // the summary line is printed just before the reports are written
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (/^(OK|FAILED): /m.test(out) && child.exitCode === null) child.kill('SIGINT');
+    });
+    const end = await ended(child);
+    expect(end.code === EXIT_INTERRUPTED || end.signal === 'SIGINT' || end.code === 0, JSON.stringify(end)).toBe(true);
+    const json = readFileSync(paths.json, 'utf8');
+    if (json !== 'previous') expect(validateJsonReport(JSON.parse(json) as JsonReport)).toEqual([]);
+    const xml = readFileSync(paths.junit, 'utf8');
+    if (xml !== 'previous') expect(junitProblems(xml)).toEqual([]);
+    const html = readFileSync(paths.html, 'utf8');
+    if (html !== 'previous') expect(html.trimEnd()).toMatch(/<\/html>$/i);
+    expect(temporaries()).toEqual([]);
   });
 });
