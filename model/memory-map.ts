@@ -2,15 +2,19 @@
  * The final per-hart address space (design: "Virtual memory map" and "Virtual memory manager";
  * CONTRACT.md "Final per-hart page table"): what each hart's own page table maps once vmem is done.
  */
-import { hex, PAGE_SIZE, rangeSize, type Range } from './address.js';
+import { hex, PAGE_SIZE, pageRoundUp, rangeContainsAddress, rangeSize, type Range } from './address.js';
+import type { EarlyEntryPurpose } from './early-boot.js';
 import {
+  CPU_GUARD,
   CPU_INFO,
   CPU_STACK,
+  CPU_STRUCT_GIGABYTE,
   CPU_TRAP_STACK,
+  KERNEL_GIGABYTE,
   kernelVa,
   VAS_RAM,
 } from './layout.js';
-import { deviceRange, imageEnd, type Platform } from './platform.js';
+import { deviceRange, imageEnd, VIRT_DEVICES, type Platform } from './platform.js';
 import { largestPageRuns, mergeRuns, type LeafFlags, type LeafRun } from './sv39/mapping.js';
 
 export interface Permissions {
@@ -42,6 +46,65 @@ export interface ExpectedAddressSpace {
   readonly hart: number;
   /** Sorted by VA (unsigned), pairwise disjoint. */
   readonly regions: readonly ExpectedRegion[];
+}
+
+/**
+ * The names of the regions of the hypervisor's address spaces: the one vocabulary of every map
+ * table (`hvspec spec --map`, `hvspec ptdump`, counterexamples, the HTML report). The early table's
+ * gigapages have names of their own, so its RAM identity gigapage is never confused with a device.
+ */
+export const REGION_NAMES = {
+  text: 'text',
+  rodata: 'rodata',
+  data: 'data+bss',
+  cpuGuard: 'cpu guard',
+  cpuStack: 'cpu stack',
+  cpuInfo: 'cpu info',
+  cpuTrapStack: 'cpu trap stack',
+  linearMap: 'linear map',
+  /** Elsewhere in the cpu struct's or the image's gigabyte, or the lower half: where nothing is expected. */
+  cpuStruct: 'cpu struct',
+  kernelImage: 'kernel image',
+  lowerHalf: 'lower half',
+} as const;
+
+/** A device's region: `device uart`. */
+export const deviceRegionName = (device: string): string => `device ${device}`;
+
+/** The early boot table's gigapages by purpose. */
+export const EARLY_REGION_NAMES: Readonly<Record<EarlyEntryPurpose, string>> = {
+  'serial console': 'early devices',
+  identity: 'early identity',
+  'kernel image': 'early kernel image',
+  'kernel physical memory': 'early linear map',
+};
+
+/** What names a VA's region: the platform's devices and image sections (absent: QEMU virt's devices, sections by flags). */
+export type RegionLayout = Pick<Platform, 'ramBase' | 'image' | 'devices'>;
+
+/**
+ * The region of a final page table that `va` lies in, by REGION_NAMES. With the layout, image
+ * sections are named by address; without it, a run in the image's gigabyte is named by `flags`
+ * (executable text, writable data+bss, else rodata), as the expected map gives them.
+ */
+export function regionNameAt(va: bigint, layout?: RegionLayout, flags?: { readonly w: boolean; readonly x: boolean }): string {
+  const N = REGION_NAMES;
+  if (rangeContainsAddress(CPU_STRUCT_GIGABYTE, va)) {
+    const parts: [Range, string][] = [[CPU_GUARD, N.cpuGuard], [CPU_STACK, N.cpuStack], [CPU_INFO, N.cpuInfo], [CPU_TRAP_STACK, N.cpuTrapStack]];
+    return parts.find(([range]) => rangeContainsAddress(range, va))?.[1] ?? N.cpuStruct;
+  }
+  if (rangeContainsAddress(KERNEL_GIGABYTE, va)) {
+    if (layout !== undefined) {
+      const { image, ramBase } = layout;
+      const sections: [Range, string][] = [[image.text, N.text], [image.rodata, N.rodata], [{ start: image.data.start, end: pageRoundUp(image.bss.end) }, N.data]];
+      return sections.find(([s]) => rangeContainsAddress({ start: kernelVa(s.start, ramBase), end: kernelVa(s.end, ramBase) }, va))?.[1] ?? N.kernelImage;
+    }
+    if (flags === undefined) return N.kernelImage;
+    return flags.x ? N.text : flags.w ? N.data : N.rodata;
+  }
+  if (va >= VAS_RAM) return N.linearMap;
+  const device = (layout?.devices ?? VIRT_DEVICES).find((d) => rangeContainsAddress(deviceRange(d), va));
+  return device === undefined ? N.lowerHalf : deviceRegionName(device.name);
 }
 
 const R__: Permissions = { r: true, w: false, x: false };
@@ -85,18 +148,18 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
   const devices = platform.devices
     .map((device) => {
       const range = deviceRange(device);
-      return fixed(`device ${device.name}`, 'device', range.start, range.start, rangeSize(range), RW_);
+      return fixed(deviceRegionName(device.name), 'device', range.start, range.start, rangeSize(range), RW_);
     })
     .sort((a, b) => (a.va < b.va ? -1 : 1));
   const regions: ExpectedRegion[] = [
     ...devices,
-    ...imageRegion('text', image.text, R_X),
-    ...imageRegion('rodata', image.rodata, R__),
-    ...imageRegion('data+bss', { start: image.data.start, end: imageEnd(platform) }, RW_),
-    privateRegion('cpu stack', CPU_STACK),
-    privateRegion('cpu info', CPU_INFO),
-    privateRegion('cpu trap stack', CPU_TRAP_STACK),
-    fixed('linear map', 'linear-map', VAS_RAM, ramBase, ramSize, RW_),
+    ...imageRegion(REGION_NAMES.text, image.text, R_X),
+    ...imageRegion(REGION_NAMES.rodata, image.rodata, R__),
+    ...imageRegion(REGION_NAMES.data, { start: image.data.start, end: imageEnd(platform) }, RW_),
+    privateRegion(REGION_NAMES.cpuStack, CPU_STACK),
+    privateRegion(REGION_NAMES.cpuInfo, CPU_INFO),
+    privateRegion(REGION_NAMES.cpuTrapStack, CPU_TRAP_STACK),
+    fixed(REGION_NAMES.linearMap, 'linear-map', VAS_RAM, ramBase, ramSize, RW_),
   ];
   return { hart, regions };
 }
