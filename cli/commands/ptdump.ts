@@ -50,7 +50,7 @@ export function readHartMaps(image: HypervisorImage, spec: PlatformSpec): HartMa
   const booted = bootBounded(image, spec);
   return readAllHartTables(booted.machine).map((h) => {
     const observed = mergeRuns(h.table.runs);
-    return { hart: h.hart, observed, expected: expectedRunsForDiff(booted.platform, h.hart, observed) };
+    return { hart: h.hart, observed, expected: expectedRunsForDiff(booted.platform, h.hart, observed), layout: booted.platform };
   });
 }
 
@@ -87,7 +87,7 @@ export async function ptdump(args: string[]): Promise<number> {
   const out: string[] = [`${image.name} (sha256 ${image.digest}) on ${formatPlatformSpec(spec)}`];
   for (const map of maps) {
     if (only !== undefined && map.hart !== only) continue;
-    const rows = diffRows(map.expected, map.observed);
+    const rows = diffRows(map.expected, map.observed, map.layout);
     const diff = rows.filter((r) => r.mark !== ' ').length;
     differing += diff;
     out.push('', `hart ${map.hart}: ${map.observed.length} runs, ${diff === 0 ? 'as the model expects' : `${diff} rows differ from the model (- expected, + observed)`}`);

@@ -44,6 +44,11 @@ export function caseOf(replay: ReplayCase): Case {
   };
 }
 
+/** A privilege level as the privileged spec writes it (mstatus.MPP encoding: 0 U, 1 S, 3 M). */
+export function privilegeName(level: number): string {
+  return ({ 0: 'U', 1: 'S', 3: 'M' } as Record<number, string>)[level] ?? `privilege ${level}`;
+}
+
 export async function replay(args: string[]): Promise<number> {
   const parsed = parseOptions('replay', args, OPTIONS, USAGE);
   if (parsed.values.has('--help')) {
@@ -78,8 +83,8 @@ export async function replay(args: string[]): Promise<number> {
   if (booted !== undefined) {
     out.push('', '--- console (boot and case) ---', booted.machine.console.trimEnd());
     const traps = booted.traps.filter((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9);
-    out.push('', `--- traps: ${traps.length} synchronous besides SBI calls${traps.length > showTraps ? `, the last ${showTraps}` : ''} ---`);
-    for (const t of traps.slice(-showTraps)) out.push(`step ${t.time}: hart ${t.hartId} ${t.name} at pc ${hex(t.pc)} stval ${hex(t.tval)} (${t.from} -> ${t.to})`);
+    out.push('', `--- traps: ${traps.length} synchronous besides SBI calls${traps.length > showTraps ? `, the last ${showTraps}` : ''}; (S -> M) is the privilege mode before -> after the trap (U, S, M) ---`);
+    for (const t of traps.slice(-showTraps)) out.push(`step ${t.time}: hart ${t.hartId} ${t.name} at pc ${hex(t.pc)} stval ${hex(t.tval)} (${privilegeName(t.from)} -> ${privilegeName(t.to)})`);
   }
   out.push('', '--- check ---');
   if (outcome.kind === 'held') out.push(`${token.property}: the case now holds`);

@@ -1,19 +1,24 @@
 /**
- * `hvspec spec [--map]`: prints the model's rules (ID, statement, where checked: the model function
- * SPEC.md names and the properties that judge it), or with --map the model's expected memory map
- * of the default platform.
+ * `hvspec spec [--map [--image FILE]]`: prints the model's rules (ID, statement, where checked: the
+ * model function SPEC.md names and the properties that judge it), or with --map the model's
+ * expected memory map of the default platform with the bundled image's sections (or FILE's).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { RULES, virtPlatform } from '../../model/index.js';
+import { RULES } from '../../model/index.js';
 import { PROPERTIES } from '../../properties/index.js';
-import { formatOptions, parseOptions, type OptionSpec } from '../options.js';
+import { formatOptions, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_OK, UsageError } from '../usage.js';
-import { memoryMapReport } from './start.js';
+import { loadUserImage } from './image.js';
+import { bundledImagePath, imagePlatform, memoryMapReport } from './start.js';
 
-const OPTIONS: readonly OptionSpec[] = [{ name: '--map', help: "print the model's expected memory map of the default platform instead" }];
+const OPTIONS: readonly OptionSpec[] = [
+  { name: '--map', help: "print the model's expected memory map of the default platform instead,\nwith the bundled image's sections (hypervisor/build/hypervisor.elf)" },
+  { name: '--image', value: 'FILE', help: "with --map: that image's sections instead" },
+  { name: '--symbols', value: 'FILE', help: 'with --image: JSON object renaming the symbols the suite reads' },
+];
 
-const USAGE = `usage: hvspec spec [--map]
+const USAGE = `usage: hvspec spec [--map [--image FILE]]
 
 Prints every rule of the model: its ID, its statement, and where it is checked
 (the model's function, from SPEC.md, and the properties that judge it).
@@ -52,8 +57,12 @@ export async function spec(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (parsed.positionals.length > 0) throw new UsageError(`spec: unexpected argument '${parsed.positionals[0]}'\n\n${USAGE}`);
+  const imagePath = textOption(parsed, '--image');
+  if (!parsed.values.has('--map') && (imagePath !== undefined || parsed.values.has('--symbols'))) throw new UsageError(`spec: --image and --symbols go with --map\n\n${USAGE}`);
+  if (imagePath === undefined && parsed.values.has('--symbols')) throw new UsageError(`spec: --symbols goes with --image FILE`);
   if (parsed.values.has('--map')) {
-    process.stdout.write(memoryMapReport(virtPlatform()));
+    const image = imagePath === undefined ? loadUserImage('spec', 'bundled image', bundledImagePath()) : loadUserImage('spec', '--image', imagePath, textOption(parsed, '--symbols'));
+    process.stdout.write(memoryMapReport(imagePlatform(image), image.name));
     return EXIT_OK;
   }
   const root = fileURLToPath(new URL('.', import.meta.url)).replace(/(?:dist\/)?cli\/commands\/?$/, '');

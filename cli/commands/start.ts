@@ -2,11 +2,12 @@
  * `hvspec start` (and `npm start`): the main job. Boots the bundled hypervisor
  * (hypervisor/build/hypervisor.elf) and runs the whole property suite with the default budget, as
  * `hvspec check --image hypervisor/build/hypervisor.elf` does; it takes the same options but
- * --image. `memoryMapReport` prints the model's expected map (`hvspec spec --map`).
+ * --image. `memoryMapReport` prints the model's expected map of an image (`hvspec spec --map`).
  */
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { earlyBootTable, expectedAddressSpace, formatSize, hex, type Platform } from '../../model/index.js';
+import { earlyBootTable, expectedAddressSpace, formatSize, hex, IMAGE_SYMBOLS, imageLayoutFromSymbols, VIRT_RAM_BASE, virtPlatform, type Platform } from '../../model/index.js';
+import type { HypervisorImage } from '../../properties/index.js';
 import { earlyBootRows, expectedRows, formatMapTable } from '../memory-map-table.js';
 import { formatOptions, parseOptions } from '../options.js';
 import { EXIT_OK, UsageError } from '../usage.js';
@@ -33,10 +34,17 @@ Check your own image with 'hvspec check --image FILE'.
 
 ${formatOptions(SUITE_OPTIONS)}`;
 
-/** The model's expected memory map of `platform`, as text: the early boot table, then hart 0's final address space. */
-export function memoryMapReport(platform: Platform): string {
+/** The default platform (QEMU virt: 4 harts, 256 MiB) with `image`'s section layout, from its linker symbols. */
+export function imagePlatform(image: HypervisorImage): Platform {
+  const symbols: Record<string, bigint | undefined> = {};
+  for (const name of IMAGE_SYMBOLS) symbols[name] = image.elf.symbol(name)?.value;
+  return virtPlatform({ image: imageLayoutFromSymbols(symbols, VIRT_RAM_BASE) });
+}
+
+/** The model's expected memory map of `platform` (with the sections of `imageName`), as text: the early boot table, then hart 0's final address space. */
+export function memoryMapReport(platform: Platform, imageName: string): string {
   const lines = [
-    `Expected memory map (SPEC.md): ${platform.harts} harts, ${formatSize(platform.ramSize)} of RAM at ${hex(platform.ramBase)}, boot hart ${platform.bootHart}, example image layout`,
+    `Expected memory map (SPEC.md): ${platform.harts} harts, ${formatSize(platform.ramSize)} of RAM at ${hex(platform.ramBase)}, boot hart ${platform.bootHart}, the sections of ${imageName}`,
     '',
     'Early boot table (before C code; gigapages only):',
     formatMapTable(earlyBootRows(earlyBootTable(platform))),
@@ -46,7 +54,7 @@ export function memoryMapReport(platform: Platform): string {
     '',
   ];
   if (platform.harts > 1) {
-    lines.push(`Harts 1-${platform.harts - 1}: the same table, except that the cpu struct (same VAs) is backed by each hart's own frames.`, '');
+    lines.push(`Harts 1-${platform.harts - 1}: the same table, except that the cpu stack, cpu info and cpu trap stack (same VAs) are backed by each hart's own frames.`, '');
   }
   return lines.join('\n');
 }

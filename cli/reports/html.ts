@@ -6,15 +6,14 @@
  */
 import {
   CPU_GUARD,
-  CPU_INFO,
-  CPU_STACK,
   CPU_STRUCT_GIGABYTE,
-  CPU_TRAP_STACK,
   formatSize,
   KERNEL_GIGABYTE,
   rangeContainsAddress,
+  REGION_NAMES,
   VAS_KERNEL,
   type LeafRun,
+  type RegionLayout,
 } from '../../model/index.js';
 import { diffRows, formatAddress, ruleStatement, type PropertyResult, type PtdumpRow } from '../../properties/index.js';
 
@@ -23,6 +22,8 @@ export interface HartMap {
   readonly hart: number;
   readonly expected: readonly LeafRun[];
   readonly observed: readonly LeafRun[];
+  /** The booted platform's devices and image sections, which name the regions (REGION_NAMES) by address. */
+  readonly layout?: RegionLayout;
 }
 
 export interface HtmlReportInput {
@@ -58,13 +59,14 @@ export interface MapRow {
   readonly row: PtdumpRow;
 }
 
+/** The legend's colours, named in the model's vocabulary (REGION_NAMES), as every table names the regions. */
 const KIND_LABEL: Record<RegionKind, string> = {
-  text: 'kernel text',
-  rodata: 'kernel rodata',
-  data: 'kernel data+bss',
-  'cpu-struct': 'cpu struct',
-  'linear-map': 'linear map',
-  device: 'identity (devices)',
+  text: REGION_NAMES.text,
+  rodata: REGION_NAMES.rodata,
+  data: REGION_NAMES.data,
+  'cpu-struct': `${REGION_NAMES.cpuStack}, ${REGION_NAMES.cpuInfo}, ${REGION_NAMES.cpuTrapStack}`,
+  'linear-map': REGION_NAMES.linearMap,
+  device: 'device <name>',
 };
 
 const KIND_COLOUR: Record<RegionKind, string> = {
@@ -87,8 +89,8 @@ export function regionKind(run: LeafRun): RegionKind {
  * The diff as rows with a status: an expected-only row and an observed-only row covering some of the
  * same VAs are both "differs" (same place, other frames or flags); otherwise "missing" / "unexpected".
  */
-export function statusRows(expected: readonly LeafRun[], observed: readonly LeafRun[]): MapRow[] {
-  const rows = diffRows(expected, observed);
+export function statusRows(expected: readonly LeafRun[], observed: readonly LeafRun[], layout?: RegionLayout): MapRow[] {
+  const rows = diffRows(expected, observed, layout);
   const overlaps = (a: LeafRun, b: LeafRun) => a.va < b.va + b.size && b.va < a.va + a.size;
   return rows.map((row) => {
     let status: RowStatus = 'same';
@@ -163,12 +165,9 @@ function buildAxis(ranges: readonly { start: bigint; end: bigint }[], top: numbe
   return { y, height: at - top, pieces, gaps };
 }
 
-/** What a run is, for its label: the region kind, and in the cpu struct which part (layout.ts). */
+/** What a run is, for its label: its region as every table names it, a mapped guard page called out. */
 function partLabel(r: MapRow): string {
-  if (r.kind !== 'cpu-struct') return KIND_LABEL[r.kind];
-  if (rangeContainsAddress(CPU_GUARD, r.run.va)) return 'cpu struct: guard page MAPPED';
-  const part = rangeContainsAddress(CPU_STACK, r.run.va) ? 'stack' : rangeContainsAddress(CPU_INFO, r.run.va) ? 'cpu info' : rangeContainsAddress(CPU_TRAP_STACK, r.run.va) ? 'trap stack' : 'other';
-  return `cpu struct: ${part}`;
+  return r.row.region === REGION_NAMES.cpuGuard ? `${REGION_NAMES.cpuGuard} MAPPED` : r.row.region;
 }
 
 function shortAddress(address: bigint): string {
@@ -211,7 +210,7 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     const x1 = paX;
     const mid = (x0 + x1) / 2;
     out.push(
-      `<path class="band band-${r.kind} status-${r.status}" d="M${x0},${v0} C${mid},${v0} ${mid},${p0} ${x1},${p0} L${x1},${p1} C${mid},${p1} ${mid},${v1} ${x0},${v1} Z" fill="${KIND_COLOUR[r.kind]}" fill-opacity="0.28" stroke="${KIND_COLOUR[r.kind]}" stroke-opacity="0.6"><title>${e(`${KIND_LABEL[r.kind]}: VA ${r.row.va} -> PA ${r.row.pa} (${r.row.size}, ${r.row.flags})`)}</title></path>`,
+      `<path class="band band-${r.kind} status-${r.status}" d="M${x0},${v0} C${mid},${v0} ${mid},${p0} ${x1},${p0} L${x1},${p1} C${mid},${p1} ${mid},${v1} ${x0},${v1} Z" fill="${KIND_COLOUR[r.kind]}" fill-opacity="0.28" stroke="${KIND_COLOUR[r.kind]}" stroke-opacity="0.6"><title>${e(`${partLabel(r)}: VA ${r.row.va} -> PA ${r.row.pa} (${r.row.size}, ${r.row.flags})`)}</title></path>`,
     );
   }
   // PA column: RAM and device pieces, neutral, with addresses at the right
@@ -235,7 +234,7 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     const y0 = va.y.get(r.run.va)!;
     const y1 = va.y.get(r.run.va + r.run.size)!;
     out.push(
-      `<g class="va-expected status-${r.status}"><rect x="${vaX - 4}" y="${y0 + 1}" width="${colW + 8}" height="${Math.max(2, y1 - y0 - 2)}" fill="none" stroke="#c92a2a" stroke-width="2" stroke-dasharray="6 3"/><title>${e(`expected by the model (${r.status}): ${KIND_LABEL[r.kind]} VA ${r.row.va} -> PA ${r.row.pa}, ${r.row.flags}`)}</title></g>`,
+      `<g class="va-expected status-${r.status}"><rect x="${vaX - 4}" y="${y0 + 1}" width="${colW + 8}" height="${Math.max(2, y1 - y0 - 2)}" fill="none" stroke="#c92a2a" stroke-width="2" stroke-dasharray="6 3"/><title>${e(`expected by the model (${r.status}): ${partLabel(r)} VA ${r.row.va} -> PA ${r.row.pa}, ${r.row.flags}`)}</title></g>`,
     );
     if (r.status === 'missing') out.push(`<text class="label flagged" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`missing: ${partLabel(r)} · ${r.row.size} · ${shortAddress(r.run.va)}`)}</text>`);
     else out.push(`<text class="label flagged" x="${vaX + colW + 10}" y="${y0 + 12}">${e(`≠ model: ${r.row.flags}`)}</text>`);
@@ -254,17 +253,17 @@ export function renderMapSvg(hart: number, rows: readonly MapRow[], caption: str
     const y1 = va.y.get(guard.end)!;
     // the guard must stay unmapped; when an observed run covers it, say so instead of drawing a hole
     const mapped = observed.some((r) => r.run.va < guard.end && guard.start < r.run.va + r.run.size);
-    const what = mapped ? 'guard page MAPPED (must be unmapped)' : 'guard page (unmapped)';
+    const what = mapped ? `${REGION_NAMES.cpuGuard} MAPPED (must be unmapped)` : `${REGION_NAMES.cpuGuard} (unmapped)`;
     out.push(
-      `<g class="guard-page${mapped ? ' guard-mapped' : ''}" id="${e(id)}-guard"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="${mapped ? 'none' : `url(#${e(id)}-hatch)`}" stroke="#c92a2a" stroke-width="${mapped ? 4 : 2}" stroke-dasharray="4 2"/><title>${e(`cpu struct guard page: VA ${formatAddress(guard.start)}-${formatAddress(guard.end)}, 4 KiB; ${mapped ? 'mapped here, so a stack overflow runs on instead of faulting (STACK-GUARD)' : 'unmapped, so a stack overflow faults'}`)}</title></g>`,
+      `<g class="guard-page${mapped ? ' guard-mapped' : ''}" id="${e(id)}-guard"><rect x="${vaX}" y="${y0}" width="${colW}" height="${y1 - y0}" fill="${mapped ? 'none' : `url(#${e(id)}-hatch)`}" stroke="#c92a2a" stroke-width="${mapped ? 4 : 2}" stroke-dasharray="4 2"/><title>${e(`${REGION_NAMES.cpuGuard}: VA ${formatAddress(guard.start)}-${formatAddress(guard.end)}, 4 KiB; ${mapped ? 'mapped here, so a stack overflow runs on instead of faulting (STACK-GUARD)' : 'unmapped, so a stack overflow faults'}`)}</title></g>`,
     );
-    // a mapped guard is labelled by its run ("guard page MAPPED"), so only the hole gets a label here
+    // a mapped guard is labelled by its run ("cpu guard MAPPED"), so only the hole gets a label here
     if (!mapped) out.push(`<text class="label guard" x="${vaX - 8}" y="${y0 + 12}" text-anchor="end">${e(`${what} · 4 KiB · ${shortAddress(guard.start)}`)}</text>`);
     const cpu = rows.filter((r) => r.kind === 'cpu-struct').map((r) => va.y.get(r.run.va + r.run.size)!);
     const bottom = Math.max(y1, ...cpu);
     const braceX = 40;
     const midY = (y0 + bottom) / 2;
-    out.push(`<g class="cpu-struct-brace"><path d="M${braceX + 6},${y0 + 1} l-6,0 l0,${bottom - y0 - 2} l6,0" fill="none" stroke="#2f9e44" stroke-width="2"/><text class="label" x="${braceX - 8}" y="${midY}" text-anchor="middle" transform="rotate(-90 ${braceX - 8} ${midY})" fill="#2b8a3e">cpu struct</text><title>the cpu struct: guard page, stack, cpu info, trap stack (this hart's own frames, not global)</title></g>`);
+    out.push(`<g class="cpu-struct-brace"><path d="M${braceX + 6},${y0 + 1} l-6,0 l0,${bottom - y0 - 2} l6,0" fill="none" stroke="#2f9e44" stroke-width="2"/><text class="label" x="${braceX - 8}" y="${midY}" text-anchor="middle" transform="rotate(-90 ${braceX - 8} ${midY})" fill="#2b8a3e">cpu struct</text><title>the cpu struct: ${REGION_NAMES.cpuGuard}, ${REGION_NAMES.cpuStack}, ${REGION_NAMES.cpuInfo}, ${REGION_NAMES.cpuTrapStack} (this hart's own frames, not global)</title></g>`);
   }
   for (const g of va.gaps) out.push(breakMark(vaX, g, colW));
   out.push('</svg>');
@@ -277,7 +276,7 @@ function breakMark(x: number, y: number, w: number): string {
 
 function legend(): string {
   const items = (Object.keys(KIND_LABEL) as RegionKind[]).map((k) => `<li><span class="swatch" style="background:${KIND_COLOUR[k]}"></span>${e(KIND_LABEL[k])}</li>`);
-  items.push('<li><span class="swatch guard-swatch"></span>guard page (unmapped)</li>');
+  items.push(`<li><span class="swatch guard-swatch"></span>${REGION_NAMES.cpuGuard} (unmapped)</li>`);
   items.push('<li><span class="swatch missing-swatch"></span>expected by the model, not observed</li>');
   items.push('<li><span class="swatch flagged-swatch"></span>observed, differs from the model</li>');
   return `<ul class="legend" aria-label="legend">${items.join('')}</ul>`;
@@ -408,7 +407,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   );
   if (input.maps.length === 0) out.push(`<p class="maps-note">${e(input.mapsNote ?? 'No memory maps were read.')}</p>`);
   for (const m of input.maps) {
-    const rows = statusRows(m.expected, m.observed);
+    const rows = statusRows(m.expected, m.observed, m.layout);
     const differing = rows.filter((r) => r.status !== 'same').length;
     out.push(
       `<section class="hart-map" aria-labelledby="hart-${m.hart}-h">`,

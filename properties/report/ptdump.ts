@@ -4,14 +4,11 @@
  * in, text or rows out; the CLI's `ptdump` prints these rows.
  */
 import {
-  CPU_STRUCT_GIGABYTE,
   expectedFixedRuns,
   formatSize,
-  KERNEL_GIGABYTE,
   mergeRuns,
-  rangeContainsAddress,
+  regionNameAt,
   runsEqual,
-  VAS_RAM,
   expectedAddressSpace,
   CPU_STRUCT_MAPPED,
   leafFlagsOf,
@@ -20,6 +17,7 @@ import {
   runsWithin,
   type LeafRun,
   type Platform,
+  type RegionLayout,
 } from '../../model/index.js';
 
 export interface PtdumpRow {
@@ -41,22 +39,24 @@ export function formatAddress(address: bigint): string {
   return `0x${digits.slice(0, 8)}_${digits.slice(8)}`;
 }
 
-export function regionOf(va: bigint): string {
-  if (rangeContainsAddress(CPU_STRUCT_GIGABYTE, va)) return 'cpu struct';
-  if (rangeContainsAddress(KERNEL_GIGABYTE, va)) return 'kernel image';
-  if (va >= VAS_RAM) return 'linear map';
-  return 'identity';
+/** A run's region, by the model's one vocabulary (regionNameAt): by address with the layout, else by VA and flags. */
+export function regionOf(run: Pick<LeafRun, 'va' | 'flags'>, layout?: RegionLayout): string {
+  return regionNameAt(run.va, layout, run.flags);
 }
 
-export function formatRunFlags(run: LeafRun): string {
+/** The flag columns every map table shows, in this order. */
+export const FLAG_COLUMNS = 'RWXUGAD';
+
+/** A leaf's flags in FLAG_COLUMNS order, '-' where clear. */
+export function formatRunFlags(run: Pick<LeafRun, 'flags'>): string {
   const f = run.flags;
   return `${f.r ? 'R' : '-'}${f.w ? 'W' : '-'}${f.x ? 'X' : '-'}${f.u ? 'U' : '-'}${f.g ? 'G' : '-'}${f.a ? 'A' : '-'}${f.d ? 'D' : '-'}`;
 }
 
-export function ptdumpRow(run: LeafRun, mark: PtdumpRow['mark'] = ' '): PtdumpRow {
+export function ptdumpRow(run: LeafRun, mark: PtdumpRow['mark'] = ' ', layout?: RegionLayout): PtdumpRow {
   return {
     mark,
-    region: regionOf(run.va),
+    region: regionOf(run, layout),
     va: `${formatAddress(run.va)}-${formatAddress(run.va + run.size)}`,
     pa: `${formatAddress(run.pa)}-${formatAddress(run.pa + run.size)}`,
     size: formatSize(run.size),
@@ -66,8 +66,8 @@ export function ptdumpRow(run: LeafRun, mark: PtdumpRow['mark'] = ' '): PtdumpRo
   };
 }
 
-/** Rows of a diff between expected and observed runs (each sorted by VA and merged). */
-export function diffRows(expected: readonly LeafRun[], observed: readonly LeafRun[]): PtdumpRow[] {
+/** Rows of a diff between expected and observed runs (each sorted by VA and merged); `layout` names image sections and devices by address. */
+export function diffRows(expected: readonly LeafRun[], observed: readonly LeafRun[], layout?: RegionLayout): PtdumpRow[] {
   const rows: PtdumpRow[] = [];
   let i = 0;
   let j = 0;
@@ -75,21 +75,21 @@ export function diffRows(expected: readonly LeafRun[], observed: readonly LeafRu
     const e = expected[i];
     const o = observed[j];
     if (e !== undefined && o !== undefined && runsEqual(e, o)) {
-      rows.push(ptdumpRow(e));
+      rows.push(ptdumpRow(e, ' ', layout));
       i++;
       j++;
     } else if (o === undefined || (e !== undefined && e.va <= o.va)) {
-      rows.push(ptdumpRow(e!, '-'));
+      rows.push(ptdumpRow(e!, '-', layout));
       i++;
     } else {
-      rows.push(ptdumpRow(o, '+'));
+      rows.push(ptdumpRow(o, '+', layout));
       j++;
     }
   }
   return rows;
 }
 
-const HEADER = { region: 'region', va: 'VA range', pa: 'PA range', size: 'size', pageSize: 'pages', flags: 'RWXUGAD' };
+const HEADER = { region: 'region', va: 'VA range', pa: 'PA range', size: 'size', pageSize: 'pages', flags: FLAG_COLUMNS };
 const COLUMNS = ['region', 'va', 'pa', 'size', 'pageSize', 'flags'] as const;
 
 /** Rows as aligned text; marks in the first column when any row has one. */

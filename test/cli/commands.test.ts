@@ -74,7 +74,8 @@ describe('hvspec check', () => {
     expect(await replay([failed.counterexample!.replayToken])).toBe(1);
     expect(io.out()).toContain('--- console (boot and case) ---');
     expect(io.out()).toMatch(/hvspec-hv ready harts=/);
-    expect(io.out()).toContain('--- traps:');
+    expect(io.out()).toMatch(/^--- traps: .*; \(S -> M\) is the privilege mode before -> after the trap \(U, S, M\) ---$/m);
+    for (const line of io.out().split('\n').filter((l) => l.startsWith('step '))) expect(line).toMatch(/ \([USM] -> [USM]\)$/);
     expect(io.out()).toContain(`MAP-WX violated: ${failed.counterexample!.message}`);
     // on another image the token is refused, naming both digests
     await expect(replay([failed.counterexample!.replayToken, '--image', HYPERVISOR])).rejects.toThrow(/the token is for .*text-writable.*but .*hypervisor\.elf has sha256/);

@@ -31,7 +31,7 @@ const spec = DEFAULT_PLATFORM_SPEC; // 4 harts, 256 MiB, builtin firmware
 
 function mapsOf(image: HypervisorImage): HartMap[] {
   const booted = bootHypervisor(image, spec);
-  return readAllHartTables(booted.machine).map(({ hart, table }) => ({ hart, observed: table.runs, expected: expectedRunsForDiff(booted.platform, hart, table.runs) }));
+  return readAllHartTables(booted.machine).map(({ hart, table }) => ({ hart, observed: table.runs, expected: expectedRunsForDiff(booted.platform, hart, table.runs), layout: booted.platform }));
 }
 
 function reportOf(image: HypervisorImage, results: readonly PropertyResult[], maps: readonly HartMap[]): HtmlReportInput {
@@ -103,7 +103,9 @@ describe('HTML report: the page as written', () => {
       expect(svgs.map((m) => Number(m[1]))).toEqual([0, 1, 2, 3]);
       expect(count(maps, /<g class="guard-page" /g)).toBe(4);
       for (const kind of ['text', 'rodata', 'data', 'cpu-struct', 'linear-map', 'device']) expect(maps, kind).toContain(`class="va-run kind-${kind} `);
-      expect(maps).toContain('guard page (unmapped) · 4 KiB · 0xffffffc040000000');
+      expect(maps).toContain('cpu guard (unmapped) · 4 KiB · 0xffffffc040000000');
+      // the labels use the model's region names, as ptdump and spec --map do
+      for (const name of ['device uart', 'text', 'rodata', 'data+bss', 'cpu stack', 'cpu info', 'cpu trap stack']) expect(maps, name).toContain(`>${escapeHtml(name)} · `);
       expect(maps).toContain('linear map · 256 MiB');
     }
   });
@@ -124,7 +126,7 @@ describe('HTML report: the page as written', () => {
     expect(section).toContain(escapeHtml(boot.report!));
     expect(section).toContain('hvspec replay hv1.');
     // the cpu struct's 7 pages, each expected without G and observed with it: 7 pairs that differ
-    const differs = [...section.matchAll(/<tr class="diff-row status-differs"><td>([-+])<\/td><td>differs<\/td><td>cpu struct: [a-z ]+<\/td>.*?<code>([-RWXUGAD]{7})<\/code><\/td><\/tr>/g)];
+    const differs = [...section.matchAll(/<tr class="diff-row status-differs"><td>([-+])<\/td><td>differs<\/td><td>(?:cpu stack|cpu info|cpu trap stack)<\/td>.*?<code>([-RWXUGAD]{7})<\/code><\/td><\/tr>/g)];
     expect(differs.map((m) => m[1])).toEqual(Array.from({ length: 7 }, () => ['-', '+']).flat());
     expect(differs.filter((m) => m[1] === '-').every((m) => m[2] === 'RW---AD')).toBe(true);
     expect(differs.filter((m) => m[1] === '+').every((m) => m[2] === 'RW--GAD')).toBe(true);
@@ -140,9 +142,9 @@ describe('HTML report: the page as written', () => {
     const html = renderHtmlReport({ ...reportOf(mutant, [], maps) });
     expect(count(html, /<g class="guard-page guard-mapped" /g)).toBe(4);
     expect(count(html, /<g class="va-run kind-cpu-struct status-unexpected">/g)).toBe(4);
-    expect(count(html, />cpu struct: guard page MAPPED · 4 KiB · RW---AD · 0xffffffc040000000<\/text>/g)).toBe(4);
-    expect(html).not.toContain('guard page (unmapped) · 4 KiB');
-    expect(count(html, /<tr class="diff-row status-unexpected"><td>\+<\/td><td>unexpected<\/td><td>cpu struct: guard page MAPPED<\/td>/g)).toBe(4);
+    expect(count(html, />cpu guard MAPPED · 4 KiB · RW---AD · 0xffffffc040000000<\/text>/g)).toBe(4);
+    expect(html).not.toContain('cpu guard (unmapped) · 4 KiB');
+    expect(count(html, /<tr class="diff-row status-unexpected"><td>\+<\/td><td>unexpected<\/td><td>cpu guard MAPPED<\/td>/g)).toBe(4);
   });
 
   it('draws every seeded bug\'s maps with finite coordinates, and marks what differs', () => {
@@ -158,7 +160,7 @@ describe('HTML report: the page as written', () => {
       } catch {
         continue; // a mutant that does not boot here has no maps to draw
       }
-      const maps = readAllHartTables(booted.machine).map(({ hart, table }) => ({ hart, observed: table.runs, expected: expectedRunsForDiff(booted.platform, hart, table.runs) }));
+      const maps = readAllHartTables(booted.machine).map(({ hart, table }) => ({ hart, observed: table.runs, expected: expectedRunsForDiff(booted.platform, hart, table.runs), layout: booted.platform }));
       const html = renderHtmlReport(reportOf(image, [], maps));
       expect(html, file).not.toMatch(/NaN|undefined|Infinity/);
       expect(count(html, /<svg class="memory-map"/g), file).toBe(2);
@@ -223,7 +225,7 @@ describe.skipIf(!chromium)(`HTML report in headless Chromium (${CHROMIUM})`, () 
     expect([...summary.matchAll(/<tr class="result verdict-(\w+)" data-property="([a-z-]+)">/g)].map((m) => `${m[2]}:${m[1]}`)).toEqual(['boot:failed', 'stack-overflow-sp:passed']);
     const maps = dom.slice(dom.indexOf('id="maps-h"'));
     expect([...maps.matchAll(/<svg class="memory-map"[^>]* data-hart="(\d)"/g)].map((m) => m[1])).toEqual(['0', '1', '2', '3']);
-    expect(count(maps, /<g class="guard-page" id="[^"]+-guard"><rect [^>]*><\/rect><title>cpu struct guard page/g)).toBe(4);
+    expect(count(maps, /<g class="guard-page" id="[^"]+-guard"><rect [^>]*><\/rect><title>cpu guard: /g)).toBe(4);
     expect(dom).toContain('<span class="rule-id">MAP-GLOBAL</span> violated');
     expect(count(dom, /<tr class="diff-row status-differs">/g)).toBe(14 + 4 * 14);
     // SVG titles survive parsing as SVG title elements (tooltips and accessible names)
