@@ -48,6 +48,8 @@ export function readSymbolsFile(command: string, path: string, elf: ElfFile): Re
     if (!SUITE_SYMBOLS.includes(suiteName)) throw new UsageError(`${command}: --symbols '${path}': '${suiteName}' is not a symbol the suite reads (one of ${SUITE_SYMBOLS.join(', ')})`);
     if (typeof imageName !== 'string') throw new UsageError(`${command}: --symbols '${path}': the value of '${suiteName}' must be a string, got ${JSON.stringify(imageName)}`);
     if (elf.symbol(imageName) === undefined) throw new UsageError(`${command}: --symbols '${path}': ${suiteName} -> '${imageName}': the image has no symbol '${imageName}'`);
+    const other = [...renames].find(([, target]) => target === imageName);
+    if (other !== undefined) throw new UsageError(`${command}: --symbols '${path}': ${other[0]} and ${suiteName} both name '${imageName}'`);
     renames.set(suiteName, imageName);
   }
   return renames;

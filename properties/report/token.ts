@@ -43,6 +43,11 @@ export interface ReplayCase {
 }
 
 const BIGINT = /^0x[0-9a-f]+n$/;
+/** A token inflates to a few KiB; a larger output is refused before it is built (a deflate bomb would take all memory). */
+const MAX_JSON_BYTES = 1 << 20;
+
+/** A decoded value for a message: JSON, with a bigint as the token writes it ("0x..n"). */
+const show = (value: unknown): string => JSON.stringify(value, (_, v: unknown) => (typeof v === 'bigint' ? `0x${v.toString(16)}n` : v)) ?? String(value);
 
 export function encodeToken(replay: ReplayCase): string {
   const json = JSON.stringify(replay, (_, value: unknown) => (typeof value === 'bigint' ? `0x${value.toString(16)}n` : value));
@@ -60,8 +65,9 @@ export function decodeToken(token: string): ReplayCase {
   if (!/^[A-Za-z0-9_-]+$/.test(body)) throw new TokenError('replay token: the part after the prefix is not base64url');
   let json: string;
   try {
-    json = inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8');
-  } catch {
+    json = inflateRawSync(Buffer.from(body, 'base64url'), { maxOutputLength: MAX_JSON_BYTES }).toString('utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new TokenError(`replay token: corrupt (decompresses to more than ${MAX_JSON_BYTES} bytes)`);
     throw new TokenError('replay token: corrupt (does not decompress); was it cut short when copied?');
   }
   let raw: unknown;
@@ -79,8 +85,8 @@ function checkReplayCase(raw: unknown): ReplayCase {
   };
   if (typeof raw !== 'object' || raw === null) return fail('content', 'is not an object');
   const r = raw as Record<string, unknown>;
-  if (r.v !== 1) fail('v', `= ${JSON.stringify(r.v)}: only version 1 is known`);
-  if (!PROPERTY_NAMES.includes(r.property as PropertyName)) fail('property', `= ${JSON.stringify(r.property)}: must be one of ${PROPERTY_NAMES.join(', ')}`);
+  if (r.v !== 1) fail('v', `= ${show(r.v)}: only version 1 is known`);
+  if (!PROPERTY_NAMES.includes(r.property as PropertyName)) fail('property', `= ${show(r.property)}: must be one of ${PROPERTY_NAMES.join(', ')}`);
   const image = r.image as Record<string, unknown> | undefined;
   if (typeof image?.name !== 'string' || typeof image.digest !== 'string' || !/^[0-9a-f]{16}$/.test(image.digest)) fail('image', 'must be { name, digest: 16 hex digits }');
   const wrap = <T>(field: string, check: () => T): T => {
@@ -93,10 +99,10 @@ function checkReplayCase(raw: unknown): ReplayCase {
   const platform = wrap('platform', () => checkPlatformSpec(r.platform));
   const program = r.program === undefined ? undefined : wrap('program', () => checkProgram(r.program));
   const schedule = r.schedule === undefined ? undefined : wrap('schedule', () => checkSchedule(r.schedule, platform.harts));
-  if (r.sp !== undefined && (!Number.isInteger(r.sp) || (r.sp as number) < 0 || (r.sp as number) > 0x4000)) fail('sp', `= ${JSON.stringify(r.sp)}: must be an integer from 0 to 16384`);
-  if (r.hart !== undefined && (!Number.isInteger(r.hart) || (r.hart as number) < 0 || (r.hart as number) >= platform.harts)) fail('hart', `= ${JSON.stringify(r.hart)}: must be a hart of the platform, 0 to ${platform.harts - 1}`);
-  if (r.seed !== undefined && !Number.isSafeInteger(r.seed)) fail('seed', `= ${JSON.stringify(r.seed)}: must be an integer`);
-  if (r.path !== undefined && (typeof r.path !== 'string' || !/^[0-9:]*$/.test(r.path))) fail('path', `= ${JSON.stringify(r.path)}: must look like 3:0:1`);
+  if (r.sp !== undefined && (!Number.isInteger(r.sp) || (r.sp as number) < 0 || (r.sp as number) > 0x4000)) fail('sp', `= ${show(r.sp)}: must be an integer from 0 to 16384`);
+  if (r.hart !== undefined && (!Number.isInteger(r.hart) || (r.hart as number) < 0 || (r.hart as number) >= platform.harts)) fail('hart', `= ${show(r.hart)}: must be a hart of the platform, 0 to ${platform.harts - 1}`);
+  if (r.seed !== undefined && !Number.isSafeInteger(r.seed)) fail('seed', `= ${show(r.seed)}: must be an integer`);
+  if (r.path !== undefined && (typeof r.path !== 'string' || !/^[0-9:]*$/.test(r.path))) fail('path', `= ${show(r.path)}: must look like 3:0:1`);
   return {
     v: 1,
     property: r.property as PropertyName,

@@ -7,6 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { check } from '../../cli/commands/check.js';
@@ -245,5 +246,84 @@ describe('report files', () => {
     const html = readFileSync(paths.html, 'utf8');
     if (html !== 'previous') expect(html.trimEnd()).toMatch(/<\/html>$/i);
     expect(temporaries()).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Symbols files (`--symbols`) and replay tokens. (Platform profiles, once they exist, get the same.)
+
+describe('symbols files', () => {
+  const elfSymbols = new Set(loadUserImage('check', '--image', HYPERVISOR).elf.symbols.map((s) => s.name));
+  /** A value the generators put in a symbols file: an existing or missing symbol name, or another JSON type. */
+  const value = fc.oneof(fc.constantFrom(...[...elfSymbols].slice(0, 20)), fc.constantFrom('page_alloc', '', 'kalloc '), fc.jsonValue({ maxDepth: 1 }));
+  const key = fc.oneof(fc.constantFrom(...SUITE_SYMBOLS), fc.constantFrom('__proto__', 'constructor', 'KALLOC', ''), fc.string({ maxLength: 8 }));
+  const content = fc.oneof(
+    fc.dictionary(key, value, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
+    fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 40 }),
+    fc.dictionary(key, value, { minKeys: 1, maxKeys: 3 }).chain((o) => fc.nat(JSON.stringify(o).length - 1).map((n) => JSON.stringify(o).slice(0, n))),
+    fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('latin1')),
+  );
+  /** The oracle: a symbols file is valid when it is a JSON object mapping suite names to distinct symbols of the image. */
+  const valid = (text: string): boolean => {
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+    const targets = Object.values(v);
+    return Object.entries(v).every(([k, t]) => SUITE_SYMBOLS.includes(k) && typeof t === 'string' && elfSymbols.has(t)) && new Set(targets).size === targets.length;
+  };
+
+  it('hvspec check and replay refuse a broken symbols file, naming the file and the problem', async () => {
+    const token = encodeToken({ v: 1, property: 'boot', image: { name: HYPERVISOR, digest: '0'.repeat(16) }, platform: DEFAULT_PLATFORM_SPEC });
+    await fc.assert(fc.asyncProperty(content, async (text) => {
+      const file = join(dir, `symbols-${fileCount++}.json`);
+      writeFileSync(file, text);
+      if (valid(text)) {
+        // a valid file renames symbols and check would boot: loading it is what is tested here
+        expect(loadUserImage('check', '--image', HYPERVISOR, file).elf.symbols.length).toBeGreaterThan(0);
+        return;
+      }
+      for (const [command, args] of [[check, ['--image', HYPERVISOR, '--symbols', file, '--only', 'boot', '--runs', '1']], [replay, [token, '--image', HYPERVISOR, '--symbols', file]]] as const) {
+        const end = await ending(command, [...args]);
+        expect('usage' in end ? end.usage : `exit ${end.exit}`).toMatch(new RegExp(`--symbols '${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}': (not valid JSON|must be a JSON object|'.*' is not a symbol the suite reads|the value of '.*' must be a string|.* -> '.*': the image has no symbol|.* and .* both name)`));
+      }
+    }), { numRuns: 150 });
+  });
+});
+
+describe('replay tokens', () => {
+  const image = { name: HYPERVISOR, digest: imageDigest(HYPERVISOR_BASE.bytes) };
+  // made for another digest, so that a mutation that leaves the token valid is refused as the
+  // token of another image instead of booting
+  const good: ReplayCase = { v: 1, property: 'kmem-commands', image: { ...image, digest: '0'.repeat(16) }, platform: DEFAULT_PLATFORM_SPEC, program: [], schedule: [{ hart: 0, steps: 10 }], seed: 1, path: '0:1' };
+  const deflated = (text: string) => TOKEN_PREFIX + deflateRawSync(Buffer.from(text)).toString('base64url');
+  const body = encodeToken(good).slice(TOKEN_PREFIX.length);
+  const fieldValue = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('0x1n', '0xffffffffffffffffn', null), fc.constant(undefined));
+  /** Broken tokens, each with the problem the refusal must name. */
+  const broken: fc.Arbitrary<{ what: string; token: string; problem: RegExp }> = fc.oneof(
+    fc.record({ at: fc.nat(body.length - 1), to: fc.constantFrom(...'ABCxyz019-_') }).map(({ at, to }) => ({ what: `character ${at} -> ${to}`, token: TOKEN_PREFIX + body.slice(0, at) + to + body.slice(at + 1), problem: /replay token|the token is for/ })),
+    fc.nat(body.length - 1).map((n) => ({ what: `cut to ${n} characters`, token: TOKEN_PREFIX + body.slice(0, n), problem: /replay token: (corrupt|the part after)|replay token must start/ })),
+    fc.constantFrom('hv2.', 'hv1', 'HV1.', '').map((prefix) => ({ what: `prefix ${prefix}`, token: prefix + body, problem: /replay token must start with hv1\./ })),
+    fc.uint8Array({ minLength: 1, maxLength: 64 }).map((b) => ({ what: 'base64url of random bytes', token: TOKEN_PREFIX + Buffer.from(b).toString('base64url'), problem: /replay token: corrupt/ })),
+    fc.string({ minLength: 1, maxLength: 40 }).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }).map((s) => ({ what: `deflated non-JSON ${JSON.stringify(s)}`, token: deflated(s), problem: /replay token: corrupt \(not JSON inside\)/ })),
+    fc.constant({ what: 'a deflate bomb (64 MiB of zeros)', token: TOKEN_PREFIX + deflateRawSync(Buffer.alloc(64 << 20)).toString('base64url'), problem: /replay token: corrupt \(decompresses to more than 1048576 bytes\)/ }),
+    fc.jsonValue({ maxDepth: 2 }).map((v) => ({ what: `deflated JSON ${JSON.stringify(v).slice(0, 40)}`, token: deflated(JSON.stringify(v)), problem: /replay token: (content|v) / })),
+    fc.record({ field: fc.constantFrom('v', 'property', 'image', 'platform', 'program', 'schedule', 'sp', 'hart', 'seed', 'path'), value: fieldValue }).map(({ field, value }) => ({
+      what: `${field} = ${JSON.stringify(value)}`,
+      token: deflated(JSON.stringify({ ...JSON.parse(JSON.stringify(good, (_, x: unknown) => (typeof x === 'bigint' ? `0x${x.toString(16)}n` : x))), [field]: value })),
+      problem: new RegExp(`replay token: ${field} |the token is for`),
+    })),
+    fc.constantFrom('0'.repeat(16), 'ffffffffffffffff').map((digest) => ({ what: `for another image (${digest})`, token: encodeToken({ ...good, image: { name: HYPERVISOR, digest } }), problem: /the token is for .* \(sha256 [0-9a-f]{16}\), but .* has sha256 [0-9a-f]{16}/ })),
+  );
+
+  it('hvspec replay refuses a broken token, naming the problem', async () => {
+    await fc.assert(fc.asyncProperty(broken, async ({ what, token, problem }) => {
+      const end = await ending(replay, [token]);
+      expect('usage' in end ? end.usage : `${what}: exit ${end.exit}`, what).toMatch(problem);
+    }), { numRuns: 150 });
   });
 });
