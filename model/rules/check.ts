@@ -9,7 +9,7 @@ import type { Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
 import { bootCompletes, earlyTableExact, type BootObservation } from './boot.js';
 import { concurrentHistoryLinearizable, type KmemCall } from './concurrent.js';
-import { freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, sequentialHistoryAgrees, type KmemEvent, type SequentialCall } from './kmem.js';
+import { allocatedFrameZeroed, freeListIntact, freeVerdictsFollowOrder, neverHandedOutTwice, sequentialHistoryAgrees, type KmemEvent, type SequentialCall } from './kmem.js';
 import {
   accessedDirtyPreset,
   framesDisjoint,
@@ -58,6 +58,8 @@ export interface Observation {
   readonly stackOverflows?: readonly StackOverflowFault[];
   /** kalloc/kfree calls from several harts with their timing (judged from `inUseAtStart`). */
   readonly concurrentCalls?: readonly KmemCall[];
+  /** Frames kalloc returned, each with its page's bytes as kalloc returned it. */
+  readonly allocatedFrames?: readonly { readonly va: bigint; readonly bytes: ArrayLike<number> }[];
   /** Translations harts used, each with the model's walk of the table at that moment. */
   readonly translations?: readonly CheckedTranslation[];
 }
@@ -118,6 +120,7 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'KMEM-FREE-VERDICT': (obs) => (obs.history && obs.frameStatesAtStart ? freeVerdictsFollowOrder(obs.platform, obs.frameStatesAtStart, obs.history) : undefined),
   'KMEM-SEQUENTIAL': (obs) => (obs.kmemAtStart && obs.sequentialCalls ? sequentialHistoryAgrees(obs.kmemAtStart, obs.sequentialCalls) : undefined),
   'KMEM-CONCURRENT': (obs) => obs.concurrentCalls && concurrentHistoryLinearizable(obs.platform, obs.concurrentCalls, obs.inUseAtStart ?? []),
+  'KMEM-ZEROED': (obs) => firstOf((obs.allocatedFrames ?? []).map((f) => allocatedFrameZeroed(f.va, f.bytes))),
   'TLB-DISCIPLINE': (obs) => obs.translations && noStaleTranslations(obs.translations),
 };
 

@@ -194,3 +194,20 @@ function freeCountAgrees(fail: (message: string) => RuleVerdict, after: string, 
   if (observed === undefined || BigInt(observed) === BigInt(model)) return undefined;
   return fail(`after ${after} the free count is ${observed}; the model's is ${model}`);
 }
+
+/** KMEM-ZEROED: every byte of the frame kalloc returned (`va`; `bytes`, its page as kalloc returned it) is zero. */
+export function allocatedFrameZeroed(va: bigint, bytes: ArrayLike<number>): RuleVerdict {
+  if (bytes.length !== Number(PAGE_SIZE)) throw new RangeError(`allocatedFrameZeroed: ${bytes.length} bytes, not a page (${PAGE_SIZE})`);
+  let first = -1;
+  let nonzero = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0) continue;
+    if (first < 0) first = i;
+    nonzero += 1;
+  }
+  if (first < 0) return undefined;
+  const word = first & ~7;
+  let value = 0n;
+  for (let i = 7; i >= 0; i--) value = (value << 8n) | BigInt(bytes[word + i]!);
+  return violation('KMEM-ZEROED', `kalloc() returned ${hex(va)} with ${nonzero} nonzero byte${nonzero === 1 ? '' : 's'}, the first at +0x${first.toString(16)} (doubleword +0x${word.toString(16)} is ${hex(value)})`);
+}

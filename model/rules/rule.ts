@@ -20,6 +20,7 @@ export const RULES = [
   { id: 'KMEM-FREE-VERDICT', statement: 'kfree\'s verdict is the first that applies of Misaligned, OutOfRange, Reserved, DoubleFree, else Ok.' },
   { id: 'KMEM-SEQUENTIAL', statement: 'One call at a time, kalloc and kfree behave exactly as the model\'s sequential allocator: kalloc returns the head of the free list (after boot the highest free frame, afterwards the most recently freed) and NULL exactly when the list is empty, kfree gives the model\'s verdict and on Ok pushes the frame on the head, and the free count follows.' },
   { id: 'KMEM-CONCURRENT', statement: 'Concurrent kalloc and kfree calls on any harts are linearizable: for every frame, some order of its calls consistent with their timing is one the sequential allocator of KMEM-SEQUENTIAL allows (whichever free frame kalloc picks), so no frame is ever owned twice.' },
+  { id: 'KMEM-ZEROED', statement: 'Every byte of a frame kalloc returns is zero.' },
   { id: 'TLB-DISCIPLINE', statement: 'Every translation a hart uses agrees with a walk of its current page table at that moment: it reaches the same PA, and the access is permitted by the leaf it used exactly when the current table permits it, so no stale TLB entry ever reaches another frame or grants or refuses other rights.' },
 ] as const;
 

@@ -47,6 +47,7 @@ export function bootViolations(booted: BootedHypervisor): Violation[] {
   const found = allViolations(observeBoot(booted));
   const shadow = booted.shadow.violation;
   if (shadow && !found.some((v) => v.rule === shadow.rule)) found.unshift(shadow);
+  if (booted.shadow.unzeroed) found.push(booted.shadow.unzeroed);
   if (booted.earlyTable === undefined) found.push({ rule: 'BOOT-EARLY', message: 'no hart ever turned translation on with a satp write the suite could see' });
   return found;
 }

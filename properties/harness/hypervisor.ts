@@ -9,9 +9,12 @@ import type { Hart, StaleTranslationEvent, TrapEvent } from '../../emulator/hart
 import { ACCESS_FETCH, ACCESS_LOAD } from '../../emulator/hart/pmp.js';
 import { readFdt, findNode, findProperty, propertyU64s, type Fdt } from '../../emulator/board/fdt.js';
 import {
+  allocatedFrameZeroed,
   flatten,
   imageLayoutFromSymbols,
   IMAGE_SYMBOLS,
+  linearPa,
+  PAGE_SIZE,
   virtPlatform,
   walk,
   type AccessType,
@@ -315,7 +318,14 @@ export class BootedHypervisor {
       removeReturnHook();
       this.#pending[h] = undefined;
       const result = back.getRegister(10);
-      if (kind === 'alloc') this.shadow.allocReturned(h, result, machineClock(machine));
+      if (kind === 'alloc') {
+        this.shadow.allocReturned(h, result, machineClock(machine));
+        // KMEM-ZEROED: the frame as kalloc returned it, before the caller runs another instruction
+        const pa = linearPa(result, BigInt(machine.bus.ram.base));
+        if (result !== 0n && result % PAGE_SIZE === 0n && machine.bus.ram.contains(Number(pa), Number(PAGE_SIZE))) {
+          this.shadow.frameReturned(allocatedFrameZeroed(result, machine.readPhysical(pa, Number(PAGE_SIZE))));
+        }
+      }
       else this.shadow.freeReturned(h, Number(result), machineClock(machine));
     });
     this.#pending[h] = { kind, sp, removeReturnHook };

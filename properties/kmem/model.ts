@@ -191,7 +191,7 @@ export function frameStatesNow(m: KmemTestModel, r: KmemReal): ArrayLike<number>
  */
 export function checkAfterStep(m: KmemTestModel, r: KmemReal, options: StepOptions = {}, statesBefore?: ArrayLike<number>, eventsBefore = 0): void {
   const { booted } = r;
-  const verdicts: (Failure | undefined)[] = [booted.shadow.violation];
+  const verdicts: (Failure | undefined)[] = [booted.shadow.violation, booted.shadow.unzeroed];
   if (booted.strictTlb) verdicts.push(noStaleTranslations(booted.stale));
   verdicts.push(...(options.extra?.() ?? []));
   if (options.verdicts !== false && statesBefore !== undefined) {

@@ -28,6 +28,7 @@ export class ShadowAllocator {
   private readonly completed: KmemCall[] = [];
   private readonly sequence: KmemEvent[] = [];
   private firstViolation: Violation | undefined;
+  private firstUnzeroed: Violation | undefined;
 
   constructor(
     readonly platform: Platform,
@@ -44,6 +45,7 @@ export class ShadowAllocator {
     copy.completed.push(...this.completed);
     copy.sequence.push(...this.sequence);
     copy.firstViolation = this.firstViolation;
+    copy.firstUnzeroed = this.firstUnzeroed;
     return copy;
   }
 
@@ -100,6 +102,16 @@ export class ShadowAllocator {
   /** The first KMEM-NO-DOUBLE-FREE violation seen, if any. */
   get violation(): Violation | undefined {
     return this.firstViolation;
+  }
+
+  /** Records KMEM-ZEROED's verdict on a frame kalloc returned (read from memory at its return); the first violation is kept. */
+  frameReturned(verdict: Violation | undefined): void {
+    this.firstUnzeroed ??= verdict;
+  }
+
+  /** The first KMEM-ZEROED violation seen, if any. */
+  get unzeroed(): Violation | undefined {
+    return this.firstUnzeroed;
   }
 
   /** Completed calls with their timing, in return order (for KMEM-CONCURRENT). */

@@ -14,7 +14,7 @@ export const bootProperty: PropertyDefinition = {
   covers: ['RAM above 1 GiB', 'boot hart not 0'],
   // the hooks see the boot's calls (KMEM-NO-DOUBLE-FREE, KMEM-SEQUENTIAL); the rest read the allocator
   needsSymbols: KMEM_SYMBOLS,
-  rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL'],
+  rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL', 'KMEM-ZEROED'],
   // 3 examples + 9 generated (fast-check counts examples among the runs)
   runs: 12,
   arbitrary: (o) => allPlatforms(o).map((platform) => ({ platform })),

@@ -17,7 +17,7 @@ export const kmemCommandsProperty: PropertyDefinition = {
   needsConsole: true,
   // the hooks judge every step (KMEM-NO-DOUBLE-FREE, KMEM-FREE-VERDICT); recurse and probe_ret for those commands
   needsSymbols: [...KMEM_SYMBOLS, 'recurse', 'probe_ret'],
-  rules: ['KMEM-SEQUENTIAL', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-CONCURRENT', 'STACK-GUARD', 'MAP-EXACT'],
+  rules: ['KMEM-SEQUENTIAL', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-ZEROED', 'KMEM-CONCURRENT', 'STACK-GUARD', 'MAP-EXACT'],
   runs: 25,
   arbitrary: (o) => fc.record({ platform: quickPlatforms(o), program: kmemProgramArbitrary({ maxLength: 16 }) }),
   examples: () => [

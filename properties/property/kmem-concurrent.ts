@@ -20,7 +20,7 @@ export const kmemConcurrentProperty: PropertyDefinition = {
   needsConsole: true,
   // the hooks are the batch's whole history
   needsSymbols: KMEM_SYMBOLS,
-  rules: ['KMEM-CONCURRENT', 'KMEM-NO-DOUBLE-FREE', 'KMEM-INTEGRITY'],
+  rules: ['KMEM-CONCURRENT', 'KMEM-NO-DOUBLE-FREE', 'KMEM-INTEGRITY', 'KMEM-ZEROED'],
   runs: 12,
   arbitrary: (o) =>
     quickPlatforms(o, 2).chain((platform) =>
@@ -85,6 +85,7 @@ function runConcurrent(booted: BootedHypervisor, c: Case): BootedFailure | Viola
     const kmem = readKmem(machine, booted.image.elf, platform);
     const found = [
       booted.shadow.violation,
+      booted.shadow.unzeroed,
       concurrentHistoryLinearizable(platform, booted.shadow.calls, inUse),
       finalState,
       freeListIntact(platform, kmem, booted.shadow.ownedFrames()),

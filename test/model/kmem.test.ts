@@ -2,6 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  allocatedFrameZeroed,
+  allViolations,
   alloc,
   FREE_VERDICT_ORDER,
   free,
@@ -228,5 +230,47 @@ describe('kmemFromObserved', () => {
     allocatedListed[4095] = 2;
     expect(() => kmemFromObserved(small, { ...good, frameStates: allocatedListed })).toThrow(/list entry #0 .* is not FREE/);
     expect(() => kmemFromObserved(small, { ...good, freeList: good.freeList.slice(1) })).toThrow(/listed \+ 0 allocated frames/);
+  });
+});
+
+describe('allocatedFrameZeroed (KMEM-ZEROED)', () => {
+  const at = va(0x8080_0000n);
+  const page = () => new Uint8Array(Number(PAGE_SIZE));
+
+  it('holds for a page of zeros', () => {
+    expect(allocatedFrameZeroed(at, page())).toBeUndefined();
+  });
+
+  it('names the first nonzero byte, its doubleword and how many there are, wherever they are', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat({ max: 4095 }), { minLength: 1, maxLength: 16 }), fc.integer({ min: 1, max: 255 }), (offsets, value) => {
+        const bytes = page();
+        for (const o of offsets) bytes[o] = value;
+        const first = Math.min(...offsets);
+        const word = first & ~7;
+        let doubleword = 0n;
+        for (let i = 7; i >= 0; i--) doubleword = (doubleword << 8n) | BigInt(bytes[word + i]!);
+        expect(allocatedFrameZeroed(at, bytes)).toEqual({
+          rule: 'KMEM-ZEROED',
+          message: `kalloc() returned ${hex(at)} with ${offsets.length} nonzero byte${offsets.length === 1 ? '' : 's'}, the first at +0x${first.toString(16)} (doubleword +0x${word.toString(16)} is ${hex(doubleword)})`,
+        });
+      }),
+    );
+  });
+
+  it('reports a poisoned last doubleword as the valid-looking PTE 511 it would be', () => {
+    const bytes = page().fill(0x01, 4088);
+    expect(allocatedFrameZeroed(at, bytes)?.message).toBe(`kalloc() returned ${hex(at)} with 8 nonzero bytes, the first at +0xff8 (doubleword +0xff8 is 0x101010101010101)`);
+  });
+
+  it('refuses anything but a page', () => {
+    expect(() => allocatedFrameZeroed(at, new Uint8Array(8))).toThrow('allocatedFrameZeroed: 8 bytes, not a page (4096)');
+  });
+
+  it('is the combined check for the frames an observation carries', () => {
+    const dirty = page();
+    dirty[17] = 3;
+    expect(allViolations({ platform: small, allocatedFrames: [{ va: at, bytes: page() }] })).toEqual([]);
+    expect(allViolations({ platform: small, allocatedFrames: [{ va: at, bytes: page() }, { va: at + PAGE_SIZE, bytes: dirty }] })).toEqual([allocatedFrameZeroed(at + PAGE_SIZE, dirty)]);
   });
 });

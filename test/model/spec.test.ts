@@ -20,7 +20,7 @@ describe('SPEC.md', () => {
       expect(section, rule.id).toContain(`**Statement.** ${rule.statement}`);
       expect(section, rule.id).toMatch(/\*\*Seed\.\*\* \S/);
       expect(section, rule.id).toMatch(/\*\*Checked in\.\*\* .*model\/rules\/\S+\.ts/);
-      expect(section, rule.id).toContain('Runtime: `properties/` (issue 6)');
+      expect(section, rule.id).toContain('Runtime: `properties/`');
     }
   });
 
