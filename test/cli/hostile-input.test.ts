@@ -52,7 +52,7 @@ interface BaseImage {
   readonly shoff: number;
   readonly shnum: number;
   /** The symbol table's file offset, entry count, and its string table's size. */
-  readonly symtab: { readonly offset: number; readonly count: number; readonly strtabSize: number };
+  readonly symtab: { readonly offset: number; readonly count: number; readonly strtabSize: number; readonly header: number };
 }
 
 /** Reads the offsets a mutation needs from a valid file (read directly, not with the parser under test). */
@@ -67,7 +67,7 @@ function baseImage(path: string): BaseImage {
   const sh = [...Array(shnum).keys()].map((i) => shoff + 64 * i);
   const symSh = sh.find((at) => v.getUint32(at + 4, true) === 2)!;
   const strSh = shoff + 64 * v.getUint32(symSh + 40, true);
-  const symtab = { offset: Number(v.getBigUint64(symSh + 24, true)), count: Number(v.getBigUint64(symSh + 32, true)) / 24, strtabSize: Number(v.getBigUint64(strSh + 32, true)) };
+  const symtab = { header: symSh, offset: Number(v.getBigUint64(symSh + 24, true)), count: Number(v.getBigUint64(symSh + 32, true)) / 24, strtabSize: Number(v.getBigUint64(strSh + 32, true)) };
   return { path, bytes, phoff, phnum, loads, shoff, shnum, symtab };
 }
 
@@ -128,6 +128,9 @@ const elfMutation = (base: BaseImage): fc.Arbitrary<ElfMutation> => fc.oneof(
   fc.record({ symbol: fc.nat(base.symtab.count - 2), beyond: fc.nat(1 << 20) }).map(({ symbol, beyond }) =>
     mutation(`symbol ${symbol + 1} named ${beyond} bytes past its string table`, new RegExp(`symbol ${symbol + 1} of section \\d+ \\(st_name ${hex(BigInt(base.symtab.strtabSize + beyond))}\\) is past the end of its string table`),
       (b) => edit(b, (v) => v.setUint32(b.symtab.offset + 24 * (symbol + 1), b.symtab.strtabSize + beyond, true)))),
+  fc.nat(0xffff).map((beyond) =>
+    mutation(`the symbol table's sh_link ${beyond} past the last section`, /symbol table \(section \d+\) links to string table \d+ \(sh_link\), but there are \d+ sections/,
+      (b) => edit(b, (v) => v.setUint32(b.symtab.header + 40, b.shnum + beyond, true)))),
 );
 
 /** Exit 2 naming the file and, for a mutation that must be refused, the problem; otherwise any exit code. */
