@@ -217,7 +217,8 @@ export function progress(out: ProgressStream, env: NodeJS.ProcessEnv = process.e
   let started = 0;
   let total = 0;
   let name = '';
-  const runs = (done: number) => `${String(done).padStart(4)}/${total} runs`;
+  // "  12/25 runs": done and total padded together, so the columns after it line up across properties
+  const runs = (done: number) => `${`${done}/${total}`.padStart(9)} runs`;
   const line = (count: string, ms: number, verdict?: string) => `  ${name.padEnd(18)} ${count}  ${seconds(ms).padStart(7)}${verdict ? `  ${verdict}` : ''}`;
   return {
     onStart: (property: PropertyName, planned: number) => {

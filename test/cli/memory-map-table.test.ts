@@ -47,6 +47,8 @@ describe('the memory-map table', () => {
     // a run in the image gigabyte named by address: a writable text is still text
     const text = space.regions.find((r) => r.name === 'text')!;
     expect(regionOfVa(text.va, platform)).toBe('text');
+    // where nothing is expected: the gigabyte's own name, never another region's
+    expect([regionOfVa(0xffff_ffc0_4010_0000n), regionOfVa(0xffff_ffc0_3000_0000n, platform), regionOfVa(0xffff_ffc0_3000_0000n)]).toEqual(['cpu struct', 'kernel image', 'kernel image']);
     expect(observedRows([{ va: text.va, pa: 0x8020_0000n, size: 0x1000n, pageSize: 0x1000n, flags: { r: true, w: true, x: false, u: false, g: true, a: true, d: true }, rsw: 0 }], platform)[0]!.region).toBe('text');
   });
 });
