@@ -91,7 +91,7 @@ export function pageBytes(view: DataView): Uint8Array {
 
 export class SparseRam {
   /** Page i's bytes [base + i*4096, base + (i+1)*4096) when it is full. */
-  readonly views: (DataView | undefined)[] = [];
+  readonly views: (DataView | undefined)[];
   /** 1 when a store may write views[i] directly. */
   readonly writable: Uint8Array;
   /** SLOW_* reasons per page (0 for untouched or plain pages). */
@@ -122,6 +122,9 @@ export class SparseRam {
     if (!Number.isSafeInteger(base) || base % PAGE_SIZE !== 0) throw new Error(`RAM base 0x${base.toString(16)} is not page-aligned`);
     if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0) throw new Error(`RAM size ${size} is not a positive multiple of 4096`);
     this.pageCount = size / PAGE_SIZE;
+    // One slot per page from the start (8 bytes each): a dense array, which V8 indexes fast, where
+    // filling it on demand would leave a dictionary that every load and snapshot pays to look up.
+    this.views = new Array<DataView | undefined>(this.pageCount).fill(undefined);
     this.writable = new Uint8Array(this.pageCount);
     this.slow = new Uint8Array(this.pageCount);
     this.sparse = new Int32Array(this.pageCount);
@@ -376,21 +379,19 @@ export class SparseRam {
   /** Shares every page with the returned snapshot; later writes copy first. */
   snapshot(): RamSnapshot {
     const pages = new Map<number, DataView>();
-    this.views.forEach((view, index) => {
-      if (view === undefined) return;
-      pages.set(index, view);
-      this.setSlow(index, SLOW_SHARED, true);
-    });
-    let sparse: Int32Array | undefined;
-    if (this.#sparsePages > 0) {
-      sparse = this.sparse.slice();
-      for (let index = 0; index < this.pageCount; index++) if (sparse[index] !== 0) this.setSlow(index, SLOW_SHARED, true);
+    const { views, sparse, slow } = this;
+    for (let index = 0; index < this.pageCount; index++) {
+      const view = views[index];
+      if (view !== undefined) {
+        pages.set(index, view);
+        this.setSlow(index, SLOW_SHARED, true);
+      } else if (sparse[index] !== 0) slow[index] = slow[index]! | SLOW_SHARED; // no view: not writable either way
     }
     this.dirtySinceSnapshot = [];
     this.protectedTop = this.recordTop;
     const id = nextSnapshotId++;
     this.lastSnapshot = id;
-    return { ram: this, pages, sparse, id };
+    return { ram: this, pages, sparse: this.#sparsePages > 0 ? sparse.slice() : undefined, id };
   }
 
   /**
@@ -409,8 +410,7 @@ export class SparseRam {
     for (const index of changed) {
       const view = snap.pages.get(index);
       const record = snap.sparse === undefined ? 0 : snap.sparse[index]!;
-      if (view === undefined) delete this.views[index];
-      else this.views[index] = view;
+      this.views[index] = view;
       this.#sparsePages += (record !== 0 ? 1 : 0) - (this.sparse[index] !== 0 ? 1 : 0);
       this.sparse[index] = record;
       this.setSlow(index, SLOW_SHARED, view !== undefined || record !== 0);

@@ -132,6 +132,14 @@ function referenceRead(bytes: Uint8Array, at: number, size: number): [number, nu
   return [lo | 0, hi | 0];
 }
 
+/** Bytes a step reaches from its address (it is moved down to fit in RAM). */
+function span(step: Step): number {
+  if (step.kind === 'write' || step.kind === 'read') return step.size;
+  if (step.kind === 'load') return Math.max(step.bytes.length, 1);
+  if (step.kind === 'readBytes') return step.length;
+  return RESERVATION_GRANULE;
+}
+
 describe('word-sparse RAM agrees with a flat byte array', () => {
   it('on generated reads and writes of every width and alignment, loader writes, snapshots, restores and reservations', () => {
     fc.assert(
@@ -143,7 +151,7 @@ describe('word-sparse RAM agrees with a flat byte array', () => {
         const refReservation: number[] = holders.map(() => -1);
         const snapshots: { ram: RamSnapshot; bytes: Uint8Array }[] = [];
         for (const step of steps) {
-          const at = 'at' in step ? Math.min(step.at, RAM_SIZE - ('size' in step ? step.size : 'bytes' in step ? Math.max(step.bytes.length, 1) : step.length)) : 0;
+          const at = 'at' in step ? Math.min(step.at, RAM_SIZE - span(step)) : 0;
           switch (step.kind) {
             case 'write': {
               expect(bus.write(BASE + at, step.size, step.lo, step.hi, -1)).toBe(true);
