@@ -1,5 +1,5 @@
 /**
- * The early boot table (design: "Early boot shenanigans / before C code"; CONTRACT.md "Early boot
+ * The early boot table (design: "Early boot shenanigans / before C code"; SPEC.md "The early boot
  * table"): one root table of gigapage leaves that the boot hart builds before any C code runs, so
  * dynamic memory management can wait.
  */

@@ -1,5 +1,5 @@
 /**
- * The page allocator (design: "Physical memory manager (mem/kmem.c)"; CONTRACT.md "Page allocator") as
+ * The page allocator (design: "Physical memory manager (mem/kmem.c)"; SPEC.md "The page allocator") as
  * a state machine over persistent state: every operation returns a new state and leaves its input as
  * it was. Frames are 4 KiB pages of RAM, frame index = (pa - ramBase) >> 12; kalloc and kfree speak in
  * linear-map VAs (VAS_RAM + (pa - ramBase)), as the hypervisor's do. Page contents (kalloc zeroes the

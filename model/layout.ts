@@ -1,5 +1,5 @@
 /**
- * The hypervisor's virtual memory map (design: "Virtual memory map"; decisions: CONTRACT.md "Addresses",
+ * The hypervisor's virtual memory map (design: "Virtual memory map"; decisions: SPEC.md "Addresses",
  * "Final per-hart page table"). Constants only; the per-platform map is in memory-map.ts.
  */
 import { GIGAPAGE_SIZE, MiB, PAGE_SIZE, type Range } from './address.js';
@@ -17,7 +17,7 @@ export const FIRMWARE_SIZE = 2n * MiB;
 export const KERNEL_LOAD_OFFSET = 0x20_0000n;
 
 /**
- * The cpu struct's layout, as page offsets from VAS_CPU_STRUCT (CONTRACT.md):
+ * The cpu struct's layout, as page offsets from VAS_CPU_STRUCT (SPEC.md):
  *   +0x0000 guard page, unmapped: a stack overflow faults here first
  *   +0x1000 .. +0x5000 stack (4 pages); initial sp = +0x5000, grows down toward the guard
  *   +0x5000 cpu info page (hart id, ...), above the stack

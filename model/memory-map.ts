@@ -1,6 +1,6 @@
 /**
  * The final per-hart address space (design: "Virtual memory map" and "Virtual memory manager";
- * CONTRACT.md "Final per-hart page table"): what each hart's own page table maps once vmem is done.
+ * SPEC.md "The final per-hart address space"): what each hart's own page table maps once vmem is done.
  */
 import { hex, PAGE_SIZE, pageRoundUp, rangeContainsAddress, rangeSize, type Range } from './address.js';
 import type { EarlyEntryPurpose } from './early-boot.js';
@@ -111,7 +111,7 @@ const R__: Permissions = { r: true, w: false, x: false };
 const RW_: Permissions = { r: true, w: true, x: false };
 const R_X: Permissions = { r: true, w: false, x: true };
 
-/** Leaf flags for a region: A always set, D exactly when W, U never (CONTRACT.md). */
+/** Leaf flags for a region: A always set, D exactly when W, U never (SPEC.md). */
 export function leafFlagsOf(perms: Permissions, global: boolean): LeafFlags {
   return { ...perms, u: false, g: global, a: true, d: perms.w };
 }

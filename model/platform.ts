@@ -1,6 +1,6 @@
 /**
  * The platform the hypervisor boots on: harts, RAM, what is reserved in RAM, devices, and where the
- * image's sections were loaded. Defaults are QEMU's virt board (CONTRACT.md "Addresses").
+ * image's sections were loaded. Defaults are QEMU's virt board (SPEC.md "Addresses").
  * A Platform is plain data; `validatePlatform` says what is wrong with one, naming field and value.
  */
 import {
@@ -74,7 +74,7 @@ export const VIRT_RAM_BASE = 0x8000_0000n;
 /** The device named so is the serial console the early table's 0 -> 0 gigapage exists for. */
 export const SERIAL_CONSOLE = 'uart';
 
-/** QEMU virt's devices the hypervisor maps (CONTRACT.md). */
+/** QEMU virt's devices the hypervisor maps (SPEC.md). */
 export const VIRT_DEVICES: readonly Device[] = [
   { name: 'test-finisher', base: 0x10_0000n, size: 0x1000n },
   { name: 'clint', base: 0x200_0000n, size: 0x1_0000n },
@@ -100,7 +100,7 @@ export function exampleImageLayout(ramBase: bigint = VIRT_RAM_BASE): ImageLayout
   };
 }
 
-/** The linker symbols an image layout is read from (CONTRACT.md "Image sections"). */
+/** The linker symbols an image layout is read from (SPEC.md "The platform"). */
 export const IMAGE_SYMBOLS = ['_text_start', '_text_end', '_rodata_start', '_rodata_end', '_data_start', '_data_end', '_bss_start', '_bss_end'] as const;
 
 /**
@@ -233,7 +233,7 @@ export interface NamedRange {
 }
 
 /**
- * Everything in RAM that is never on the free list (CONTRACT.md "Page allocator"): firmware, image,
+ * Everything in RAM that is never on the free list (SPEC.md "The page allocator"): firmware, image,
  * frame-state table, the blob, and the blob's reserved ranges, each rounded outward to pages.
  */
 export function reservedRanges(platform: Platform): readonly NamedRange[] {

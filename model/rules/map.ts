@@ -186,7 +186,7 @@ export function matchesExpected(platform: Platform, hart: number, runs: readonly
 }
 
 /**
- * The cpu struct as CONTRACT.md lays it out: exactly [VAS_CPU_STRUCT + 0x1000, + 0x8000) mapped, in 7
+ * The cpu struct as SPEC.md lays it out: exactly [VAS_CPU_STRUCT + 0x1000, + 0x8000) mapped, in 7
  * 4 KiB pages, RW- A D, not global, not U; each frame in RAM and outside every reserved range.
  * Returns what is wrong, or undefined.
  */

@@ -62,7 +62,7 @@ export function mergeRuns(runs: readonly LeafRun[]): LeafRun[] {
 
 /**
  * Maps [va, va + size) to pa onward with the largest leaves that VA alignment, PA alignment and the
- * remaining length allow (CONTRACT.md "Final per-hart page table"): gigapages, then megapages, then pages.
+ * remaining length allow (SPEC.md "The final per-hart address space"): gigapages, then megapages, then pages.
  */
 export function largestPageRuns(va: bigint, pa: bigint, size: bigint, flags: LeafFlags, rsw = 0): LeafRun[] {
   const runs: LeafRun[] = [];
