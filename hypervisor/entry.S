@@ -70,7 +70,7 @@ _entry:
 	lla	t0, boot_dtb
 	sd	s1, 0(t0)
 
-	// Build the early table (CONTRACT.md "Early boot table").
+	// Build the early table (SPEC.md "The early boot table").
 	lla	a0, early_pagetable
 	mv	a1, s2
 	mv	a2, s3
@@ -139,7 +139,7 @@ early_satp_switch_to_kernel_alias:
 1:	ret
 
 // early_table_build(a0 = table (PA, zeroed), a1 = ram base, a2 = ram size)
-// Writes exactly the entries of CONTRACT.md; a leaf, uses t registers only.
+// Writes exactly the entries of SPEC.md; a leaf, uses t registers only.
 early_table_build:
 	// 0x0 -> 0x0, for the serial console: R W, never X
 	li	t0, EARLY_FLAGS_DEV

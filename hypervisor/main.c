@@ -12,7 +12,7 @@ u64 ram_base, ram_size, boot_hartid, boot_dtb;   // written by entry.S before km
 static volatile u64 hart_up[MAX_HARTS];           // by index: hart reached hart_main
 #define HART_START_TIMEOUT_TICKS 200000000UL      // 20 s at QEMU virt's 10 MHz timebase (hosts can be slow)
 
-// kernel_va2pa: physical address of an image address (CONTRACT.md: va = VAS_KERNEL + pa - ram base).
+// kernel_va2pa: physical address of an image address (SPEC.md: va = VAS_KERNEL + pa - ram base).
 u64 kernel_va2pa(u64 va) { return va - VAS_KERNEL + ram_base; }
 
 static u64 index_of_hart(u64 hartid) {

@@ -1,7 +1,7 @@
 // Physical memory manager: every free 4 KiB frame of RAM on one LIFO list,
 // linked through the first 8 bytes of each free frame, addressed only through
 // the linear map (VAS_RAM), plus a per-frame state byte so that kfree can
-// judge any pointer it is given (CONTRACT.md "Page allocator").
+// judge any pointer it is given (SPEC.md "The page allocator").
 //
 // Symbols read by the property suite: kmem_freelist, kmem_nfree, kmem_lock,
 // kmem_frame_state, kalloc, kfree.

@@ -1,5 +1,5 @@
 // The named address vocabulary of the hypervisor: the virtual memory map of
-// the design (shared/design/memory-management.txt, fixed in CONTRACT.md), the
+// the design (shared/design/memory-management.txt, fixed in SPEC.md), the
 // layout of the per-hart cpu struct, Sv39 address arithmetic and the QEMU virt
 // device addresses. Included by C and assembly, so constants use U64().
 // Nothing else in the hypervisor spells a raw address, shift or mask.
@@ -65,7 +65,7 @@
 #define SATP_MODE_SV39 (U64(8) << 60)
 #define MAKE_SATP(root_pa) (SATP_MODE_SV39 | ((root_pa) >> PGSHIFT))
 
-// Early boot table flags (CONTRACT.md, "Early boot table"): gigapage leaves only.
+// Early boot table flags (SPEC.md, "The early boot table"): gigapage leaves only.
 #define EARLY_FLAGS_DEV  (PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | PTE_G)          // 0 -> 0, never X
 #define EARLY_FLAGS_RWX  (PTE_V | PTE_R | PTE_W | PTE_X | PTE_A | PTE_D | PTE_G)  // identity, kernel
 #define EARLY_FLAGS_RAM  (PTE_V | PTE_R | PTE_W | PTE_A | PTE_D | PTE_G)          // VAS_RAM

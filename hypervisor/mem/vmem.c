@@ -1,5 +1,5 @@
 // Virtual memory manager: builds this hart's final Sv39 table, exactly the
-// map of CONTRACT.md ("Final per-hart page table"), and installs it.
+// map of SPEC.md ("The final per-hart address space"), and installs it.
 // Tables and cpu-struct frames come from kalloc and are written through the
 // linear map. Leaves carry A, and D exactly when writable (so no hardware
 // A/D update is ever needed, Svade); non-leaf PTEs carry V only.

@@ -1,5 +1,5 @@
 /**
- * The boot contract of the committed hypervisor image (hypervisor/README.md, CONTRACT.md
+ * The boot contract of the committed hypervisor image (hypervisor/README.md, SPEC.md
  * "Addresses"), read from the ELF file itself, and the consistency of the seeded-bug catalogue.
  * Needs no RISC-V tools.
  */

@@ -1,6 +1,6 @@
 /**
  * Reads every hart's final page table on QEMU, through the monitor's `info mem` (QEMU's own Sv39
- * walker), once the hypervisor is ready, and compares it with the final map of CONTRACT.md built
+ * walker), once the hypervisor is ready, and compares it with the final map of SPEC.md built
  * from the image's symbols: devices, text R-X, rodata R--, data+bss RW-, the linear map of all RAM,
  * all global with A (and D exactly when writable); the cpu struct as 7 private RW- pages at
  * +0x1000..+0x8000 with its own frames. Then checks that this comparison catches exactly the seeded
