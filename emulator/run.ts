@@ -12,7 +12,7 @@
 import { Clint } from './devices/clint.js';
 import { parseElf, symbolPhysicalAddress, type ElfFile } from './elf.js';
 import { MIP_MSIP, MIP_MTIP } from './hart/causes.js';
-import { Hart } from './hart/hart.js';
+import { Hart, type IsaName } from './hart/hart.js';
 import { HtifError, attachHtif } from './htif.js';
 import { Bus } from './memory/bus.js';
 
@@ -31,6 +31,8 @@ export interface RunOptions {
   svade?: boolean;
   /** Strict TLB mode, reporting stale translations to `onStaleTranslation`. */
   strictTlb?: boolean;
+  /** 'rv64imach' (default: with the hypervisor extension) or 'rv64imac' (without it). */
+  isa?: IsaName;
   /** The file name used in error messages. */
   fileName?: string;
 }
@@ -82,6 +84,7 @@ export function loadMachine(elfBytes: Uint8Array, options: RunOptions = {}): Loa
     hartId: 0,
     svade: options.svade ?? false,
     strictTlb: options.strictTlb ?? false,
+    hypervisor: (options.isa ?? 'rv64imach') === 'rv64imach',
     resetPc: elf.entry,
     time: () => clint!.mtime,
   });

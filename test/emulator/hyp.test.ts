@@ -1,0 +1,63 @@
+/**
+ * The hypervisor-extension programs of test/riscv/hyp (built ELFs, HTIF
+ * pass/fail) on the emulator: each must pass with H (the default), also
+ * with Svade and in strict TLB mode (they fence correctly, so strict mode
+ * reports nothing); on a hart built without H (`isa: 'rv64imac'`) each
+ * must fail its first test, which checks misa.H. h-stale forgets an
+ * HFENCE.GVMA on purpose: strict mode must report exactly that G-stage entry.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadMachine, runElf } from '../../emulator/run.js';
+import type { StaleTranslationEvent } from '../../emulator/hart/hart.js';
+
+const HYP_DIR = 'test/riscv/build/hyp';
+const BUDGET = 5_000_000;
+const programs = existsSync(HYP_DIR) ? readdirSync(HYP_DIR).filter((f) => f.endsWith('.elf')).sort().map((f) => join(HYP_DIR, f)) : [];
+const STALE = join(HYP_DIR, 'h-stale.elf');
+
+function runStrict(file: string): { exitCode: number | null; console: string; stale: StaleTranslationEvent[] } {
+  const m = loadMachine(readFileSync(file), { fileName: file, strictTlb: true });
+  const stale: StaleTranslationEvent[] = [];
+  m.hart.hooks.onStaleTranslation = (e) => stale.push(e);
+  let steps = 0;
+  while (m.exitCode === null && steps < BUDGET) {
+    const ran = m.run(BUDGET - steps);
+    steps += ran;
+    if (ran === 0) break;
+  }
+  return { exitCode: m.exitCode, console: m.console, stale };
+}
+
+describe('hypervisor-extension programs (test/riscv/build/hyp)', () => {
+  it('finds the built programs', () => {
+    expect(programs.length, `no ELF under ${HYP_DIR}: run make -C test/riscv`).toBeGreaterThanOrEqual(2);
+  });
+
+  for (const file of programs) {
+    it(`${file} passes`, () => {
+      const result = runElf(readFileSync(file), { fileName: file, maxInstructions: BUDGET });
+      expect(result.reason, `${file} ran out of its budget`).toBe('exit');
+      expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
+    });
+
+    it(`${file} passes with Svade`, () => {
+      const result = runElf(readFileSync(file), { fileName: file, maxInstructions: BUDGET, svade: true });
+      expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
+    });
+
+    it(`${file} fails its misa.H test (1) on an rv64imac hart`, () => {
+      const result = runElf(readFileSync(file), { fileName: file, maxInstructions: BUDGET, isa: 'rv64imac' });
+      expect(result.exitCode, result.console).toBe(1);
+    });
+
+    if (file !== STALE) {
+      it(`${file} passes in strict TLB mode with no stale translation`, () => {
+        const run = runStrict(file);
+        expect(run.exitCode, run.console).toBe(0);
+        expect(run.stale).toEqual([]);
+      });
+    }
+  }
+});
