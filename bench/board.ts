@@ -1,5 +1,5 @@
 /**
- * Virt board speed (issue 4): reset to the payload's first instruction
+ * Virt board speed: reset to the payload's first instruction
  * under builtin firmware; restoring a snapshot of a booted 256 MiB machine;
  * booting OpenSBI into a payload, next to qemu-system-riscv64 doing the same.
  * Each figure is a median; the QEMU figure is wall-clock time from process

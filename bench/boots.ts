@@ -1,5 +1,5 @@
 /**
- * Boot to the hypervisor's console (issue 7): reset until `hvspec-hv ready`
+ * Boot to the hypervisor's console: reset until `hvspec-hv ready`
  * is printed, under Debian's OpenSBI, for 1/4/8 harts with 256 MiB and
  * 4 GiB, on hvspec and on qemu-system-riscv64 (wall clock from process start
  * to the ready line), with the ratio. The 4 GiB boots touch every page of RAM

@@ -6,7 +6,7 @@ export interface BenchRow {
   readonly median: number;
   readonly unit: string;
   readonly runs: number;
-  /** The target from the issue, as text (e.g. ">= 60"), or "" when none. */
+  /** The benchmark's target, as text (e.g. ">= 60"), or "" when none. */
   readonly target: string;
   /** Whether the median meets the target; undefined when there is no target. */
   readonly met?: boolean;

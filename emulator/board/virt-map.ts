@@ -34,11 +34,11 @@ export const VIRT_MAP = {
 
 /** Start of RAM (VIRT_DRAM); firmware is entered here. */
 export const VIRT_RAM_BASE = 0x8000_0000;
-/** Smallest and largest RAM the board accepts (issue 4: 16 MiB to 16 GiB). */
+/** Smallest and largest RAM the board accepts (16 MiB to 16 GiB). */
 export const VIRT_RAM_MIN_SIZE = 16 * 2 ** 20;
 export const VIRT_RAM_MAX_SIZE = 16 * 2 ** 30;
 
-/** Harts the board supports (issue 4). */
+/** Harts the board supports. */
 export const VIRT_MAX_HARTS = 8;
 
 /** PLIC interrupt source numbers (include/hw/riscv/virt.h). */

@@ -21,7 +21,7 @@ export interface PlatformSpec {
 
 export const FIRMWARE_KINDS: readonly FirmwareKind[] = ['builtin', 'opensbi'];
 export const AD_SCHEMES: readonly AdScheme[] = ['hardware', 'svade'];
-/** Generated RAM sizes lie in [MIN_GENERATED_RAM, MAX_GENERATED_RAM] (the range). */
+/** Generated RAM sizes lie in [MIN_GENERATED_RAM, MAX_GENERATED_RAM]. */
 export const MIN_GENERATED_RAM = 16n * MiB;
 export const MAX_GENERATED_RAM = 4n * GiB;
 

@@ -51,7 +51,7 @@ export interface BootOptions {
   readonly atBootEnd?: (machine: VirtMachine) => void;
 }
 
-/** States the suite claims to reach (issue 6, "Coverage"); a run that never reaches one fails. */
+/** States the suite claims to reach (properties/README.md, "Coverage"); a run that never reaches one fails. */
 export const COVERAGE_STATES = ['allocator empty', 'two harts inside kalloc at once', 'stack within one frame of the guard', 'RAM above 1 GiB', 'boot hart not 0'] as const;
 export type CoverageState = (typeof COVERAGE_STATES)[number];
 

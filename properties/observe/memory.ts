@@ -8,6 +8,7 @@ import type { VirtMachine } from '../../emulator/board/machine.js';
 import {
   flatten,
   hex,
+  kernelVa,
   linearPa,
   PAGE_SIZE,
   VAS_RAM,
@@ -75,6 +76,18 @@ export function symbolPa(elf: ElfFile, name: string): bigint {
   const symbol = elf.symbol(name);
   if (symbol === undefined) throw new MissingSymbolError(name, elf.fileName);
   return symbolPhysicalAddress(elf, symbol);
+}
+
+/**
+ * `pc` as `name+0xoffset`: the nearest named symbol at or below it in the kernel's text (assembly
+ * labels have no size, so the nearest is taken), or undefined outside the text.
+ */
+export function textSymbol(elf: ElfFile, platform: Platform, pc: bigint): string | undefined {
+  const lo = kernelVa(platform.image.text.start, platform.ramBase);
+  const hi = kernelVa(platform.image.text.end, platform.ramBase);
+  if (pc < lo || pc >= hi) return undefined;
+  const symbol = elf.symbols.filter((s) => s.value <= pc && s.value >= lo && /^[A-Za-z_]/.test(s.name)).reduce<(typeof elf.symbols)[number] | undefined>((best, s) => (best === undefined || s.value > best.value ? s : best), undefined);
+  return symbol && `${symbol.name}+0x${(pc - symbol.value).toString(16)}`;
 }
 
 /** The model's ReadPhys over the machine's RAM: 8-byte little-endian words; anything outside RAM reads as an access fault. */

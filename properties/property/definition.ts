@@ -55,7 +55,7 @@ export interface SuiteOptions {
   readonly only?: readonly PropertyName[];
   /** Stop after the first failing property. */
   readonly failFast?: boolean;
-  /** Largest RAM the boot property generates (default 4 GiB, the range). */
+  /** Largest RAM the boot property generates (default MAX_GENERATED_RAM, 4 GiB). */
   readonly maxRamSize?: bigint;
   readonly firmware?: readonly FirmwareKind[];
   readonly onProgress?: (property: PropertyName, done: number, total: number) => void;

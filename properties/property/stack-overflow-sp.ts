@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { CPU_STACK, hex, type Violation } from '../../model/index.js';
 import { observeOverflow } from '../checks/stack.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { symbolVa } from '../observe/memory.js';
+import { symbolVa, textSymbol } from '../observe/memory.js';
 import { quickPlatforms, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 export const stackOverflowSpProperty: PropertyDefinition = {
@@ -52,6 +52,11 @@ function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailu
   const sp = CPU_STACK.start + BigInt(c.sp ?? 0);
   const functionEntries = [...new Set(image.elf.symbols.filter((s) => s.type === STT_FUNC && s.value !== 0n).map((s) => s.value))];
   const transcript: string[] = [];
+  // a pc as the function it is in (`recurse+0x8`) and its address
+  const where = (pc: bigint): string => {
+    const symbol = textSymbol(image.elf, booted.platform, pc);
+    return symbol === undefined ? hex(pc) : `${symbol} (${hex(pc)})`;
+  };
   const firstFault = { until: { trap: (e: { hartId: number; interrupt: boolean; cause: number }) => e.hartId === hart && !e.interrupt && e.cause !== 8 && e.cause !== 9 }, maxSteps: OVERFLOW_STEPS };
   let started = false;
   const seen = observeOverflow(
@@ -69,18 +74,19 @@ function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailu
       if (trapped) return; // the hart entered a function, had its sp moved and faulted, all in that chunk
       if (!started && h.waiting) {
         const at = h.pc;
+        // (said before begin, whose start callback would otherwise say it entered a function here)
+        transcript.push(`(emulator) hart ${hart} asleep in wfi at ${where(at)}: sp := ${hex(sp)} (${c.sp ?? 0} bytes above its stack's bottom), then it calls kalloc (${hex(kalloc)})`);
         begin();
         h.setRegister(1, at);
         h.pc = kalloc;
         h.waiting = false;
-        transcript.push(`(emulator) hart ${hart} asleep in wfi at ${hex(at)}: sp := ${hex(sp)} (${c.sp ?? 0} bytes above its stack's bottom), then it calls kalloc (${hex(kalloc)})`);
       }
       if (started) machine.run(firstFault);
     },
     (moved) => {
       started = true;
       moved.setRegister(2, sp);
-      if (transcript.length === 0) transcript.push(`(emulator) hart ${hart} enters a function at ${hex(moved.pc)}: sp := ${hex(sp)} (${c.sp ?? 0} bytes above its stack's bottom), resume`);
+      if (transcript.length === 0) transcript.push(`(emulator) hart ${hart} enters ${where(moved.pc)}: sp := ${hex(sp)} (${c.sp ?? 0} bytes above its stack's bottom), resume`);
     },
   );
   if (!seen.started) return { rule: 'STACK-GUARD', message: `hart ${hart} neither entered a function nor slept in wfi within ${QUIESCE_STEPS} steps after boot, so its sp could not be moved`, transcript };
@@ -89,7 +95,7 @@ function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailu
     const wrote = below === undefined ? '' : `, though it wrote ${hex(below)} in its guard page`;
     return { rule: 'STACK-GUARD', message: `hart ${hart} ran ${OVERFLOW_STEPS} steps with sp ${c.sp ?? 0} bytes above its stack's bottom and took no trap${wrote}`, transcript, hart };
   }
-  transcript.push(`(emulator) hart ${hart}'s first trap: cause ${seen.fault.cause}, stval ${hex(seen.fault.tval)}`);
+  transcript.push(`(emulator) hart ${hart}'s first trap: cause ${seen.fault.cause}, stval ${hex(seen.fault.tval)}${seen.trap ? `, at ${where(seen.trap.pc)}` : ''}`);
   if (seen.verdict) return { ...seen.verdict, transcript, hart };
   return undefined;
 }

@@ -7,7 +7,7 @@ import { formatPlatformSpec } from '../arbitraries/platform.js';
 import { bootTrap } from '../checks/boot.js';
 import { BootFailure, Unsupported, type BootedHypervisor } from '../harness/hypervisor.js';
 import { isReplyFailure } from '../kmem/model.js';
-import { ContradictsModel, MissingSymbolError, missingSymbolsReason, readTranslatingHartTables } from '../observe/memory.js';
+import { ContradictsModel, MissingSymbolError, missingSymbolsReason, readTranslatingHartTables, textSymbol } from '../observe/memory.js';
 import type { Case, CaseOutcome, PropertyDefinition } from '../property/definition.js';
 import { diffRows, expectedRunsForDiff } from '../report/ptdump.js';
 import type { ReplayCase } from '../report/token.js';
@@ -111,10 +111,6 @@ function instructionAt(booted: BootedHypervisor, hart: number, pc: bigint): stri
   const bytes = booted.machine.readPhysical(pa, 4);
   const half = bytes[0]! | (bytes[1]! << 8);
   const word = (half & 3) === 3 ? (half | (bytes[2]! << 16) | (bytes[3]! << 24)) >>> 0 : half;
-  // the nearest named symbol at or below pc in the kernel's text (assembly labels have no size)
-  const { text } = booted.platform.image;
-  const lo = text.start - booted.platform.ramBase + 0xffff_ffc0_0000_0000n;
-  const hi = text.end - booted.platform.ramBase + 0xffff_ffc0_0000_0000n;
-  const symbol = pc >= lo && pc < hi ? booted.image.elf.symbols.filter((s) => s.value <= pc && s.value >= lo && /^[A-Za-z_]/.test(s.name)).reduce<(typeof booted.image.elf.symbols)[number] | undefined>((best, s) => (best === undefined || s.value > best.value ? s : best), undefined) : undefined;
-  return `, instruction 0x${word.toString(16).padStart((half & 3) === 3 ? 8 : 4, '0')}${symbol ? ` in ${symbol.name}+0x${(pc - symbol.value).toString(16)}` : ''}`;
+  const symbol = textSymbol(booted.image.elf, booted.platform, pc);
+  return `, instruction 0x${word.toString(16).padStart((half & 3) === 3 ? 8 : 4, '0')}${symbol ? ` in ${symbol}` : ''}`;
 }

@@ -85,6 +85,22 @@ describe('an image without the hvspec console', () => {
       const outcome = overflowSp.check(booted, { platform, hart: 0, sp: 8 });
       expect(outcome?.rule, image).toBe('STACK-GUARD');
       expect(outcome?.message, image).toMatch(/guard page/);
+      // where the hart was stopped, by function (as `where:` lines name them)
+      const transcript = outcome !== undefined && 'transcript' in outcome ? (outcome.transcript ?? []) : [];
+      expect(transcript[0], image).toMatch(/^\(emulator\) hart 0 (enters [A-Za-z_]\w*\+0x0|asleep in wfi at [A-Za-z_]\w*\+0x[0-9a-f]+) \(0x[0-9a-f]+\): sp := /);
     }
+  }, 60_000);
+
+  it('names the function it stopped the hart in, and where the first trap was, in its counterexample (a seeded bug that maps the guard)', () => {
+    const cache = new BootCache(loadImage('hypervisor/build/mutants/no-guard-page.elf', 'no-guard-page'));
+    // the one hart runs the console and enters a function soon after boot
+    const outcome = runCase(overflowSp, cache, { platform: { ...platform, harts: 1, bootHart: 0 }, hart: 0, sp: 0 });
+    expect(outcome.kind).toBe('failed');
+    if (outcome.kind !== 'failed') return;
+    const transcript = outcome.counterexample.transcript ?? [];
+    expect(transcript, outcome.counterexample.message).toHaveLength(2);
+    expect(transcript[0]).toMatch(/^\(emulator\) hart 0 enters [A-Za-z_]\w*\+0x0 \(0x[0-9a-f]+\): sp := 0xffffffc040001000 /);
+    // (a pc outside the text has no function: the address alone)
+    expect(transcript[1]).toMatch(/^\(emulator\) hart 0's first trap: cause \d+, stval 0x[0-9a-f]+, at ([A-Za-z_]\w*\+0x[0-9a-f]+ \(0x[0-9a-f]+\)|0x[0-9a-f]+)$/);
   }, 60_000);
 });

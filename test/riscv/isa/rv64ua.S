@@ -4,7 +4,7 @@
  * memory = op(old, rs2) in the operand width only), signed and unsigned
  * min/max, the aq/rl forms, LR/SC success and failure, and misaligned
  * LR/SC/AMO raising address-misaligned with tval = the address (the
- * issue's choice of the two exceptions the spec allows).
+ * choice QEMU and hvspec's emulator make of the two the spec allows).
  */
 #include "test.h"
 

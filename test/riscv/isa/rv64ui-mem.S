@@ -3,7 +3,7 @@
  * Instructions"): every width with sign or zero extension, little-endian
  * byte order, 12-bit signed offsets at both ends, partial stores leaving
  * the other bytes alone, misaligned accesses to normal memory (performed,
- * as QEMU does and as the issue requires), and FENCE forms.
+ * as QEMU and hvspec's emulator do), and FENCE forms.
  */
 #include "test.h"
 
