@@ -10,7 +10,9 @@
  *   `sparse[i]` is the record's number (0: none). Storing zeros into a
  *   doubleword it does not hold changes nothing; a doubleword that becomes
  *   zero is dropped. A store that needs one more entry, or that crosses a
- *   doubleword boundary, promotes the page to a full one. No JavaScript
+ *   doubleword boundary, promotes the page to a full one, and so does
+ *   being hot: HOT_ACCESSES slow-path accesses to a page without a view
+ *   (the hart's fast paths skip such pages). No JavaScript
  *   object exists per word-sparse page: a million of them are a million
  *   records in a few pool chunks, which is what lets a guest that links
  *   every free page of 16 GiB boot in bounded host memory and time.
@@ -67,6 +69,14 @@ export const SLOW_RESERVED = 8; // an LR reservation lies in it
  * entries, at 52 bytes of pool per page.
  */
 export const SPARSE_WORDS = 4;
+/**
+ * Slow-path accesses (stores it absorbs, loads of it) after which a page
+ * without a view is promoted to a full page anyway, so a hot page (a stack
+ * holding a few saved registers, a lock word) gets the hart's fast paths.
+ * Above the 512 doubleword stores of zeroing a page, so an allocator's
+ * zeroing alone does not promote.
+ */
+export const HOT_ACCESSES = 1024;
 /** Int32s per pool record: the entry count, then (doubleword index, low, high) per entry. */
 const RECORD_INTS = 1 + 3 * SPARSE_WORDS;
 /** Records per pool chunk (one host allocation of about 850 KiB). */
@@ -98,6 +108,8 @@ export class SparseRam {
   readonly slow: Uint8Array;
   /** Per page, its word-sparse record (0: not word-sparse; then a page with no view reads as zeros). */
   readonly sparse: Int32Array;
+  /** Per page without a view, slow-path accesses so far (up to HOT_ACCESSES). */
+  private readonly heat: Uint16Array;
   readonly pageCount: number;
   #blocksAllocated = 0;
   private dirtySinceSnapshot: number[] = [];
@@ -128,6 +140,7 @@ export class SparseRam {
     this.writable = new Uint8Array(this.pageCount);
     this.slow = new Uint8Array(this.pageCount);
     this.sparse = new Int32Array(this.pageCount);
+    this.heat = new Uint16Array(this.pageCount);
     this.blockPages = Math.min(BLOCK_PAGES, this.pageCount);
     this.nextSlot = this.blockPages;
   }
@@ -198,6 +211,8 @@ export class SparseRam {
   storeTarget(index: number, off: number, size: number, lo: number, hi: number): DataView | undefined {
     const view = this.views[index];
     if (view !== undefined) return this.slow[index]! & SLOW_SHARED ? this.pageForWrite(index) : view;
+    if (this.heat[index]! >= HOT_ACCESSES) return this.pageForWrite(index);
+    this.heat[index]!++;
     const zero = size === 8 ? (lo | hi) === 0 : size === 4 ? lo === 0 : size === 2 ? (lo & 0xffff) === 0 : (lo & 0xff) === 0;
     let record = this.sparse[index]!;
     if ((off & 7) + size > 8) return zero && record === 0 ? undefined : this.pageForWrite(index);
@@ -291,6 +306,20 @@ export class SparseRam {
    * inside the page.
    */
   readSparse(index: number, off: number, size: number, out: Int32Array): void {
+    if (this.heat[index]! >= HOT_ACCESSES) {
+      const view = this.pageForWrite(index);
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < size; i++) {
+        const b = view.getUint8(off + i);
+        if (i < 4) lo |= b << (8 * i);
+        else hi |= b << (8 * (i - 4));
+      }
+      out[0] = lo;
+      out[1] = hi;
+      return;
+    }
+    this.heat[index]!++;
     const record = this.sparse[index]!;
     let lo = 0;
     let hi = 0;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccessSize } from '../../emulator/devices/device.js';
 import { Bus, RESERVATION_GRANULE, type ReservationHolder } from '../../emulator/memory/bus.js';
-import { PAGE_SIZE, SLOW_SHARED, SPARSE_WORDS, type RamSnapshot } from '../../emulator/memory/ram.js';
+import { HOT_ACCESSES, PAGE_SIZE, SLOW_SHARED, SPARSE_WORDS, type RamSnapshot } from '../../emulator/memory/ram.js';
 import { asm, li, makeMachine, readDouble, writeDouble, x } from './support.js';
 
 const BASE = 0x8000_0000;
@@ -74,6 +74,28 @@ describe('word-sparse pages', () => {
     expect([readDouble(bus, page(3)), readDouble(bus, page(3) + 24), readDouble(bus, page(4) + 8), readDouble(bus, page(5))]).toEqual([0x3333n, 0n, 0x4444n, 0n]);
     expect(bus.ram.recordsInUse).toBe(recordsBefore - 2); // page 3's copy and page 5's record are gone
     expect(bus.ram.sparsePages()).toBe(2);
+  });
+
+  it('zeroing a page once keeps it word-sparse; a page accessed HOT_ACCESSES times on the slow path becomes full, its words intact', () => {
+    const bus = new Bus(BASE, 8 * PAGE_SIZE);
+    writeDouble(bus, page(2), 0x2222n); // a free-list link
+    for (let off = 0; off < PAGE_SIZE; off += 8) writeDouble(bus, page(2) + off, 0n); // zeroed when handed out
+    expect([bus.ram.sparsePages(), bus.ram.materialisedPages()]).toEqual([0, 0]);
+    // a stack page holding two saved registers, pushed and popped over and over, shared with a snapshot
+    writeDouble(bus, page(5) + 0xff0, 0x5555n);
+    const snap = bus.snapshotRam();
+    let accesses = 1;
+    while (bus.ram.materialisedPages() === 0) {
+      writeDouble(bus, page(5) + 0xff8, BigInt(accesses));
+      expect(readDouble(bus, page(5) + 0xff8)).toBe(BigInt(accesses));
+      accesses += 2;
+    }
+    expect(accesses).toBeGreaterThanOrEqual(HOT_ACCESSES);
+    expect(accesses).toBeLessThanOrEqual(HOT_ACCESSES + 3);
+    expect(bus.ram.writable[5]).toBe(1);
+    expect(readDouble(bus, page(5) + 0xff0)).toBe(0x5555n);
+    bus.restoreRam(snap);
+    expect([readDouble(bus, page(5) + 0xff0), readDouble(bus, page(5) + 0xff8)]).toEqual([0x5555n, 0n]);
   });
 
   it("the hart's fast load of an untouched page sees the word another writer made word-sparse", () => {
