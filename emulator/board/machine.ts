@@ -39,7 +39,12 @@ import { BuiltinSbi, HSM_STARTED, HSM_STOPPED, type HsmState } from './sbi.js';
 import { checkSchedule, currentSlice, endSlice, freshCursor, roundRobin, type Schedule, type ScheduleCursor } from './schedule.js';
 import { readFdt } from './fdt.js';
 import { buildVirtDtb } from './virt-dtb.js';
-import { ramRegion, VIRT_IRQ, VIRT_MAP, VIRT_MAX_HARTS, VIRT_PLIC_NUM_SOURCES, VIRT_RAM_BASE } from './virt-map.js';
+import {
+  pcieHighMmioRegion, ramRegion, regionSize, virtioMmioRegion,
+  VIRT_IRQ, VIRT_MAP, VIRT_MAX_HARTS, VIRT_PLIC_NUM_SOURCES, VIRT_RAM_BASE, VIRT_VIRTIO_COUNT,
+} from './virt-map.js';
+import { PcieEcam, PcieUnassignedWindow, type PcieHostState } from '../devices/pcie-host.js';
+import { VirtioMmioTransport } from '../devices/virtio-mmio.js';
 
 /** Steps (instructions retired or traps taken, all harts together) per mtime tick. At 10 MHz timebase: a nominal 1 GIPS machine, as Spike counts. */
 export const VIRT_STEPS_PER_TICK = 100;
@@ -129,6 +134,7 @@ export interface MachineSnapshot {
   readonly plic: PlicState;
   readonly uart: Ns16550State;
   readonly finisher: SifiveTestState;
+  readonly pcie: PcieHostState;
   readonly exit: MachineExit | null;
   readonly steps: number;
   readonly tickCarry: number;
@@ -156,6 +162,8 @@ export class VirtMachine {
   readonly plic: Plic;
   readonly uart: Ns16550;
   readonly finisher: SifiveTest;
+  /** The PCIe host bridge's ECAM window (its PIO and MMIO windows decode nothing). */
+  readonly pcie: PcieEcam;
   readonly ramSize: number;
   readonly firmware: 'builtin' | 'none' | 'image';
   readonly bootHart: number;
@@ -281,6 +289,14 @@ export class VirtMachine {
     this.bus.addDevice(VIRT_MAP.clint.base, this.clint);
     this.bus.addDevice(VIRT_MAP.plic.base, this.plic);
     this.bus.addDevice(VIRT_MAP.uart0.base, this.uart);
+    // What QEMU's virt board has with no -device: eight empty virtio-mmio transports and a PCIe host bridge.
+    for (let n = 0; n < VIRT_VIRTIO_COUNT; n++) this.bus.addDevice(virtioMmioRegion(n).base, new VirtioMmioTransport(n));
+    this.pcie = new PcieEcam();
+    this.bus.addDevice(VIRT_MAP.pcieEcam.base, this.pcie);
+    const pcieHigh = pcieHighMmioRegion(ramRegion(this.ramSize));
+    this.bus.addDevice(VIRT_MAP.pciePio.base, new PcieUnassignedWindow('pcie-pio', regionSize(VIRT_MAP.pciePio)));
+    this.bus.addDevice(VIRT_MAP.pcieMmio.base, new PcieUnassignedWindow('pcie-mmio', regionSize(VIRT_MAP.pcieMmio)));
+    this.bus.addDevice(pcieHigh.base, new PcieUnassignedWindow('pcie-mmio-high', regionSize(pcieHigh)));
 
     const htifSymbol = this.payload?.elf?.symbol('tohost');
     if (htifSymbol !== undefined) this.#attachHtif(htifSymbol);
@@ -659,6 +675,7 @@ export class VirtMachine {
       plic: this.plic.save(),
       uart: this.uart.save(),
       finisher: this.finisher.save(),
+      pcie: this.pcie.save(),
       exit: this.#exit,
       steps: this.#steps,
       tickCarry: this.#tickCarry,
@@ -677,6 +694,7 @@ export class VirtMachine {
     this.plic.restore(snap.plic);
     this.clint.restore(snap.clint);
     this.finisher.restore(snap.finisher);
+    this.pcie.restore(snap.pcie);
     this.harts.forEach((hart, i) => {
       hart.restoreState(snap.harts[i]!);
       if (hart.reservation >= 0) this.bus.reserve(hart, hart.reservation);

@@ -5,15 +5,17 @@
  * test/emulator/fdt.test.ts), with addresses from the board map (virt-map.ts).
  *
  * QEMU's nodes deliberately left out, because the devices are not modelled:
- * pmu, fw-cfg, flash, platform-bus, soc/rtc, soc/pci, soc/virtio_mmio; and
+ * pmu, fw-cfg, flash, platform-bus, soc/rtc; and
  * /chosen/rng-seed (a run must not depend on host entropy). The cpus
  * advertise what the emulated hart implements (`isa`), not QEMU's default
  * rv64imafdch... with Sv48.
  */
 import { fdtNode, findNode, nodeNameProblem, prop, writeFdt, type FdtNode, type FdtProperty } from './fdt.js';
 import {
+  pcieHighMmioRegion,
   ramRegion,
   regionSize,
+  virtioMmioRegion,
   VIRT_IRQ,
   VIRT_MAP,
   VIRT_MAX_HARTS,
@@ -21,6 +23,7 @@ import {
   VIRT_RAM_BASE,
   VIRT_TIMEBASE_FREQUENCY,
   VIRT_UART_CLOCK_FREQUENCY,
+  VIRT_VIRTIO_COUNT,
   type Region,
 } from './virt-map.js';
 import { FINISHER_PASS, FINISHER_RESET } from '../devices/sifive-test.js';
@@ -150,6 +153,16 @@ export function virtDeviceTree(options: VirtDtbOptions): FdtNode {
         reg(VIRT_MAP.test),
         prop.strings('compatible', 'sifive,test1', 'sifive,test0', 'syscon'),
       ]),
+      pcieHostNode(ram, ph.plic),
+      // QEMU writes the transports last to first, so that a tree walk finds transport 0 first.
+      ...Array.from({ length: VIRT_VIRTIO_COUNT }, (_, i) => VIRT_VIRTIO_COUNT - 1 - i).map((n) =>
+        fdtNode(`virtio_mmio@${hex(virtioMmioRegion(n).base)}`, [
+          prop.u32('interrupts', VIRT_IRQ.virtio0 + n),
+          prop.u32('interrupt-parent', ph.plic),
+          reg(virtioMmioRegion(n)),
+          prop.strings('compatible', 'virtio,mmio'),
+        ]),
+      ),
     ],
   );
 
@@ -191,6 +204,50 @@ export function virtDeviceTree(options: VirtDtbOptions): FdtNode {
     throw new RangeError(`stdoutPath ${JSON.stringify(stdoutPath)} names no node of the tree`);
   }
   return root;
+}
+
+/** PCI address-space codes of a `ranges` entry's phys.hi cell (PCI bus binding to Open Firmware, 2.2.1.1). */
+const PCI_SPACE_IO = 0x0100_0000;
+const PCI_SPACE_MEM32 = 0x0200_0000;
+const PCI_SPACE_MEM64 = 0x0300_0000;
+/** Slots and pins the host bridge's interrupt-map covers (QEMU: GPEX_NUM_IRQS = 4, swizzled). */
+const PCI_SLOTS_MAPPED = 4;
+const PCI_PINS = 4;
+
+/**
+ * The PCIe host bridge as QEMU 7.2 describes it (create_fdt_pcie): ECAM `reg`, the PIO, 32-bit and
+ * 64-bit MMIO windows in `ranges` (PCI address, CPU address, size), and INTx of slots 0..3 routed to
+ * PLIC sources 0x20..0x23 with the standard swizzle (slot + pin - 1) mod 4.
+ */
+function pcieHostNode(ram: Region, plic: number): FdtNode {
+  const hi = (n: number): number => Math.floor(n / 2 ** 32);
+  const lo = (n: number): number => n % 2 ** 32;
+  const range = (space: number, pciAddress: number, region: Region): number[] => [
+    space, hi(pciAddress), lo(pciAddress), hi(region.base), lo(region.base), hi(regionSize(region)), lo(regionSize(region)),
+  ];
+  const high = pcieHighMmioRegion(ram);
+  const interruptMap = Array.from({ length: PCI_SLOTS_MAPPED }, (_, slot) =>
+    Array.from({ length: PCI_PINS }, (_, p) => [slot << 11, 0, 0, p + 1, plic, VIRT_IRQ.pcieIntA + ((slot + p) % PCI_PINS)]).flat(),
+  ).flat();
+  return fdtNode(`pci@${VIRT_MAP.pcieEcam.base.toString(16)}`, [
+    prop.u32('interrupt-map-mask', 0x1800, 0, 0, 7),
+    prop.u32('interrupt-map', ...interruptMap),
+    prop.u32(
+      'ranges',
+      ...range(PCI_SPACE_IO, 0, VIRT_MAP.pciePio),
+      ...range(PCI_SPACE_MEM32, VIRT_MAP.pcieMmio.base, VIRT_MAP.pcieMmio),
+      ...range(PCI_SPACE_MEM64, high.base, high),
+    ),
+    prop.u64('reg', VIRT_MAP.pcieEcam.base, regionSize(VIRT_MAP.pcieEcam)),
+    prop.empty('dma-coherent'),
+    prop.u32('bus-range', 0, 0xff),
+    prop.u32('linux,pci-domain', 0),
+    prop.strings('device_type', 'pci'),
+    prop.strings('compatible', 'pci-host-ecam-generic'),
+    prop.u32('#size-cells', 2),
+    prop.u32('#interrupt-cells', 1),
+    prop.u32('#address-cells', 3),
+  ]);
 }
 
 function reservedMemory(reserved: readonly ReservedRange[], ram: Region): FdtNode {

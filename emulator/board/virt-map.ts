@@ -30,7 +30,39 @@ export const VIRT_MAP = {
   plic: { base: 0x0c00_0000, end: 0x0c60_0000 },
   /** 16550A UART, `ns16550a` (VIRT_UART0: size 0x100; the 8 registers are its first 8 bytes). */
   uart0: { base: 0x1000_0000, end: 0x1000_0100 },
+  /** The eight virtio-mmio transports, `virtio,mmio` (VIRT_VIRTIO: 0x1000 each; see `virtioMmioRegion`). */
+  virtio: { base: 0x1000_1000, end: 0x1000_9000 },
+  /** PCIe PIO window (VIRT_PCIE_PIO: size 0x1_0000), PCI I/O address 0 at its base. */
+  pciePio: { base: 0x0300_0000, end: 0x0301_0000 },
+  /** PCIe ECAM configuration space, buses 0..255 (VIRT_PCIE_ECAM: size 0x1000_0000). */
+  pcieEcam: { base: 0x3000_0000, end: 0x4000_0000 },
+  /** PCIe 32-bit MMIO window, PCI address = CPU address (VIRT_PCIE_MMIO: size 0x4000_0000). */
+  pcieMmio: { base: 0x4000_0000, end: 0x8000_0000 },
 } as const satisfies Record<string, Region>;
+
+/** virtio-mmio transports on the board (VIRTIO_COUNT) and each one's window (VIRTIO_MMIO_SIZE). */
+export const VIRT_VIRTIO_COUNT = 8;
+export const VIRT_VIRTIO_SIZE = 0x1000;
+
+/** Transport `n` (0..7) of the virtio-mmio block. */
+export function virtioMmioRegion(n: number): Region {
+  if (!Number.isInteger(n) || n < 0 || n >= VIRT_VIRTIO_COUNT) throw new RangeError(`virtio-mmio transport ${String(n)} is not 0..${VIRT_VIRTIO_COUNT - 1}`);
+  const base = VIRT_MAP.virtio.base + n * VIRT_VIRTIO_SIZE;
+  return { base, end: base + VIRT_VIRTIO_SIZE };
+}
+
+/** Size of the 64-bit PCIe MMIO window above RAM (VIRT64_HIGH_PCIE_MMIO_SIZE: 16 GiB). */
+export const VIRT_PCIE_HIGH_MMIO_SIZE = 0x4_0000_0000;
+
+/**
+ * The 64-bit PCIe MMIO window, which QEMU places after RAM: its base is the end of RAM rounded up
+ * to the window's size (hw/riscv/virt.c, virt_machine_init), e.g. 0x4_0000_0000 for up to 14 GiB of
+ * RAM at 0x8000_0000 and 0x8_0000_0000 above that.
+ */
+export function pcieHighMmioRegion(ram: Region): Region {
+  const base = Math.ceil(ram.end / VIRT_PCIE_HIGH_MMIO_SIZE) * VIRT_PCIE_HIGH_MMIO_SIZE;
+  return { base, end: base + VIRT_PCIE_HIGH_MMIO_SIZE };
+}
 
 /** Start of RAM (VIRT_DRAM); firmware is entered here. */
 export const VIRT_RAM_BASE = 0x8000_0000;
@@ -44,6 +76,10 @@ export const VIRT_MAX_HARTS = 8;
 /** PLIC interrupt source numbers (include/hw/riscv/virt.h). */
 export const VIRT_IRQ = {
   uart0: 10,
+  /** virtio-mmio transport n raises source virtio0 + n (VIRTIO_IRQ = 1, so 1..8). */
+  virtio0: 1,
+  /** PCIe INTA..INTD, swizzled by slot in the host bridge's interrupt-map (PCIE_IRQ = 0x20, so 0x20..0x23). */
+  pcieIntA: 0x20,
 } as const;
 
 /**

@@ -17,7 +17,11 @@ import type { AccessSize, MmioDevice } from '../../../emulator/devices/device.js
 import { Clint } from '../../../emulator/devices/clint.js';
 import { Ns16550 } from '../../../emulator/devices/ns16550.js';
 import { Plic } from '../../../emulator/devices/plic.js';
-import { VIRT_MAP, VIRT_PLIC_NUM_SOURCES } from '../../../emulator/board/virt-map.js';
+import { VirtioMmioTransport } from '../../../emulator/devices/virtio-mmio.js';
+import { PcieEcam, PcieUnassignedWindow } from '../../../emulator/devices/pcie-host.js';
+import {
+  pcieHighMmioRegion, ramRegion, regionSize, virtioMmioRegion, VIRT_MAP, VIRT_PLIC_NUM_SOURCES, VIRT_VIRTIO_COUNT,
+} from '../../../emulator/board/virt-map.js';
 
 const QEMU = 'qemu-system-riscv64';
 const hasQemu = (() => {
@@ -28,8 +32,13 @@ if (!hasQemu) console.warn(`qemu-qtest.test.ts: ${QEMU} is not installed; skippi
 
 const HARTS = 2;
 
+/**
+ * QEMU 7.2's virtio-mmio transports default to the legacy interface (Version 1); ours are the modern
+ * one (Version 2), which `force-legacy=false` selects in QEMU, so both boards answer alike.
+ */
 function qemuArgs(harts: number, extra: string[] = []): string[] {
-  return ['-machine', 'virt', '-smp', String(harts), '-m', '128M', '-display', 'none', '-bios', 'none', '-serial', 'null', ...extra];
+  return ['-machine', 'virt', '-smp', String(harts), '-m', '128M', '-display', 'none', '-bios', 'none', '-serial', 'null',
+    '-global', 'virtio-mmio.force-legacy=false', ...extra];
 }
 
 /**
@@ -83,10 +92,16 @@ function ourBoard() {
   );
   const uart = new Ns16550({ irq: (level) => plic.setSource(10, level), output: none });
   const clint = new Clint(Array.from({ length: HARTS }, () => ({ msip: none, mtip: none })));
+  const pcieHigh = pcieHighMmioRegion(ramRegion(128 * 2 ** 20));
   const devices: [{ base: number; end: number }, MmioDevice][] = [
     [VIRT_MAP.uart0, uart],
     [VIRT_MAP.plic, plic],
     [VIRT_MAP.clint, clint],
+    ...Array.from({ length: VIRT_VIRTIO_COUNT }, (_, n): [{ base: number; end: number }, MmioDevice] => [virtioMmioRegion(n), new VirtioMmioTransport(n)]),
+    [VIRT_MAP.pcieEcam, new PcieEcam()],
+    [VIRT_MAP.pciePio, new PcieUnassignedWindow('pcie-pio', regionSize(VIRT_MAP.pciePio))],
+    [VIRT_MAP.pcieMmio, new PcieUnassignedWindow('pcie-mmio', regionSize(VIRT_MAP.pcieMmio))],
+    [pcieHigh, new PcieUnassignedWindow('pcie-mmio-high', regionSize(pcieHigh))],
   ];
   const find = (address: number): [number, MmioDevice] => {
     const hit = devices.find(([r]) => address >= r.base && address < r.end);
@@ -255,6 +270,56 @@ describe.skipIf(!hasQemu)(`differential tests against QEMU 7.2 via qtest${hasQem
     fc.assert(
       fc.property(fc.array(access, { minLength: 1, maxLength: 60, size: 'max' }), (accesses) => compare(accesses, plicPath)),
       { numRuns: 12 },
+    );
+  });
+
+  it('virtio-mmio: the eight empty transports answer every aligned read as QEMU\'s do, before and after writes', () => {
+    const sized = (size: AccessSize) =>
+      fc.tuple(fc.integer({ min: 0, max: VIRT_VIRTIO_COUNT - 1 }), fc.oneof(fc.integer({ min: 0, max: 0x7f }), fc.integer({ min: 0, max: 0x3ff })))
+        .map(([n, word]) => ({ address: virtioMmioRegion(n).base + ((word * 4) & ~(size - 1)), size }));
+    const target = fc.constantFrom<AccessSize>(1, 2, 4, 8).chain(sized);
+    const access: fc.Arbitrary<Access> = fc.oneof(
+      { weight: 3, arbitrary: target.map((t) => ({ kind: 'read' as const, ...t })) },
+      {
+        weight: 1,
+        arbitrary: fc.tuple(target, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([t, v]) => ({ kind: 'write' as const, ...t, value: v & ((1n << BigInt(8 * t.size)) - 1n) })),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(access, { minLength: 1, maxLength: 80, size: 'max' }), (accesses) => compare(accesses, plicPath)),
+      { numRuns: 10 },
+    );
+  });
+
+  it('PCIe: ECAM reads and writes of the host bridge and absent functions, and the PIO/MMIO windows, match QEMU', () => {
+    // Mostly 00:00.0 and its neighbours, where the host bridge and the all-ones answers meet.
+    const fnBase = fc.oneof(
+      { weight: 4, arbitrary: fc.constant(0) },
+      { weight: 2, arbitrary: fc.constantFrom(0x1000, 0x8000, 0x10_0000) },
+      { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 31 }), fc.integer({ min: 0, max: 7 })).map(([b, d, f]) => (b << 20) | (d << 15) | (f << 12)) },
+    );
+    const register = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 0x4f }) }, { weight: 1, arbitrary: fc.integer({ min: 0, max: 0xfff }) });
+    const ecam = fc.tuple(fnBase, register, fc.constantFrom<AccessSize>(1, 2, 4, 8)).map(([f, r, size]) => ({ address: VIRT_MAP.pcieEcam.base + f + (r & ~(size - 1)), size }));
+    const window = fc.tuple(
+      fc.constantFrom(VIRT_MAP.pciePio, VIRT_MAP.pcieMmio, pcieHighMmioRegion(ramRegion(128 * 2 ** 20))),
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.constantFrom<AccessSize>(1, 2, 4, 8),
+    ).map(([r, o, size]) => ({ address: r.base + (o & ~(size - 1)), size }));
+    const target = fc.oneof({ weight: 4, arbitrary: ecam }, { weight: 1, arbitrary: window });
+    const access: fc.Arbitrary<Access> = fc.oneof(
+      { weight: 3, arbitrary: target.map((t) => ({ kind: 'read' as const, ...t })) },
+      {
+        weight: 2,
+        arbitrary: fc.tuple(target, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })).map(([t, v]) => ({ kind: 'write' as const, ...t, value: v & ((1n << BigInt(8 * t.size)) - 1n) })),
+      },
+    );
+    fc.assert(
+      fc.property(fc.array(access, { minLength: 1, maxLength: 80, size: 'max' }), (accesses) => {
+        // Read the host bridge's whole header back at the end, so every write is judged.
+        const readBack = Array.from({ length: 0x40 / 4 }, (_, w): Access => ({ kind: 'read', address: VIRT_MAP.pcieEcam.base + 4 * w, size: 4 }));
+        compare([...accesses, ...readBack], plicPath);
+      }),
+      { numRuns: 10 },
     );
   });
 
