@@ -69,7 +69,7 @@ function runPropertyOrReport(definition: PropertyDefinition, cache: BootCache, o
     return runProperty(definition, cache, options);
   } catch (e) {
     const error = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    return { property: definition.name, rules: definition.rules, verdict: 'failed', runs: 0, seed: options.seed ?? DEFAULT_SEED, ms: performance.now() - started, reason: `the suite stopped with an error of its own, not a verdict on the image (please report it): ${error}` };
+    return { property: definition.name, rules: definition.rules, checked: [], violated: [], verdict: 'failed', runs: 0, seed: options.seed ?? DEFAULT_SEED, ms: performance.now() - started, reason: `the suite stopped with an error of its own, not a verdict on the image (please report it): ${error}` };
   }
 }
 

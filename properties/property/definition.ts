@@ -45,6 +45,13 @@ export interface PropertyResult {
   readonly reason?: string;
   /** fast-check's time limit (interruptAfterTimeLimit) stopped it before all its runs. */
   readonly interrupted?: boolean;
+  /**
+   * The rules it really judged, on at least one case: none when every case was skipped, else every
+   * rule its checks apply (`PropertyDefinition.checks`). runProperty always sets it (for `--require`).
+   */
+  readonly checked?: readonly RuleId[];
+  /** The rules its counterexample violates: its rule first, then each of `also`, once each; [] without one. runProperty always sets it. */
+  readonly violated?: readonly FailureId[];
 }
 
 export interface SuiteOptions {
@@ -69,6 +76,11 @@ export const GiB = 1n << 30n;
 export interface PropertyDefinition {
   readonly name: PropertyName;
   readonly rules: readonly RuleId[];
+  /**
+   * Every rule a case of it judges, when more than `rules` (the ones it is about): a property that runs
+   * a KMEM program also judges each step by the step rules (kmem/model.ts checkAfterStep).
+   */
+  readonly checks?: readonly RuleId[];
   /** Runs at scale 1. */
   readonly runs: number;
   readonly arbitrary: (options: SuiteOptions) => fc.Arbitrary<Case>;
@@ -97,6 +109,9 @@ export interface BootedFailure {
   /** Index in the program of the command that failed (later commands never ran). */
   readonly failedAt?: number;
 }
+
+/** The rules every step of a KMEM program judges (checkAfterStep), whatever the command. */
+export const STEP_RULES: readonly RuleId[] = ['KMEM-NO-DOUBLE-FREE', 'KMEM-ZEROED', 'KMEM-FREE-VERDICT', 'KMEM-INTEGRITY'];
 
 /** Any platform the generator makes (RAM up to 4 GiB unless the options lower it). */
 export const allPlatforms = (options: SuiteOptions, minHarts = 1) =>

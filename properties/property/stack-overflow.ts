@@ -10,7 +10,7 @@ import { CPU_STRUCT_GIGABYTE, formatRange, hex, pagesOf, runsWithin, type Violat
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { runProgram } from '../kmem/program.js';
 import { KMEM_SYMBOLS, changedRanges, readTranslatingHartTables } from '../observe/memory.js';
-import { quickPlatforms, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
+import { quickPlatforms, STEP_RULES, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 export const stackOverflowProperty: PropertyDefinition = {
   name: 'stack-overflow',
@@ -19,6 +19,7 @@ export const stackOverflowProperty: PropertyDefinition = {
   // recurse: where the overflow's stores are watched from; the program's model needs the allocator and probe_ret
   needsSymbols: [...KMEM_SYMBOLS, 'recurse', 'probe_ret'],
   rules: ['STACK-GUARD'],
+  checks: ['STACK-GUARD', ...STEP_RULES],
   runs: 6,
   arbitrary: (o) =>
     quickPlatforms(o).chain((platform) =>

@@ -8,7 +8,7 @@ import { noStaleTranslations } from '../../model/index.js';
 import { platformSpecArbitrary } from '../arbitraries/platform.js';
 import { kmemProgramArbitrary } from '../kmem/commands.js';
 import { runProgram } from '../kmem/program.js';
-import { spec, type PropertyDefinition } from './definition.js';
+import { spec, STEP_RULES, type PropertyDefinition } from './definition.js';
 import { KMEM_SYMBOLS } from '../observe/memory.js';
 
 export const tlbDisciplineProperty: PropertyDefinition = {
@@ -17,6 +17,8 @@ export const tlbDisciplineProperty: PropertyDefinition = {
   // the program's model reads the allocator and the hooks; probe_ret is a probe target
   needsSymbols: [...KMEM_SYMBOLS, 'probe_ret'],
   rules: ['TLB-DISCIPLINE'],
+  // alloc and free replies, probes (STACK-GUARD at the guard page), and every step
+  checks: ['TLB-DISCIPLINE', 'KMEM-SEQUENTIAL', 'MAP-EXACT', 'STACK-GUARD', ...STEP_RULES],
   runs: 4,
   strictTlb: true,
   arbitrary: (o) =>

@@ -159,6 +159,9 @@ describe('an allocator state the model has no state for', () => {
       const result = runProperty(PROPERTIES.find((p) => p.name === name)!, cache, { image, seed, scale: 0.2 });
       expect(result.verdict, result.reason).toBe('failed');
       expect(result.counterexample?.rule).toBe('KMEM-INTEGRITY');
+      // what the CLI's --require and verdict column read: the rules judged, and those violated
+      expect(result.violated).toEqual(['KMEM-INTEGRITY']);
+      expect(result.checked).toEqual(expect.arrayContaining(['STACK-GUARD', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-FREE-VERDICT', 'KMEM-ZEROED']));
       expect(result.report).toMatch(/KMEM-INTEGRITY violated: after boot, before the first command: frame 0x[0-9a-f]+ is FREE but not on the free list/);
     }
   }, 120_000);

@@ -35,6 +35,7 @@ describe('an image whose kalloc and kfree have other names', () => {
     expect(result.properties.map((p) => p.property)).toEqual(PROPERTIES.map((p) => p.name));
     for (const p of result.properties) {
       expect(p.verdict, `${p.property}: ${p.reason ?? p.report}`).toBe('skipped');
+      expect([p.checked, p.violated], p.property).toEqual([[], []]);
       expect(p.reason).toContain('renamed.elf: no symbol kalloc (hooked at its entry and return to see every kalloc)');
       if (p.property !== 'stack-overflow-sp') expect(p.reason).toContain('and no symbol kfree (hooked at its entry and return to see every kfree)');
       expect(p.reason).toContain(`so ${p.property} cannot check its rules`);
@@ -46,7 +47,10 @@ describe('an image whose kalloc and kfree have other names', () => {
     const { seed } = budget();
     const mapped = { ...image, elf: renameSymbols(image.elf, new Map([['kalloc', 'kallok'], ['kfree', 'kfrei']])) };
     const result = runSuite({ image: mapped, seed, scale: 0.5, only: ['kmem-concurrent', 'stack-overflow-sp'] });
-    for (const p of result.properties) expect(p.verdict, `${p.property}: ${p.reason ?? p.report}`).toBe('passed');
+    for (const p of result.properties) {
+      expect(p.verdict, `${p.property}: ${p.reason ?? p.report}`).toBe('passed');
+      expect([p.checked, p.violated], p.property).toEqual([p.rules, []]);
+    }
     expect(result.coverage['two harts inside kalloc at once']).toBeGreaterThan(0);
   }, 120_000);
 });
