@@ -49,15 +49,15 @@ export function ramSizeArbitrary(maxRamSize: bigint = MAX_GENERATED_RAM): fc.Arb
   const edges = within([16n * MiB, 16n * MiB + PAGE_SIZE, GiB - PAGE_SIZE, GiB, GiB + PAGE_SIZE, 2n * GiB, 4n * GiB]);
   const pageMultiple = fc.bigInt({ min: pages(MIN_GENERATED_RAM), max: pages(max) }).map((n) => n * PAGE_SIZE);
   // a megapage multiple plus 1..511 pages: the linear map's tail needs 4 KiB leaves
-  const notMegapage = fc
+  // (below 18 MiB there is no megapage count from 8 up to max: --mem 16M must not make fast-check throw)
+  const notMegapage = max < 18n * MiB ? [] : [fc
     .tuple(fc.bigInt({ min: 8n, max: max / (2n * MiB) - 1n }), fc.bigInt({ min: 1n, max: 511n }))
     .map(([mega, extra]) => mega * 2n * MiB + extra * PAGE_SIZE)
-    .filter((s) => s <= max);
-  // (below 18 MiB there is no megapage count from 8 up to max: --mem 16M must not make fast-check throw)
+    .filter((s) => s <= max)];
   return fc.oneof(
     { withCrossShrink: true },
     { arbitrary: fc.constantFrom(...edges), weight: 4 },
-    ...(max >= 18n * MiB ? [{ arbitrary: notMegapage, weight: 2 }] : []),
+    ...notMegapage.map((arbitrary) => ({ arbitrary, weight: 2 })),
     { arbitrary: pageMultiple, weight: 1 },
   );
 }
