@@ -1069,7 +1069,7 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
 
   /** The reused context object of guest translations (two-stage.ts). */
   private readonly guestCtx: { -readonly [K in keyof TwoStageContext]: TwoStageContext[K] } = {
-    vsMode: 0, vsRootPpn: 0, gMode: 0, gRootPpn: 0, priv: PRV_S, sum: false, vsMxr: false, mxr: false, hlvx: false, svade: false,
+    vsMode: 0, vsRootPpn: 0, gMode: 0, gRootPpn: 0, priv: PRV_S, sum: false, vsMxr: false, mxr: false, hlvx: false, svade: false, mappingOnly: false,
   };
 
   /** Fills guestCtx from the CSRs for an access at VS-stage privilege `priv`. */
@@ -1151,10 +1151,13 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
   /** Strict TLB mode for the guest TLB: entry i against a fresh two-stage walk (no A/D writes). */
   private checkGuestStale(i: number, ctx: TwoStageContext, access: Access, lo: number, hi: number): void {
     const tlb = this.guestTlb;
-    const svade = ctx.svade;
-    (ctx as { svade: boolean }).svade = false;
-    const fresh = translateTwoStage(this.inspectionMemory, ctx, lo, hi, access === ACCESS_FETCH ? access : ACCESS_LOAD);
-    (ctx as { svade: boolean }).svade = svade;
+    const c = ctx as { svade: boolean; mappingOnly?: boolean };
+    const svade = c.svade;
+    c.svade = false;
+    c.mappingOnly = true;
+    const fresh = translateTwoStage(this.inspectionMemory, ctx, lo, hi, access);
+    c.svade = svade;
+    c.mappingOnly = false;
     const meaningful = PTE_V | PTE_R | PTE_W | PTE_X | PTE_U;
     const vsFlags = tlb.flags[i]!;
     const gFlags = tlb.gFlags[i]!;

@@ -48,6 +48,8 @@ export interface TwoStageContext {
   readonly hlvx: boolean;
   /** Svade: a due A/D update is a (guest-)page fault instead of a write. */
   readonly svade: boolean;
+  /** Walk the mappings only, without the permission checks (strict TLB mode compares mappings, not rights). */
+  readonly mappingOnly?: boolean;
 }
 
 /** Which stage a translation came from or failed in. */
@@ -114,7 +116,7 @@ function gStage(mem: TwoStageMemory, ctx: TwoStageContext, gpa: number, access: 
   const leaf = walk(mem, ctx.gRootPpn, Math.floor(gpa / 4096), SV39X4_ROOT_INDEX_MASK);
   if (typeof leaf === 'string') return leaf;
   let flags = pteFlags(leaf.pteLo);
-  if (!checkPermission(permissionFlags(flags, hlvx), access, PRV_U, false, ctx.mxr && !hlvx)) return 'no permission';
+  if (ctx.mappingOnly !== true && !checkPermission(permissionFlags(flags, hlvx), access, PRV_U, false, ctx.mxr && !hlvx)) return 'no permission';
   const wanted = flagsAfterAccess(flags, access);
   if (wanted !== flags) {
     if (ctx.svade) return 'A/D update needed (Svade)';
@@ -177,7 +179,7 @@ export function translateTwoStage(mem: TwoStageMemory, ctx: TwoStageContext, lo:
     }
     let flags = pteFlags(leaf.pteLo);
     const mxr = ctx.mxr || ctx.vsMxr;
-    if (!checkPermission(permissionFlags(flags, ctx.hlvx), access, ctx.priv, ctx.sum, mxr && !ctx.hlvx)) {
+    if (ctx.mappingOnly !== true && !checkPermission(permissionFlags(flags, ctx.hlvx), access, ctx.priv, ctx.sum, mxr && !ctx.hlvx)) {
       return { ok: false, stage: 'VS', error: 'no permission', gpa: -1, implicit: undefined };
     }
     const wanted = flagsAfterAccess(flags, access);
