@@ -16,6 +16,7 @@ import {
   type RegionLayout,
 } from '../../model/index.js';
 import { diffRows, formatAddress, ruleStatement, type PropertyResult, type PtdumpRow } from '../../properties/index.js';
+import { citedRules } from './verdict.js';
 
 /** One hart's final table as observed, and what the model expects of it (expectedRunsForDiff). */
 export interface HartMap {
@@ -306,15 +307,15 @@ function summaryTable(results: readonly PropertyResult[]): string {
   const sorted = [...results].sort((a, b) => VERDICT_ORDER[a.verdict] - VERDICT_ORDER[b.verdict]);
   const rows = sorted.map((r) => {
     const name = r.verdict === 'failed' ? `<a href="#failure-${anchor(r.property)}">${e(r.property)}</a>` : e(r.property);
-    const broken = r.counterexample ? [r.counterexample.rule, ...r.counterexample.also.map((a) => a.rule)] : [];
+    const broken = citedRules(r);
     const rules =
       broken.length > 0
         ? `<strong class="rule-id">${e(broken.join(', '))}</strong><br><span class="checked">checks ${e(r.rules.join(', '))}</span>`
         : e(r.rules.join(', '));
     const note = r.verdict === 'skipped' ? e(r.reason ?? '') : r.verdict === 'failed' && r.counterexample ? e(r.counterexample.message) : '';
-    return `<tr class="result verdict-${r.verdict}" data-property="${e(r.property)}"><th scope="row">${name}</th><td>${rules}</td><td class="num">${r.runs}</td><td><span class="verdict verdict-${r.verdict}">${VERDICT_TEXT[r.verdict]}</span></td><td class="num">${e(formatMs(r.ms))}</td><td class="note">${note}</td></tr>`;
+    return `<tr class="result verdict-${r.verdict}" data-property="${e(r.property)}"><th scope="row">${name}</th><td>${rules}</td><td class="num">${r.verdict === 'skipped' ? '–' : r.runs}</td><td><span class="verdict verdict-${r.verdict}">${VERDICT_TEXT[r.verdict]}</span></td><td class="num">${e(formatMs(r.ms))}</td><td class="note">${note}</td></tr>`;
   });
-  return `<table class="summary"><caption>Properties, failures first</caption><thead><tr><th scope="col">property</th><th scope="col">rule IDs</th><th scope="col">runs</th><th scope="col">verdict</th><th scope="col">time</th><th scope="col">note</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
+  return `<table class="summary"><caption>Properties, failures first</caption><thead><tr><th scope="col">property</th><th scope="col">rule IDs</th><th scope="col">runs</th><th scope="col">verdict</th><th scope="col">wall time</th><th scope="col">note</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
 function failureSection(r: PropertyResult): string {

@@ -175,6 +175,19 @@ describe('HTML report: the page as written', () => {
     expect(differing).toBeGreaterThanOrEqual(8);
   });
 
+  it('shows wall time, cites a rule once, and no run count for a skipped property', () => {
+    const boot = bad.input.results.find((r) => r.property === 'boot')!;
+    const c = boot.counterexample!;
+    const html = renderHtmlReport({
+      ...bad.input,
+      results: [{ ...boot, counterexample: { ...c, also: [{ rule: c.rule, message: 'again' }] } }, { ...bad.input.results[1]!, verdict: 'skipped', runs: 2, reason: 'no console' }],
+      maps: [],
+    });
+    expect(html).toContain('<th scope="col">wall time</th>');
+    expect(html).toContain(`<strong class="rule-id">${c.rule}</strong>`);
+    expect(html).toMatch(/<tr class="result verdict-skipped"[^>]*><th scope="row">[^<]+<\/th><td>[^<]*<\/td><td class="num">–<\/td>/);
+  });
+
   it('escapes every piece of text it is given', () => {
     const hostile = '<script>alert("x")</script> & \'q\'';
     const base = bad.input.results[1]!;
