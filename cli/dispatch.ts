@@ -58,7 +58,7 @@ export function commandList(): string {
     ...lines,
     '',
     'global options:',
-    '  -h, --help     this list',
+    '  -h, --help     this list (hvspec help <command>: that command\'s options)',
     '  -V, --version  the version and the emulated ISA',
     '',
     "Run 'hvspec <command> --help' for a command's options.",
@@ -79,6 +79,12 @@ export function versionText(): string {
 /** Runs `hvspec ARGV`; returns the exit code, throws UsageError for a usage mistake. */
 export async function dispatch(argv: readonly string[], out: { write: (text: string) => unknown } = process.stdout): Promise<number> {
   const [first, ...rest] = argv;
+  // `hvspec help check` is `hvspec check --help`
+  if (first === 'help' && rest.length > 0) {
+    const entry = COMMANDS[rest[0]!];
+    if (entry === undefined) throw new UsageError(`help: unknown command '${rest[0]}'\n\n${commandList()}`);
+    return (await entry.load())(['--help']);
+  }
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
     out.write(`${commandList()}\n`);
     return EXIT_OK;

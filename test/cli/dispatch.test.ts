@@ -51,6 +51,13 @@ describe('hvspec with no command', () => {
     await expect(output(['spec', '--bogus'])).rejects.toThrow(/^spec: unknown option '--bogus'/);
   });
 
+  it("'help COMMAND' prints that command's help", async () => {
+    const io = capture();
+    expect((await output(['help', 'mutants'])).code).toBe(0);
+    expect(io.out()).toMatch(/^usage: hvspec mutants/);
+    await expect(output(['help', 'nope'])).rejects.toThrow(/^help: unknown command 'nope'/);
+  });
+
   it('keeps npm start the main job by naming it', () => {
     expect(pkg.scripts.start).toMatch(/node dist\/cli\/hvspec\.js start$/);
   });
