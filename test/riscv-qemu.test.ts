@@ -7,6 +7,9 @@
  * neither the harness nor the framework can pass vacuously. QEMU's exit
  * status is tohost >> 1 (8 bits).
  *
+ * The hypervisor-extension programs (hyp/) run on the same machine with
+ * `-cpu rv64,h=true` (QEMU_CPU_H) under the same rule for QEMU's deviations.
+ *
  * Skips, with the reason printed, when qemu-system-riscv64 is not on PATH.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +30,9 @@ const buildDir = join(riscvDir, 'build');
 const QEMU_CPU =
   'rv64,f=false,d=false,h=false,v=false,zba=false,zbb=false,zbc=false,zbs=false,' +
   'sstc=false,svpbmt=false,svinval=false,svnapot=false';
+
+/** As QEMU_CPU, with the hypervisor extension (the hyp/ programs). */
+const QEMU_CPU_H = QEMU_CPU.replace('h=false', 'h=true');
 
 /**
  * Where QEMU 7.2 itself departs from the manuals, the program still expects
@@ -68,6 +74,40 @@ const KNOWN_QEMU_DEVIATIONS: Record<string, { test: number; failLine: RegExp; wh
   },
 };
 
+/** The same, for the hyp/ programs (QEMU_CPU_H). */
+const KNOWN_QEMU_H_DEVIATIONS: Record<string, { test: number; failLine: RegExp; why: string }> = {
+  'h-csr.elf': {
+    test: 99,
+    // test 0x63 = 99: no trap (the last one shown is the earlier ecall from HS).
+    failLine: /^FAIL 0000000000000063 0000000000000009 /m,
+    why: 'QEMU 7.2 lets VS-mode access satp with hstatus.VTVM = 1 instead of raising a virtual-instruction exception',
+  },
+  'h-warl.elf': {
+    test: 2,
+    // test 2: no trap at all, hgatp simply took the value.
+    failLine: /^FAIL 0000000000000002 0000000000000000 /m,
+    why: 'QEMU 7.2 stores an hgatp write with an unsupported MODE instead of leaving hgatp unchanged',
+  },
+  'h-vu.elf': {
+    test: 2,
+    // mcause 2 (illegal instruction) for csrr sstatus from VU-mode, tval = the instruction.
+    failLine: /^FAIL 0000000000000002 0000000000000002 0000000010002573 /m,
+    why: 'QEMU 7.2 raises illegal instruction, not virtual instruction, for S-level CSRs, SRET, SFENCE.VMA and WFI in VU-mode',
+  },
+  'h-translate.elf': {
+    test: 40,
+    // test 0x28 = 40: mcause 5 (load access fault) for an HLV whose VS-stage PTE is invalid.
+    failLine: /^FAIL 0000000000000028 0000000000000005 0000000000800000 /m,
+    why: 'QEMU 7.2 reports a VS-stage page fault of an HLV from M-mode as a load access fault (cause 5), not a load page fault (13)',
+  },
+  'h-irq.elf': {
+    test: 10,
+    // test 0xa = 10 took VSSI (vscause 0x8000000000000001) while VSEI was also pending.
+    failLine: /^FAIL 000000000000000a 8000000000000001 /m,
+    why: 'QEMU 7.2 (without AIA) takes the lowest-numbered pending interrupt, not the priority order VSEI > VSSI > VSTI',
+  },
+};
+
 /** Wall-clock limit per program; a program that never writes tohost fails. */
 const TIMEOUT_MS = 20_000;
 
@@ -84,11 +124,11 @@ interface QemuRun {
   output: string;
 }
 
-function runOnQemu(elf: string): Promise<QemuRun> {
+function runOnQemu(elf: string, cpu = QEMU_CPU): Promise<QemuRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       QEMU,
-      ['-machine', 'spike', '-cpu', QEMU_CPU, '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none'],
+      ['-machine', 'spike', '-cpu', cpu, '-bios', 'none', '-kernel', elf, '-nographic', '-monitor', 'none'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
@@ -108,13 +148,13 @@ function runOnQemu(elf: string): Promise<QemuRun> {
 }
 
 /** Runs every ELF, at most `parallel` QEMU processes at a time. */
-async function runAll(elfs: string[], parallel: number): Promise<Map<string, QemuRun>> {
+async function runAll(elfs: string[], parallel: number, cpu = QEMU_CPU): Promise<Map<string, QemuRun>> {
   const results = new Map<string, QemuRun>();
   let next = 0;
   async function worker(): Promise<void> {
     while (next < elfs.length) {
       const elf = elfs[next++]!;
-      results.set(elf, await runOnQemu(elf));
+      results.set(elf, await runOnQemu(elf, cpu));
     }
   }
   await Promise.all(Array.from({ length: parallel }, worker));
@@ -137,6 +177,8 @@ const isaSources = readdirSync(join(riscvDir, 'isa')).filter((name) => name.ends
 const isaElfs = elfsIn('isa');
 const benchElf = join(buildDir, 'bench', 'sv39-loop.elf');
 const selfTestElfs = elfsIn('selftest');
+const hypSources = readdirSync(join(riscvDir, 'hyp')).filter((name) => name.endsWith('.S')).sort();
+const hypElfs = elfsIn('hyp');
 
 /** The test a self-test program must fail: the number ending its name. */
 function selfTestExpectedFailure(elf: string): number {
@@ -159,6 +201,41 @@ describe('RISC-V test programs are built', () => {
   it('lists QEMU deviations only for programs that exist', () => {
     const names = new Set(isaElfs.map((elf) => basename(elf)));
     for (const name of Object.keys(KNOWN_QEMU_DEVIATIONS)) expect(names, name).toContain(name);
+    const hypNames = new Set(hypElfs.map((elf) => basename(elf)));
+    for (const name of Object.keys(KNOWN_QEMU_H_DEVIATIONS)) expect(hypNames, name).toContain(name);
+  });
+
+  it('has one committed ELF per hyp/ source', () => {
+    expect(hypElfs.map((elf) => basename(elf, '.elf'))).toEqual(hypSources.map((src) => basename(src, '.S')));
+    expect(hypElfs.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+/** The verdict rule shared by both machines' program lists: exit 0, or exactly the known deviation. */
+function expectVerdict(name: string, run: QemuRun, deviation: { test: number; failLine: RegExp; why: string } | undefined): void {
+  expect(run.timedOut, describeRun(run)).toBe(false);
+  if (deviation === undefined) {
+    expect(run.status, `${name} failed test ${run.status}: ${describeRun(run)}`).toBe(0);
+    expect(run.output).not.toMatch(/^FAIL/m);
+  } else {
+    expect(run.status, `${name}: expected QEMU's known deviation at test ${deviation.test} (${deviation.why}); ${describeRun(run)}`).toBe(deviation.test);
+    expect(run.output).toMatch(deviation.failLine);
+  }
+}
+
+describe.skipIf(qemuMissing)('hypervisor-extension programs on QEMU spike with h=true', () => {
+  let results = new Map<string, QemuRun>();
+
+  beforeAll(async () => {
+    results = await runAll(hypElfs, 4, QEMU_CPU_H);
+  }, 120_000);
+
+  it.each(hypElfs.map((elf) => {
+    const name = basename(elf);
+    const deviation = KNOWN_QEMU_H_DEVIATIONS[name];
+    return [`${name} ${deviation === undefined ? 'passes (exit 0)' : `passes up to QEMU's known deviation at test ${deviation.test}`}`, name, elf] as const;
+  }))('%s', (_title, name, elf) => {
+    expectVerdict(name, results.get(elf)!, KNOWN_QEMU_H_DEVIATIONS[name]);
   });
 });
 
@@ -177,16 +254,7 @@ describe.skipIf(qemuMissing)('RISC-V test programs on QEMU spike', () => {
   });
 
   it.each(cases)('%s', (_title, name, elf) => {
-    const run = results.get(elf)!;
-    expect(run.timedOut, describeRun(run)).toBe(false);
-    const deviation = KNOWN_QEMU_DEVIATIONS[name];
-    if (deviation === undefined) {
-      expect(run.status, `${name} failed test ${run.status}: ${describeRun(run)}`).toBe(0);
-      expect(run.output).not.toMatch(/^FAIL/m);
-    } else {
-      expect(run.status, `${name}: expected QEMU's known deviation at test ${deviation.test} (${deviation.why}); ${describeRun(run)}`).toBe(deviation.test);
-      expect(run.output).toMatch(deviation.failLine);
-    }
+    expectVerdict(name, results.get(elf)!, KNOWN_QEMU_DEVIATIONS[name]);
   });
 
   it('sv39-loop.elf computes the expected checksum', () => {
