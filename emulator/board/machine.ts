@@ -28,7 +28,7 @@ import { SifiveTest, type FinisherEvent, type SifiveTestState } from '../devices
 import { symbolPhysicalAddress, type ElfSymbol } from '../elf.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MIP_STIP, PRV_S } from '../hart/causes.js';
 import { CSRS, CSRS_BY_ADDRESS, MSTATUS_SIE } from '../hart/csr.js';
-import { Hart, type CsrWriteEvent, type HartState, type StaleTranslationEvent, type TrapEvent } from '../hart/hart.js';
+import { Hart, type CsrWriteEvent, type HartState, type IsaName, type StaleTranslationEvent, type TrapEvent } from '../hart/hart.js';
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from '../hart/pmp.js';
 import { attachHtif, HtifError } from '../htif.js';
 import { Bus, type WriteWatch } from '../memory/bus.js';
@@ -38,7 +38,7 @@ import { checkDisjoint, dtbAddress, dtbFileBufferSize, placeImage, RAW_FIRMWARE_
 import { BuiltinSbi, HSM_STARTED, HSM_STOPPED, type HsmState } from './sbi.js';
 import { checkSchedule, currentSlice, endSlice, freshCursor, roundRobin, type Schedule, type ScheduleCursor } from './schedule.js';
 import { readFdt } from './fdt.js';
-import { buildVirtDtb } from './virt-dtb.js';
+import { DEFAULT_RISCV_ISA, RISCV_ISA_WITHOUT_H, buildVirtDtb } from './virt-dtb.js';
 import {
   pcieHighMmioRegion, ramRegion, regionSize, virtioMmioRegion,
   VIRT_IRQ, VIRT_MAP, VIRT_MAX_HARTS, VIRT_PLIC_NUM_SOURCES, VIRT_RAM_BASE, VIRT_VIRTIO_COUNT,
@@ -85,6 +85,8 @@ export interface VirtMachineOptions {
   readonly dtb?: ImageBytes;
   readonly svade?: boolean;
   readonly strictTlb?: boolean;
+  /** 'rv64imach' (default: harts with the hypervisor extension) or 'rv64imac'; the device tree's riscv,isa says which. */
+  readonly isa?: IsaName;
 }
 
 /** Why a run ended. */
@@ -226,7 +228,7 @@ export class VirtMachine {
     const harts: Hart[] = [];
     for (let h = 0; h < count; h++) {
       harts.push(new Hart(this.bus, {
-        hartId: h, svade: options.svade ?? false, strictTlb: options.strictTlb ?? false,
+        hartId: h, svade: options.svade ?? false, strictTlb: options.strictTlb ?? false, hypervisor: options.isa !== 'rv64imac',
         resetPc: BigInt(VIRT_MAP.bootRom.base), time: () => clint!.mtime,
       }));
     }
@@ -250,7 +252,10 @@ export class VirtMachine {
     this.payload = options.payload === undefined ? undefined : placeImage(options.payload.name, options.payload.bytes, RAW_PAYLOAD_ADDRESS, ram);
     if (this.payload !== undefined) images.push(this.payload);
     if (options.dtb === undefined) {
-      const dtbOptions = { harts: count, ramSize: this.ramSize, bootHart: this.bootHart, ...(options.bootargs === undefined ? {} : { bootargs: options.bootargs }) };
+      const dtbOptions = {
+        harts: count, ramSize: this.ramSize, bootHart: this.bootHart, isa: options.isa === 'rv64imac' ? RISCV_ISA_WITHOUT_H : DEFAULT_RISCV_ISA,
+        ...(options.bootargs === undefined ? {} : { bootargs: options.bootargs }),
+      };
       this.dtb = buildVirtDtb(dtbOptions);
       this.dtbAddress = dtbAddress(VIRT_RAM_BASE, this.ramSize, this.dtb.length);
       images.push({ name: 'device tree', entry: 0n, ranges: [{ start: this.dtbAddress, end: this.dtbAddress + this.dtb.length }], elf: undefined });

@@ -34,8 +34,10 @@ const IRQ_M_TIMER = 7;
 const IRQ_S_EXT = 9;
 const IRQ_M_EXT = 11;
 
-/** The ISA string of an RV64IMAC hart with Zicsr and Zifencei and no F/D. */
-export const DEFAULT_RISCV_ISA = 'rv64imac_zicsr_zifencei';
+/** The ISA string of the default hart: RV64IMAC with the hypervisor extension, Zicsr and Zifencei, no F/D. */
+export const DEFAULT_RISCV_ISA = 'rv64imach_zicsr_zifencei';
+/** The ISA string of a hart built without the hypervisor extension (`isa: 'rv64imac'`). */
+export const RISCV_ISA_WITHOUT_H = 'rv64imac_zicsr_zifencei';
 
 export interface ReservedRange {
   readonly base: number;

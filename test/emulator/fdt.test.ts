@@ -260,7 +260,7 @@ describe('virt device tree', () => {
       for (let h = 0; h < harts; h++) {
         const cpu = `/cpus/cpu@${h.toString(16)}`;
         expect(cells(cpu, 'reg')).toEqual([h]);
-        expect(strs(cpu, 'riscv,isa')).toEqual(['rv64imac_zicsr_zifencei']);
+        expect(strs(cpu, 'riscv,isa')).toEqual(['rv64imach_zicsr_zifencei']);
         expect(strs(cpu, 'mmu-type')).toEqual(['riscv,sv39']);
         expect(strs(cpu, 'status')).toEqual(['okay']);
         expect(strs(cpu, 'device_type')).toEqual(['cpu']);
@@ -453,7 +453,7 @@ describe.skipIf(!hasDtc)(`dtc cross-check${hasDtc ? '' : ' (SKIPPED: dtc not ins
         for (let h = 0; h < harts; h++) {
           const cpu = dts.get(`/cpus/cpu@${h.toString(16)}`);
           expect(cpu?.get('reg')).toBe(`<0x${h.toString(16).padStart(2, '0')}>`);
-          expect(cpu?.get('riscv,isa')).toBe('"rv64imac_zicsr_zifencei"');
+          expect(cpu?.get('riscv,isa')).toBe('"rv64imach_zicsr_zifencei"');
           expect(dts.get(`/cpus/cpu@${h.toString(16)}/interrupt-controller`)?.get('compatible')).toBe('"riscv,cpu-intc"');
         }
         expect([...dts.keys()].filter((p) => /^\/cpus\/cpu@[0-9a-f]+$/.test(p)).length).toBe(harts);

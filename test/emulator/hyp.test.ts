@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMachine, runElf } from '../../emulator/run.js';
 import type { StaleTranslationEvent } from '../../emulator/hart/hart.js';
+import { VirtMachine } from '../../emulator/board/machine.js';
 
 const HYP_DIR = 'test/riscv/build/hyp';
 const BUDGET = 5_000_000;
@@ -70,4 +71,26 @@ describe('hypervisor-extension programs (test/riscv/build/hyp)', () => {
       });
     }
   }
+});
+
+const HELLO = 'test/riscv/build/board/hello.elf';
+const helloPayload = () => ({ name: HELLO, bytes: readFileSync(HELLO) });
+
+describe('the virt machine\'s ISA option', () => {
+  const isaOf = (m: VirtMachine) => {
+    const text = Buffer.from(m.dtb!).toString('latin1');
+    return /rv64[a-z_]*/.exec(text)?.[0];
+  };
+
+  it('has H by default: misa.H and riscv,isa rv64imach_zicsr_zifencei', () => {
+    const m = new VirtMachine({ harts: 2, payload: helloPayload() });
+    expect(m.harts.every((h) => h.hExtension && (h.readCsr('misa') & (1n << 7n)) !== 0n)).toBe(true);
+    expect(isaOf(m)).toBe('rv64imach_zicsr_zifencei');
+  });
+
+  it("isa: 'rv64imac' builds harts without H and says so in the device tree", () => {
+    const m = new VirtMachine({ harts: 2, payload: helloPayload(), isa: 'rv64imac' });
+    expect(m.harts.some((h) => h.hExtension || (h.readCsr('misa') & (1n << 7n)) !== 0n)).toBe(false);
+    expect(isaOf(m)).toBe('rv64imac_zicsr_zifencei');
+  });
 });
