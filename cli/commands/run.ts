@@ -12,6 +12,7 @@ import { ElfError } from '../../emulator/elf.js';
 import { HtifError } from '../../emulator/htif.js';
 import { existingFile, formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, UsageError } from '../usage.js';
+import { ISA_NAMES, type IsaName } from '../../emulator/hart/hart.js';
 
 /** Exit code when the run cannot finish: budget exhausted or all harts idle for good (as timeout(1) does). */
 export const EXIT_BUDGET = 124;
@@ -34,6 +35,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: '--input-after', value: 'TEXT', help: [
     'give the input only once the console has printed TEXT (e.g. the payload\'s',
     'ready line), so firmware that resets the UART FIFO cannot drop it'].join('\n') },
+  { name: '--isa', value: 'ISA', help: `the harts' ISA: ${ISA_NAMES.join(' or ')} (default rv64imach: with the hypervisor extension; the device tree's riscv,isa follows)` },
   { name: '--max-instructions', value: 'N', help: `stop after N instructions (all harts together) and exit ${EXIT_BUDGET}` },
   { name: '--trace', help: 'print every retired instruction to stderr (Spike --log-commits format)' },
 ];
@@ -78,6 +80,11 @@ export async function run(args: string[]): Promise<number> {
   const inputAfter = textOption(parsed, '--input-after');
   if (inputAfter !== undefined && input === undefined) throw new UsageError('run: --input-after needs --input or --input-file');
   if (inputAfter === '') throw new UsageError('run: --input-after: empty text');
+  const isaText = textOption(parsed, '--isa');
+  if (isaText !== undefined && !(ISA_NAMES as readonly string[]).includes(isaText)) {
+    throw new UsageError(`run: --isa: '${isaText}' is not one of ${ISA_NAMES.join(', ')}`);
+  }
+  const isa = isaText as IsaName | undefined;
   const budgetText = textOption(parsed, '--max-instructions');
   const maxInstructions = budgetText === undefined ? undefined : integerOption('run', '--max-instructions', budgetText, 1, Number.MAX_SAFE_INTEGER);
 
@@ -89,6 +96,7 @@ export async function run(args: string[]): Promise<number> {
       ...(input === undefined ? {} : { input }),
       ...(inputAfter === undefined ? {} : { inputAfter }),
       ...(maxInstructions === undefined ? {} : { maxInstructions }),
+      ...(isa === undefined ? {} : { isa }),
       onConsole: (text) => process.stdout.write(text),
       ...(parsed.values.has('--trace') ? { trace: (line: string) => process.stderr.write(line + '\n') } : {}),
     });

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_RAM_SIZE, VirtMachine, type FirmwareChoice, type ImageBytes, type MachineExit, type StopReason } from './machine.js';
 import type { Schedule } from './schedule.js';
+import type { IsaName } from '../hart/hart.js';
 
 export interface RunVirtOptions {
   /** The payload (kernel): a path, or the bytes themselves. */
@@ -29,6 +30,8 @@ export interface RunVirtOptions {
   /** Console output as it is produced. */
   readonly onConsole?: (text: string) => void;
   readonly schedule?: Schedule;
+  /** The harts' ISA: 'rv64imach' (default, with the hypervisor extension) or 'rv64imac'. */
+  readonly isa?: IsaName;
 }
 
 export interface RunVirtResult {
@@ -72,6 +75,7 @@ export function runVirt(options: RunVirtOptions): RunVirtResult {
     firmware,
     payload,
     bootHart: options.bootHart ?? 0,
+    ...(options.isa === undefined ? {} : { isa: options.isa }),
     ...(options.dtb === undefined ? {} : { dtb: readImage(options.dtb, 'device tree') }),
     ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
   });

@@ -51,6 +51,20 @@ describe('hvspec run', () => {
     expect(io.out.join('')).toBe('ok');
   });
 
+  it('--isa chooses the harts: rv64imach (default) has misa.H, rv64imac does not', async () => {
+    // Exits with 2 + misa.H: compares misa with a copy whose bit 7 was cleared (through mscratch).
+    const misaH = elfFile('misa-h.elf', [
+      asm.csrrs(x.t2, 0x301, 0), ...li(x.t3, 1n << 7n),
+      asm.csrrw(0, 0x340, x.t2), asm.csrrc(0, 0x340, x.t3), asm.csrrs(x.t4, 0x340, 0), // mscratch = misa without H
+      asm.beq(x.t2, x.t4, 12), ...li(x.t1, (3n << 1n) | 1n), asm.jal(0, 8), ...li(x.t1, (2n << 1n) | 1n),
+      ...li(x.t0, TOHOST), asm.sd(x.t1, x.t0, 0), asm.jal(0, 0),
+    ]);
+    capture();
+    expect(await run([misaH, '--firmware', 'none'])).toBe(3);
+    expect(await run([misaH, '--firmware', 'none', '--isa', 'rv64imach'])).toBe(3);
+    expect(await run([misaH, '--firmware', 'none', '--isa', 'rv64imac'])).toBe(2);
+  });
+
   it(`returns ${EXIT_BUDGET} when the instruction budget runs out`, async () => {
     capture();
     expect(await run([spin, '--max-instructions', '1000'])).toBe(EXIT_BUDGET);
@@ -90,6 +104,7 @@ describe('hvspec run', () => {
     ['a missing input file', [spin, '--input-file', join(dir, 'nope.txt')], /--input-file '.*nope\.txt': no such file/],
     ['a switch given a value', [spin, '--trace=yes'], /--trace takes no value/],
     ['a file that is not ELF', [join(dir, 'text.elf')], /text\.elf: not an ELF file/],
+    ['an unknown ISA', [spin, '--isa', 'rv64gc'], /--isa: 'rv64gc' is not one of rv64imac, rv64imach/],
   ];
   writeFileSync(join(dir, 'text.elf'), 'plain text, not an executable file, long enough to have a header of sixty-four bytes.');
   for (const [name, args, message] of usage) {
