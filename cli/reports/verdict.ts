@@ -10,7 +10,7 @@ import type { PropertyName, PropertyResult } from '../../properties/index.js';
 export function citedRules(result: PropertyResult, asked: readonly string[] = []): string[] {
   const c = result.counterexample;
   if (c === undefined) return [];
-  const all = [...new Set([c.rule, ...c.also.map((a) => a.rule)])];
+  const all = [...new Set(result.violated ?? [c.rule, ...c.also.map((a) => a.rule)])];
   return [...all.filter((r) => asked.includes(r)), ...all.filter((r) => !asked.includes(r))];
 }
 
@@ -36,18 +36,25 @@ export interface Requirement {
   readonly reason?: string;
 }
 
+/** The rules a result really judged: its `checked` (runProperty sets it), else its rules unless skipped. */
+export function judgedRules(result: PropertyResult): readonly RuleId[] {
+  return result.checked ?? (result.verdict === 'skipped' ? [] : result.rules);
+}
+
 /**
- * Each required rule: checked when some property whose rules include it ran to a verdict; otherwise
- * why not (no property checks it, --only left them out, or each one was skipped, with its reason).
+ * Each required rule: checked when some property judged it (its `checked` rules, on at least one
+ * case that reached a verdict); otherwise why not (no property checks it, --only left them out, or
+ * each one was skipped, with its reason). `definitions` are the suite's properties, with the rules
+ * their checks apply (`checks`, else `rules`).
  */
-export function requirements(required: readonly RuleId[], results: readonly PropertyResult[], definitions: readonly { readonly name: PropertyName; readonly rules: readonly RuleId[] }[]): Requirement[] {
+export function requirements(required: readonly RuleId[], results: readonly PropertyResult[], definitions: readonly { readonly name: PropertyName; readonly rules: readonly RuleId[]; readonly checks?: readonly RuleId[] }[]): Requirement[] {
   return required.map((rule) => {
-    const checking = definitions.filter((d) => d.rules.includes(rule)).map((d) => d.name);
-    const ran = results.filter((r) => r.rules.includes(rule));
-    const checkedBy = ran.filter((r) => r.verdict !== 'skipped').map((r) => r.property);
+    const checking = definitions.filter((d) => (d.checks ?? d.rules).includes(rule)).map((d) => d.name);
+    const checkedBy = results.filter((r) => judgedRules(r).includes(rule)).map((r) => r.property);
     if (checkedBy.length > 0) return { rule, checkedBy };
     if (checking.length === 0) return { rule, checkedBy, reason: 'no property checks it' };
+    const ran = results.filter((r) => checking.includes(r.property));
     if (ran.length === 0) return { rule, checkedBy, reason: `the propert${checking.length === 1 ? 'y' : 'ies'} checking it (${checking.join(', ')}) did not run: --only left ${checking.length === 1 ? 'it' : 'them'} out` };
-    return { rule, checkedBy, reason: ran.map((r) => `${r.property} was skipped: ${r.reason ?? 'no reason given'}`).join('; ') };
+    return { rule, checkedBy, reason: ran.map((r) => (r.verdict === 'skipped' ? `${r.property} was skipped: ${r.reason ?? 'no reason given'}` : `${r.property} judged no case by it`)).join('; ') };
   });
 }

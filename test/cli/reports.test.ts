@@ -126,6 +126,17 @@ describe('--require', () => {
     ]);
   });
 
+  it("uses what a property really judged (its checked rules, its definition's checks) over the rules it is about", () => {
+    const judged: PropertyResult[] = [{ ...results[1]!, checked: ['STACK-GUARD', 'KMEM-ZEROED'] }, { ...results[0]!, checked: ['MAP-WX'] }];
+    const defs = [{ name: 'stack-overflow', rules: ['STACK-GUARD'], checks: ['STACK-GUARD', 'KMEM-ZEROED'] }, { name: 'boot', rules: ['MAP-WX', 'MAP-EXACT'] }] as const;
+    expect(requirements(['KMEM-ZEROED', 'MAP-EXACT'], judged, defs as never)).toEqual([
+      { rule: 'KMEM-ZEROED', checkedBy: ['stack-overflow'] },
+      { rule: 'MAP-EXACT', checkedBy: [], reason: 'boot judged no case by it' },
+    ]);
+    // a skipped property judged nothing, whatever its definition checks
+    expect(requirements(['KMEM-ZEROED'], [{ ...results[1]!, verdict: 'skipped', reason: 'no console', checked: [] }], defs as never)[0]!.reason).toBe('stack-overflow was skipped: no console');
+  });
+
   it('fails the JSON summary and adds a failing JUnit testcase for a rule not checked', () => {
     const passing: SuiteResult = { ...suite, properties: results.slice(1) };
     const unmet = requirements(['KMEM-CONCURRENT'], passing.properties, definitions as never);
