@@ -180,7 +180,7 @@ describe('HTML report: the page as written', () => {
     const c = boot.counterexample!;
     const html = renderHtmlReport({
       ...bad.input,
-      results: [{ ...boot, counterexample: { ...c, also: [{ rule: c.rule, message: 'again' }] } }, { ...bad.input.results[1]!, verdict: 'skipped', runs: 2, reason: 'no console' }],
+      results: [{ ...boot, counterexample: { ...c, also: [{ rule: c.rule, message: 'again' }] }, violated: [c.rule, c.rule] }, { ...bad.input.results[1]!, verdict: 'skipped', runs: 2, reason: 'no console' }],
       maps: [],
     });
     expect(html).toContain('<th scope="col">wall time</th>');
