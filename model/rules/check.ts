@@ -29,6 +29,17 @@ import {
 } from './map.js';
 import { RULES, type RuleId, type RuleVerdict, type Violation } from './rule.js';
 import { noStaleTranslations, type CheckedTranslation } from './tlb.js';
+import {
+  destroyReclaims,
+  gStageLeavesGuestAccessible,
+  gStageMapsExactly,
+  guestAccessesStayInside,
+  guestFramesDisjoint,
+  noStaleGuestTranslations,
+  type CheckedGuestTranslation,
+  type GuestAccess,
+  type ObservedGuest,
+} from './guest.js';
 
 /** Whatever was observed of one machine (or computed from the model); every part is optional. */
 export interface Observation {
@@ -62,6 +73,14 @@ export interface Observation {
   readonly allocatedFrames?: readonly { readonly va: bigint; readonly bytes: ArrayLike<number> }[];
   /** Translations harts used, each with the model's walk of the table at that moment. */
   readonly translations?: readonly CheckedTranslation[];
+  /** Live VMs with their G-stage tables (GUEST-DISJOINT also needs `harts` and `kmem` for the host's frames). */
+  readonly guests?: readonly ObservedGuest[];
+  /** Each VM destroy: the model's allocator after it, the allocator as read after it, and the VM's frames. */
+  readonly guestDestroys?: readonly { readonly expected: KmemState; readonly observed: ObservedKmem; readonly frames: readonly bigint[] }[];
+  /** Guest translations harts used, each with a G-stage walk of the current table at that moment. */
+  readonly guestTranslations?: readonly CheckedGuestTranslation[];
+  /** A guest's own accesses during a run, with the VM as observed then. */
+  readonly guestAccesses?: readonly { readonly guest: ObservedGuest; readonly accesses: readonly GuestAccess[] }[];
 }
 
 /** Frames the harts' tables use: every table frame and every cpu-struct page's frame. */
@@ -102,10 +121,10 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'MAP-GLOBAL': (obs) => firstOf(perHart(obs, (h) => globalExceptCpuStruct(h.table.runs))),
   'MAP-WX': (obs) => firstOf(perHart(obs, (h) => noWritableExecutable(h.table.runs))),
   'MAP-USER': (obs) => firstOf(perHart(obs, (h) => neverUser(h.table.runs) ?? noUserAnomalies(h.table))),
-  'MAP-AD': (obs) => firstOf(perHart(obs, (h) => accessedDirtyPreset(h.table.runs))),
+  'MAP-AD': (obs) => firstOf(perHart(obs, (h) => accessedDirtyPreset(h.table.runs, obs.platform.design.accessedDirty))),
   'MAP-SHARED': (obs) => (obs.harts ? sameOutsideCpuStruct(obs.harts) : undefined),
   'MAP-EXACT': (obs) => firstOf(perHart(obs, (h) => matchesExpected(obs.platform, h.hart, h.table.runs))),
-  'STACK-GUARD': (obs) => firstOf([...perHart(obs, (h) => stackGuarded(h.table.runs)), overflowFaultsInGuard(obs.stackOverflows ?? [])]),
+  'STACK-GUARD': (obs) => firstOf([...perHart(obs, (h) => stackGuarded(h.table.runs, obs.platform.design.cpuStruct)), overflowFaultsInGuard(obs.stackOverflows ?? [], obs.platform.design.cpuStruct)]),
   'BOOT-EARLY': (obs) => (obs.earlyTable ? earlyTableExact(obs.platform, obs.earlyTable) : undefined),
   'BOOT-COMPLETES': (obs) => obs.boot && bootCompletes({ ...obs.boot, platform: obs.platform }),
   'KMEM-INTEGRITY': (obs) =>
@@ -122,6 +141,19 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'KMEM-CONCURRENT': (obs) => obs.concurrentCalls && concurrentHistoryLinearizable(obs.platform, obs.concurrentCalls, obs.inUseAtStart ?? []),
   'KMEM-ZEROED': (obs) => firstOf((obs.allocatedFrames ?? []).map((f) => allocatedFrameZeroed(f.va, f.bytes))),
   'TLB-DISCIPLINE': (obs) => obs.translations && noStaleTranslations(obs.translations),
+  'GUEST-DISJOINT': (obs) =>
+    obs.guests &&
+    guestFramesDisjoint(obs.guests, {
+      platform: obs.platform,
+      hostTableFrames: (obs.harts ?? []).flatMap((h) => h.table.tableFrames),
+      cpuStructFrames: (obs.harts ?? []).flatMap((h) => pagesOf(runsWithin(h.table.runs, CPU_STRUCT_GIGABYTE)).map((p) => p.pa)),
+      freeFrames: (obs.kmem?.freeList ?? []).map((va) => linearPa(va, obs.platform.ramBase)),
+    }),
+  'GUEST-EXACT': (obs) => firstOf((obs.guests ?? []).map(gStageMapsExactly)),
+  'GUEST-G-STAGE-FLAGS': (obs) => firstOf((obs.guests ?? []).map((g) => gStageLeavesGuestAccessible(g, obs.platform.devices))),
+  'GUEST-RECLAIM': (obs) => firstOf((obs.guestDestroys ?? []).map((d) => destroyReclaims(d.expected, d.observed, d.frames))),
+  'HFENCE-DISCIPLINE': (obs) => obs.guestTranslations && noStaleGuestTranslations(obs.guestTranslations),
+  'GUEST-ISOLATION': (obs) => firstOf((obs.guestAccesses ?? []).map((a) => guestAccessesStayInside(a.guest, a.accesses))),
 };
 
 /** The first violated rule, in RULES order, with what broke it; undefined when every applicable rule holds. */

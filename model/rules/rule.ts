@@ -22,6 +22,12 @@ export const RULES = [
   { id: 'KMEM-CONCURRENT', statement: 'Concurrent kalloc and kfree calls on any harts are linearizable: for every frame, some order of its calls consistent with their timing is one the sequential allocator of KMEM-SEQUENTIAL allows (whichever free frame kalloc picks), so no frame is ever owned twice.' },
   { id: 'KMEM-ZEROED', statement: 'Every byte of a frame kalloc returns is zero.' },
   { id: 'TLB-DISCIPLINE', statement: 'Every translation a hart uses agrees with a walk of its current page table at that moment: it reaches the same PA, and the access is permitted by the leaf it used exactly when the current table permits it, so no stale TLB entry ever reaches another frame or grants or refuses other rights.' },
+  { id: 'GUEST-DISJOINT', statement: 'No host frame backs two guest pages, two VMs, or a VM and anything of the hypervisor\'s: every guest page and G-stage table frame is a RAM frame outside every reserved range, not a host page-table or cpu-struct frame, and not free.' },
+  { id: 'GUEST-EXACT', statement: 'Each VM\'s G-stage table maps exactly its guest RAM [0x8000_0000, + ram size), with no hole, nothing else, and no malformed PTE.' },
+  { id: 'GUEST-G-STAGE-FLAGS', statement: 'Every G-stage leaf has U (the spec checks every G-stage access as a U-mode one) and A, D exactly when W, and maps no host device unless the VM\'s configuration passes it through.' },
+  { id: 'GUEST-RECLAIM', statement: 'Destroying a VM returns exactly its frames, G-stage table frames included: the free count and free list are as the model\'s destroyVm says, nothing leaks and nothing is freed twice.' },
+  { id: 'HFENCE-DISCIPLINE', statement: 'Every guest translation a hart uses reaches the host page a walk of its current G-stage table gives at that moment, so no stale G-stage translation survives a table change or a VMID reuse.' },
+  { id: 'GUEST-ISOLATION', statement: 'Every byte a guest\'s own loads, stores and fetches touch lies in a host frame its G-stage table gives it.' },
 ] as const;
 
 export type RuleId = (typeof RULES)[number]['id'];
