@@ -19,16 +19,19 @@ export interface EarlyBootEntry {
   readonly purpose: EarlyEntryPurpose;
 }
 
-const RW_: LeafFlags = { r: true, w: true, x: false, u: false, g: true, a: true, d: true };
-const RWX: LeafFlags = { r: true, w: true, x: true, u: false, g: true, a: true, d: true };
 
 /**
  * The early table's entries, by VPN[2] index. VAS_RAM gets one gigapage per started GiB of RAM, not
  * just one: kmem init walks all of RAM through this mapping before the final tables exist, so with
- * more than 1 GiB of RAM a single gigapage would leave frames it must link unreachable.
+ * more than 1 GiB of RAM a single gigapage would leave frames it must link unreachable (or a fixed
+ * count covering RAM, design.earlyTable.linearGigapages). Leaves are G, A and D unless the design
+ * says otherwise (design.earlyTable.global, design.accessedDirty).
  */
 export function earlyBootTable(platform: Platform): EarlyBootEntry[] {
-  const { ramBase, ramSize } = platform;
+  const { ramBase, ramSize, design } = platform;
+  const preset = design.accessedDirty === 'preset';
+  const RW_: LeafFlags = { r: true, w: true, x: false, u: false, g: design.earlyTable.global, a: preset, d: preset };
+  const RWX: LeafFlags = { ...RW_, x: true };
   const entry = (va: bigint, pa: bigint, flags: LeafFlags, purpose: EarlyEntryPurpose): EarlyBootEntry => ({
     index: vpn(2, va),
     va: canonicalize(va),
@@ -36,7 +39,8 @@ export function earlyBootTable(platform: Platform): EarlyBootEntry[] {
     flags,
     purpose,
   });
-  const ramGigapages = pageRoundUp(ramSize, GIGAPAGE_SIZE) / GIGAPAGE_SIZE;
+  const linear = design.earlyTable.linearGigapages;
+  const ramGigapages = linear === 'ram' ? pageRoundUp(ramSize, GIGAPAGE_SIZE) / GIGAPAGE_SIZE : BigInt(linear);
   const entries = [
     entry(0n, 0n, RW_, 'serial console'),
     entry(ramBase, ramBase, RWX, 'identity'),

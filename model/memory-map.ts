@@ -4,18 +4,15 @@
  */
 import { hex, PAGE_SIZE, pageRoundUp, rangeContainsAddress, rangeSize, type Range } from './address.js';
 import type { EarlyEntryPurpose } from './early-boot.js';
-import {
-  CPU_GUARD,
-  CPU_INFO,
-  CPU_STACK,
-  CPU_STRUCT_GIGABYTE,
-  CPU_TRAP_STACK,
-  KERNEL_GIGABYTE,
-  kernelVa,
-  VAS_RAM,
-} from './layout.js';
+import { DESIGN_CPU_STRUCT, type CpuStructLayout, type DesignParameters } from './design.js';
+import { CPU_STRUCT_GIGABYTE, KERNEL_GIGABYTE, kernelVa, VAS_RAM } from './layout.js';
 import { deviceRange, imageEnd, VIRT_DEVICES, type Platform } from './platform.js';
 import { largestPageRuns, mergeRuns, type LeafFlags, type LeafRun } from './sv39/mapping.js';
+
+/** The trap stack lies inside the info part (the image keeps no separate trap-stack pages). */
+export function trapStackInInfo(cpu: CpuStructLayout): boolean {
+  return cpu.trapStack.start >= cpu.info.start && cpu.trapStack.end <= cpu.info.end;
+}
 
 export interface Permissions {
   readonly r: boolean;
@@ -46,6 +43,8 @@ export interface ExpectedAddressSpace {
   readonly hart: number;
   /** Sorted by VA (unsigned), pairwise disjoint. */
   readonly regions: readonly ExpectedRegion[];
+  /** How the leaves' A/D bits are expected (design.accessedDirty). */
+  readonly accessedDirty?: DesignParameters['accessedDirty'];
 }
 
 /**
@@ -80,7 +79,7 @@ export const EARLY_REGION_NAMES: Readonly<Record<EarlyEntryPurpose, string>> = {
 };
 
 /** What names a VA's region: the platform's devices and image sections (absent: QEMU virt's devices, sections by flags). */
-export type RegionLayout = Pick<Platform, 'ramBase' | 'image' | 'devices'>;
+export type RegionLayout = Pick<Platform, 'ramBase' | 'image' | 'devices'> & { readonly design?: Pick<DesignParameters, 'cpuStruct'> };
 
 /**
  * The region of a final page table that `va` lies in, by REGION_NAMES. With the layout, image
@@ -90,8 +89,10 @@ export type RegionLayout = Pick<Platform, 'ramBase' | 'image' | 'devices'>;
 export function regionNameAt(va: bigint, layout?: RegionLayout, flags?: { readonly w: boolean; readonly x: boolean }): string {
   const N = REGION_NAMES;
   if (rangeContainsAddress(CPU_STRUCT_GIGABYTE, va)) {
-    const parts: [Range, string][] = [[CPU_GUARD, N.cpuGuard], [CPU_STACK, N.cpuStack], [CPU_INFO, N.cpuInfo], [CPU_TRAP_STACK, N.cpuTrapStack]];
-    return parts.find(([range]) => rangeContainsAddress(range, va))?.[1] ?? N.cpuStruct;
+    const cpu = layout?.design?.cpuStruct ?? DESIGN_CPU_STRUCT;
+    // (the info part first: a trap stack inside it is named by it)
+    const parts: [Range | null, string][] = [[cpu.guard, N.cpuGuard], [cpu.stack, N.cpuStack], [cpu.info, N.cpuInfo], [cpu.trapStack, N.cpuTrapStack]];
+    return parts.find(([range]) => range !== null && rangeContainsAddress(range, va))?.[1] ?? N.cpuStruct;
   }
   if (rangeContainsAddress(KERNEL_GIGABYTE, va)) {
     if (layout !== undefined) {
@@ -111,9 +112,19 @@ const R__: Permissions = { r: true, w: false, x: false };
 const RW_: Permissions = { r: true, w: true, x: false };
 const R_X: Permissions = { r: true, w: false, x: true };
 
-/** Leaf flags for a region: A always set, D exactly when W, U never (SPEC.md). */
-export function leafFlagsOf(perms: Permissions, global: boolean): LeafFlags {
-  return { ...perms, u: false, g: global, a: true, d: perms.w };
+/**
+ * Leaf flags for a region: U never; A always set and D exactly when W (SPEC.md), or, when the design
+ * leaves A/D to the hart (design.accessedDirty 'hardware'), both clear: comparisons then ignore them
+ * (comparableRuns).
+ */
+export function leafFlagsOf(perms: Permissions, global: boolean, accessedDirty: DesignParameters['accessedDirty'] = 'preset'): LeafFlags {
+  return accessedDirty === 'hardware' ? { ...perms, u: false, g: global, a: false, d: false } : { ...perms, u: false, g: global, a: true, d: perms.w };
+}
+
+/** Observed runs as the expected map is compared with them: A/D cleared (and runs merged again) when the design leaves A/D to the hart. */
+export function comparableRuns(design: Pick<DesignParameters, 'accessedDirty'>, runs: readonly LeafRun[]): LeafRun[] {
+  if (design.accessedDirty === 'preset') return [...runs];
+  return mergeRuns(runs.map((r) => ({ ...r, flags: { ...r.flags, a: false, d: false } })));
 }
 
 /** The expected address space of `hart`'s final page table. */
@@ -122,6 +133,7 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
     throw new RangeError(`expectedAddressSpace: hart = ${hart}: must be from 0 to ${platform.harts - 1}`);
   }
   const { ramBase, ramSize, image } = platform;
+  const { accessedDirty, cpuStruct } = platform.design;
   const fixed = (name: string, kind: RegionKind, va: bigint, pa: bigint, size: bigint, perms: Permissions): ExpectedRegion => ({
     name,
     kind,
@@ -130,7 +142,7 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
     pa,
     perms,
     global: true,
-    pageSizes: distinctPageSizes(largestPageRuns(va, pa, size, leafFlagsOf(perms, true))),
+    pageSizes: distinctPageSizes(largestPageRuns(va, pa, size, leafFlagsOf(perms, true, accessedDirty))),
   });
   const imageRegion = (name: string, section: Range, perms: Permissions): ExpectedRegion[] =>
     rangeSize(section) === 0n ? [] : [fixed(name, 'image', kernelVa(section.start, ramBase), section.start, rangeSize(section), perms)];
@@ -156,23 +168,23 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
     ...imageRegion(REGION_NAMES.text, image.text, R_X),
     ...imageRegion(REGION_NAMES.rodata, image.rodata, R__),
     ...imageRegion(REGION_NAMES.data, { start: image.data.start, end: imageEnd(platform) }, RW_),
-    privateRegion(REGION_NAMES.cpuStack, CPU_STACK),
-    privateRegion(REGION_NAMES.cpuInfo, CPU_INFO),
-    privateRegion(REGION_NAMES.cpuTrapStack, CPU_TRAP_STACK),
+    privateRegion(REGION_NAMES.cpuStack, cpuStruct.stack),
+    privateRegion(REGION_NAMES.cpuInfo, cpuStruct.info),
+    ...(trapStackInInfo(cpuStruct) ? [] : [privateRegion(REGION_NAMES.cpuTrapStack, cpuStruct.trapStack)]),
     fixed(REGION_NAMES.linearMap, 'linear-map', VAS_RAM, ramBase, ramSize, RW_),
   ];
-  return { hart, regions };
+  return { hart, regions: regions.sort((a, b) => (a.va < b.va ? -1 : a.va > b.va ? 1 : 0)), accessedDirty };
 }
 
 /** The leaves of a fixed-PA region, largest pages first where alignment allows. */
-export function regionRuns(region: ExpectedRegion): LeafRun[] {
+export function regionRuns(region: ExpectedRegion, accessedDirty: DesignParameters['accessedDirty'] = 'preset'): LeafRun[] {
   if (region.pa === 'private-frames') throw new RangeError(`regionRuns: ${region.name} has private frames, not a fixed PA`);
-  return largestPageRuns(region.va, region.pa, region.size, leafFlagsOf(region.perms, region.global));
+  return largestPageRuns(region.va, region.pa, region.size, leafFlagsOf(region.perms, region.global, accessedDirty));
 }
 
 /** Every leaf run the space fixes exactly (all but the cpu struct), merged as flatten merges them. */
 export function expectedFixedRuns(space: ExpectedAddressSpace): LeafRun[] {
-  return mergeRuns(space.regions.filter((r) => r.pa !== 'private-frames').flatMap(regionRuns));
+  return mergeRuns(space.regions.filter((r) => r.pa !== 'private-frames').flatMap((r) => regionRuns(r, space.accessedDirty)));
 }
 
 function distinctPageSizes(runs: readonly LeafRun[]): bigint[] {

@@ -21,7 +21,8 @@ import {
   VA_BITS,
   type Range,
 } from './address.js';
-import { FIRMWARE_SIZE, KERNEL_GIGABYTE, KERNEL_LOAD_OFFSET, VAS_KERNEL } from './layout.js';
+import { DESIGN_PARAMETERS, designProblems, type DesignParameters } from './design.js';
+import { KERNEL_GIGABYTE, VAS_KERNEL } from './layout.js';
 
 /** An MMIO device, identity-mapped in the final tables (rounded outward to pages). */
 export interface Device {
@@ -64,6 +65,8 @@ export interface Platform {
    */
   readonly reserved: readonly ReservedRange[];
   readonly devices: readonly Device[];
+  /** The design parameters the image was built with (SPEC.md "Design parameters"). */
+  readonly design: DesignParameters;
 }
 
 export const MIN_HARTS = 1;
@@ -90,8 +93,8 @@ export const EXAMPLE_DTB_SIZE = 0x2000n;
  * 8 KiB of rodata, 4 KiB of data, 28 KiB of bss (which holds the early root table), loaded at
  * ramBase + 2 MiB. Properties build the real layout from the ELF's linker symbols instead.
  */
-export function exampleImageLayout(ramBase: bigint = VIRT_RAM_BASE): ImageLayout {
-  const start = ramBase + KERNEL_LOAD_OFFSET;
+export function exampleImageLayout(ramBase: bigint = VIRT_RAM_BASE, loadOffset: bigint = DESIGN_PARAMETERS.loadOffset): ImageLayout {
+  const start = ramBase + loadOffset;
   return {
     text: { start, end: start + 24n * KiB },
     rodata: { start: start + 24n * KiB, end: start + 32n * KiB },
@@ -147,6 +150,7 @@ export interface PlatformOptions {
   readonly dtb?: Range;
   readonly reserved?: readonly ReservedRange[];
   readonly devices?: readonly Device[];
+  readonly design?: DesignParameters;
 }
 
 /** The default platform: 4 harts, 256 MiB of RAM, boot hart 0, the example image layout. */
@@ -161,16 +165,18 @@ export const DEFAULT_RAM_SIZE = 256n * MiB;
 export function virtPlatform(options: PlatformOptions = {}): Platform {
   const ramBase = options.ramBase ?? VIRT_RAM_BASE;
   const ramSize = options.ramSize ?? DEFAULT_RAM_SIZE;
+  const design = options.design ?? DESIGN_PARAMETERS;
   const platform: Platform = {
     harts: options.harts ?? DEFAULT_HARTS,
     bootHart: options.bootHart ?? 0,
     ramBase,
     ramSize,
-    firmware: options.firmware ?? { start: ramBase, end: ramBase + FIRMWARE_SIZE },
-    image: options.image ?? exampleImageLayout(ramBase),
+    firmware: options.firmware ?? { start: ramBase, end: ramBase + design.loadOffset },
+    image: options.image ?? exampleImageLayout(ramBase, design.loadOffset),
     dtb: options.dtb ?? virtDtbRange(ramBase, ramSize),
     reserved: options.reserved ?? [],
     devices: options.devices ?? VIRT_DEVICES,
+    design,
   };
   return checkedPlatform(platform);
 }
@@ -220,10 +226,10 @@ export function imageRange(platform: Platform): Range {
   return { start: platform.image.text.start, end: imageEnd(platform) };
 }
 
-/** The frame-state table: 1 byte per frame, from _end, ceil(frames / 4096) pages. */
+/** The frame-state table: 1 byte per frame, from _end, ceil(frames / 4096) pages; empty when the design keeps none (design.frameStateTable). */
 export function frameStateTableRange(platform: Platform): Range {
   const start = imageEnd(platform);
-  return { start, end: start + pageRoundUp(ramFrames(platform)) };
+  return { start, end: platform.design.frameStateTable ? start + pageRoundUp(ramFrames(platform)) : start };
 }
 
 /** A named reserved range, rounded outward to pages. */
@@ -240,7 +246,7 @@ export function reservedRanges(platform: Platform): readonly NamedRange[] {
   return [
     { name: 'firmware', range: pageRoundOutward(platform.firmware) },
     { name: 'image', range: pageRoundOutward(imageRange(platform)) },
-    { name: 'frame-state table', range: frameStateTableRange(platform) },
+    ...(platform.design.frameStateTable ? [{ name: 'frame-state table', range: frameStateTableRange(platform) }] : []),
     { name: 'device tree', range: pageRoundOutward(platform.dtb) },
     ...platform.reserved.flatMap((r) => {
       const range = blobReservedInRam(platform, r.range);
@@ -292,13 +298,17 @@ export function validatePlatform(platform: Platform): PlatformProblem[] {
   if (ramSize < MIN_RAM_SIZE) bad('ramSize', hex(ramSize), `must be at least ${hex(MIN_RAM_SIZE)} (16 MiB)`);
   if (ramSize > MAX_RAM_SIZE) bad('ramSize', hex(ramSize), `must be at most ${hex(MAX_RAM_SIZE)} (16 GiB)`);
   if (problems.some((p) => p.field.startsWith('ram'))) return problems; // everything below is relative to RAM
+  problems.push(...designProblems(platform.design));
+  if (problems.length > 0) return problems; // everything below reads the design parameters
+  const linear = platform.design.earlyTable.linearGigapages;
+  if (linear !== 'ram' && BigInt(linear) * GIGAPAGE_SIZE < ramSize) bad('design.earlyTable.linearGigapages', String(linear), `the early linear map must cover RAM (${hex(ramSize)} bytes)`);
 
   const ram = ramRange(platform);
   checkImage(platform, bad);
   checkRange('firmware', platform.firmware, bad);
   if (platform.firmware.start !== ramBase) bad('firmware.start', hex(platform.firmware.start), `must be the RAM base ${hex(ramBase)}`);
-  if (platform.firmware.end > ramBase + KERNEL_LOAD_OFFSET) {
-    bad('firmware.end', hex(platform.firmware.end), `must not reach the image at ${hex(ramBase + KERNEL_LOAD_OFFSET)}`);
+  if (platform.firmware.end > ramBase + platform.design.loadOffset) {
+    bad('firmware.end', hex(platform.firmware.end), `must not reach the image at ${hex(ramBase + platform.design.loadOffset)}`);
   }
   checkRange('dtb', platform.dtb, bad);
   if (!rangeContains(ram, platform.dtb)) bad('dtb', formatRange(platform.dtb), `must lie inside RAM ${formatRange(ram)}`);
@@ -316,8 +326,8 @@ function checkRange(field: string, range: Range, bad: Bad): void {
 
 function checkImage(platform: Platform, bad: Bad): void {
   const { text, rodata, data, bss } = platform.image;
-  const loadAddress = platform.ramBase + KERNEL_LOAD_OFFSET;
-  if (text.start !== loadAddress) bad('image.text.start', hex(text.start), `must be the load address ramBase + 0x200000 = ${hex(loadAddress)}`);
+  const loadAddress = platform.ramBase + platform.design.loadOffset;
+  if (text.start !== loadAddress) bad('image.text.start', hex(text.start), `must be the load address ramBase + ${hex(platform.design.loadOffset)} = ${hex(loadAddress)}`);
   checkRange('image.text', text, bad);
   const sections = { text, rodata, data, bss } as const;
   for (const [name, range] of Object.entries(sections)) {
@@ -353,7 +363,7 @@ function checkReservedDisjoint(platform: Platform, bad: Bad): void {
   const own: (NamedRange & { field: string; value: string })[] = [
     { name: 'firmware', field: 'firmware', value: formatRange(platform.firmware), range: pageRoundOutward(platform.firmware) },
     { name: 'image', field: 'image.bss.end', value: hex(platform.image.bss.end), range: pageRoundOutward(imageRange(platform)) },
-    { name: 'frame-state table', field: 'image.bss.end', value: hex(platform.image.bss.end), range: frameStateTableRange(platform) },
+    ...(platform.design.frameStateTable ? [{ name: 'frame-state table', field: 'image.bss.end', value: hex(platform.image.bss.end), range: frameStateTableRange(platform) }] : []),
     { name: 'device tree', field: 'dtb', value: formatRange(platform.dtb), range: pageRoundOutward(platform.dtb) },
   ];
   own.forEach((b, j) => {

@@ -4,6 +4,7 @@
  */
 import { formatRange, formatSize, hex, isAligned, PAGE_SIZE } from '../address.js';
 import { earlyBootRuns } from '../early-boot.js';
+import { comparableRuns } from '../memory-map.js';
 import { MAX_HARTS, MAX_RAM_SIZE, MIN_HARTS, MIN_RAM_SIZE, type Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
 import { mergeRuns } from '../sv39/mapping.js';
@@ -20,7 +21,7 @@ export function earlyTableExact(platform: Platform, table: FlatTable): RuleVerdi
   if (anomaly) return violation('BOOT-EARLY', `PTE at ${hex(anomaly.pteAddr)} (VA ${hex(anomaly.va)}) is malformed: ${anomaly.reason}`);
   const extra = table.tableFrames.find((f) => f !== table.root);
   if (extra !== undefined) return violation('BOOT-EARLY', `the early table points to a next-level table at ${hex(extra)}; only gigapage leaves are allowed`);
-  const diff = firstDifference(earlyBootRuns(platform), mergeRuns(table.runs));
+  const diff = firstDifference(earlyBootRuns(platform), mergeRuns(comparableRuns(platform.design, table.runs)));
   return diff === undefined ? undefined : violation('BOOT-EARLY', diff);
 }
 

@@ -3,8 +3,9 @@
  * gives them from observed memory) so the property suite can feed them what it reads out of a machine.
  */
 import { formatRange, hex, PAGE_SIZE, rangeContains, rangesOverlap, type Range } from '../address.js';
-import { CPU_GUARD, CPU_STACK, CPU_STRUCT_GIGABYTE, CPU_STRUCT_MAPPED, CPU_STRUCT_PAGES } from '../layout.js';
-import { describeRegion, expectedAddressSpace, expectedFixedRuns, leafFlagsOf, type ExpectedAddressSpace } from '../memory-map.js';
+import { cpuStructMapped, cpuStructPages, DESIGN_CPU_STRUCT, type CpuStructLayout, type DesignParameters } from '../design.js';
+import { CPU_STRUCT_GIGABYTE } from '../layout.js';
+import { comparableRuns, describeRegion, expectedAddressSpace, expectedFixedRuns, leafFlagsOf, type ExpectedAddressSpace } from '../memory-map.js';
 import { ramRange, reservedRangeAt, type Platform } from '../platform.js';
 import type { FlatTable } from '../sv39/flatten.js';
 import { flagsEqual, formatRun, mergeRuns, runsEqual, type LeafRun } from '../sv39/mapping.js';
@@ -62,8 +63,15 @@ export function noUserAnomalies(table: FlatTable): RuleVerdict {
   return bad && violation('MAP-USER', `non-leaf PTE at PA ${hex(bad.pteAddr)} (level ${bad.level}, VA ${hex(bad.va)}) has U set`);
 }
 
-/** MAP-AD: every run has A set, and D exactly when W. */
-export function accessedDirtyPreset(runs: readonly LeafRun[]): RuleVerdict {
+/**
+ * MAP-AD: every run has A set, and D exactly when W; when the design leaves A/D to the hart
+ * (accessedDirty 'hardware'), only that no run has D without W (a hart sets D only on a store, which needs W).
+ */
+export function accessedDirtyPreset(runs: readonly LeafRun[], accessedDirty: DesignParameters['accessedDirty'] = 'preset'): RuleVerdict {
+  if (accessedDirty === 'hardware') {
+    const dirtyReadOnly = runs.find((r) => r.flags.d && !r.flags.w);
+    return dirtyReadOnly && violation('MAP-AD', `${formatRun(dirtyReadOnly)} has D set but W clear`);
+  }
   const noA = runs.find((r) => !r.flags.a);
   if (noA) return violation('MAP-AD', `${formatRun(noA)} has A clear`);
   const badD = runs.find((r) => r.flags.d !== r.flags.w);
@@ -179,29 +187,45 @@ export function matchesExpected(platform: Platform, hart: number, runs: readonly
     return violation('MAP-EXACT', `observed a table for hart ${hart}, but the platform's harts are 0 to ${platform.harts - 1}`);
   }
   const expected = expectedFixedRuns(expectedAddressSpace(platform, hart));
-  const diff = firstDifference(expected, mergeRuns(runsOutside(runs, CPU_STRUCT_GIGABYTE)));
+  const comparable = comparableRuns(platform.design, runs);
+  const diff = firstDifference(expected, mergeRuns(runsOutside(comparable, CPU_STRUCT_GIGABYTE)));
   if (diff) return violation('MAP-EXACT', `hart ${hart}: ${diff}`);
-  const shape = cpuStructShape(platform, runsWithin(mergeRuns(runs), CPU_STRUCT_GIGABYTE));
+  const shape = cpuStructShape(platform, runsWithin(mergeRuns(comparable), CPU_STRUCT_GIGABYTE));
   return shape === undefined ? undefined : violation('MAP-EXACT', `hart ${hart}: ${shape}`);
 }
 
 /**
- * The cpu struct as SPEC.md lays it out: exactly [VAS_CPU_STRUCT + 0x1000, + 0x8000) mapped, in 7
- * 4 KiB pages, RW- A D, not global, not U; each frame in RAM and outside every reserved range.
- * Returns what is wrong, or undefined.
+ * The cpu struct as the design lays it out (platform.design.cpuStruct; SPEC.md's: exactly
+ * [VAS_CPU_STRUCT + 0x1000, + 0x8000) mapped, in 7 4 KiB pages): its mapped parts and nothing else,
+ * in 4 KiB pages, RW- (A D unless the hart sets them), not global, not U; each frame in RAM and
+ * outside every reserved range. `cpuRuns` come as comparableRuns gives them. Returns what is wrong, or undefined.
  */
 export function cpuStructShape(platform: Platform, cpuRuns: readonly LeafRun[]): string | undefined {
-  const flags = leafFlagsOf({ r: true, w: true, x: false }, false);
-  let next = CPU_STRUCT_MAPPED.start;
+  const { cpuStruct, accessedDirty } = platform.design;
+  const flags = leafFlagsOf({ r: true, w: true, x: false }, false, accessedDirty);
+  const mapped = cpuStructMapped(cpuStruct);
+  const pages = cpuStructPages(cpuStruct);
+  const expectedText = `${mapped.map(formatRange).join(' and ')} (${pages} pages)`;
+  let part = 0;
+  let next = mapped[0]!.start;
   for (const run of cpuRuns) {
-    if (run.va !== next || !rangeContains(CPU_STRUCT_MAPPED, { start: run.va, end: run.va + run.size })) {
-      return `cpu struct ${formatRun(run)} where ${next < CPU_STRUCT_MAPPED.end ? `${hex(next)} should be mapped next` : 'nothing more should be mapped'} (expected ${CPU_STRUCT_PAGES} pages ${formatRange(CPU_STRUCT_MAPPED)})`;
+    if (part < mapped.length && next === mapped[part]!.end) {
+      part += 1;
+      if (part < mapped.length) next = mapped[part]!.start;
+    }
+    const inside = part < mapped.length && rangeContains(mapped[part]!, { start: run.va, end: run.va + run.size });
+    if (run.va !== next || !inside) {
+      return `cpu struct ${formatRun(run)} where ${part < mapped.length ? `${hex(next)} should be mapped next` : 'nothing more should be mapped'} (expected ${expectedText})`;
     }
     if (run.pageSize !== PAGE_SIZE) return `cpu struct ${formatRun(run)} uses pages of ${hex(run.pageSize)}, not 4 KiB`;
     if (!flagsEqual(run.flags, flags)) return `cpu struct ${formatRun(run)} has flags ${formatFlags(run.flags)}, expected ${formatFlags(flags)}`;
     next = run.va + run.size;
   }
-  if (next !== CPU_STRUCT_MAPPED.end) return `cpu struct maps ${formatRange({ start: CPU_STRUCT_MAPPED.start, end: next })}, expected ${formatRange(CPU_STRUCT_MAPPED)} (${CPU_STRUCT_PAGES} pages)`;
+  if (part < mapped.length && next === mapped[part]!.end) part += 1;
+  if (part < mapped.length) {
+    const upTo = { start: mapped[0]!.start, end: next };
+    return `cpu struct maps ${cpuRuns.length === 0 ? 'nothing' : formatRange(upTo)}, expected ${expectedText}`;
+  }
   const ram = ramRange(platform);
   for (const { va, pa } of pagesOf(cpuRuns)) {
     if (pa < ram.start || pa >= ram.end) return `cpu struct page ${hex(va)} -> ${hex(pa)} is outside RAM ${formatRange(ram)}`;
@@ -211,10 +235,16 @@ export function cpuStructShape(platform: Platform, cpuRuns: readonly LeafRun[]):
   return undefined;
 }
 
-/** STACK-GUARD on a table: the guard page is unmapped and every stack byte is writable, so descending stores fault first in the guard. */
-export function stackGuarded(runs: readonly LeafRun[]): RuleVerdict {
-  const guard = runsWithin(runs, CPU_GUARD)[0];
-  if (guard) return violation('STACK-GUARD', `the guard page ${formatRange(CPU_GUARD)} is mapped: ${formatRun(guard)}`);
+/**
+ * STACK-GUARD on a table: the guard page is unmapped and every stack byte is writable, so descending
+ * stores fault first in the guard. A layout without a guard (`cpu.guard` null) has the page below the
+ * stack checked instead: the design asks for it to be unmapped.
+ */
+export function stackGuarded(runs: readonly LeafRun[], cpu: CpuStructLayout = DESIGN_CPU_STRUCT): RuleVerdict {
+  const guardRange = cpu.guard ?? { start: cpu.stack.start - PAGE_SIZE, end: cpu.stack.start };
+  const guard = runsWithin(runs, guardRange)[0];
+  if (guard) return violation('STACK-GUARD', `the ${cpu.guard === null ? 'page below the stack' : 'guard page'} ${formatRange(guardRange)} is mapped: ${formatRun(guard)}`);
+  const CPU_STACK = cpu.stack;
   let next = CPU_STACK.start;
   for (const run of runsWithin(runs, CPU_STACK)) {
     if (run.va !== next) break;
@@ -239,7 +269,9 @@ export interface StackOverflowFault {
  * STACK-GUARD at run time: an overflow's first fault is a load or store page fault inside the guard
  * page, and until then the hart stored only inside its stack.
  */
-export function overflowFaultsInGuard(faults: readonly StackOverflowFault[]): RuleVerdict {
+export function overflowFaultsInGuard(faults: readonly StackOverflowFault[], cpu: CpuStructLayout = DESIGN_CPU_STRUCT): RuleVerdict {
+  const CPU_STACK = cpu.stack;
+  const CPU_GUARD = cpu.guard ?? { start: cpu.stack.start - PAGE_SIZE, end: cpu.stack.start };
   for (const f of faults) {
     if (f.cause !== 15 && f.cause !== 13) return violation('STACK-GUARD', `hart ${f.hart}: stack overflow trapped with scause ${f.cause}, not a store (15) or load (13) page fault`);
     if (f.tval < CPU_GUARD.start || f.tval >= CPU_GUARD.end) return violation('STACK-GUARD', `hart ${f.hart}: stack overflow faulted at ${hex(f.tval)}, outside the guard page ${formatRange(CPU_GUARD)}`);

@@ -7,7 +7,9 @@
 import {
   alloc,
   buildPageTable,
-  CPU_STRUCT_MAPPED,
+  cpuStructMapped,
+  cpuStructPages,
+  DESIGN_PARAMETERS,
   earlyBootRuns,
   expectedAddressSpace,
   expectedFixedRuns,
@@ -22,6 +24,7 @@ import {
   type LeafRun,
   type Observation,
   type ObservedHart,
+  type DesignParameters,
   type PageTableImage,
   type Platform,
 } from '../../model/index.js';
@@ -46,10 +49,11 @@ function allocMany(state: KmemState, n: number): { state: KmemState; pas: bigint
   return { state, pas };
 }
 
-/** The cpu struct's 7 pages mapped to `frames`, one run per page. */
-export function cpuStructRuns(frames: readonly bigint[]): LeafRun[] {
-  const flags = leafFlagsOf({ r: true, w: true, x: false }, false);
-  return frames.map((pa, i) => ({ va: CPU_STRUCT_MAPPED.start + BigInt(i) * PAGE_SIZE, pa, size: PAGE_SIZE, pageSize: PAGE_SIZE, flags, rsw: 0 }));
+/** The cpu struct's mapped pages (7 in SPEC.md's layout, `design`'s otherwise) mapped to `frames`, one run per page. */
+export function cpuStructRuns(frames: readonly bigint[], design: DesignParameters = DESIGN_PARAMETERS): LeafRun[] {
+  const flags = leafFlagsOf({ r: true, w: true, x: false }, false, design.accessedDirty);
+  const vas = cpuStructMapped(design.cpuStruct).flatMap((r) => Array.from({ length: Number((r.end - r.start) / PAGE_SIZE) }, (_, i) => r.start + BigInt(i) * PAGE_SIZE));
+  return frames.map((pa, i) => ({ va: vas[i]!, pa, size: PAGE_SIZE, pageSize: PAGE_SIZE, flags, rsw: 0 }));
 }
 
 export function modelMachine(platform: Platform): ModelMachine {
@@ -57,8 +61,8 @@ export function modelMachine(platform: Platform): ModelMachine {
   let kmem = initKmem(platform);
   const images: PageTableImage[] = [];
   for (let hart = 0; hart < platform.harts; hart++) {
-    const cpu = allocMany(kmem, 7);
-    const runs = [...expectedFixedRuns(expectedAddressSpace(platform, hart)), ...cpuStructRuns(cpu.pas)];
+    const cpu = allocMany(kmem, cpuStructPages(platform.design.cpuStruct));
+    const runs = [...expectedFixedRuns(expectedAddressSpace(platform, hart)), ...cpuStructRuns(cpu.pas, platform.design)];
     const needed = buildPageTable(runs).frames.size;
     const tables = allocMany(cpu.state, needed);
     kmem = tables.state;
