@@ -5,6 +5,7 @@
  * case run is in runner/.
  */
 import { RULES } from '../model/index.js';
+import { MAX_GENERATED_RAM } from './arbitraries/platform.js';
 import { checkProgram } from './arbitraries/program.js';
 import type { CoverageState } from './harness/hypervisor.js';
 import type { HypervisorImage } from './harness/image.js';
@@ -85,8 +86,8 @@ export function runSuite(options: SuiteOptions): SuiteResult {
     if (options.failFast && result.verdict === 'failed') break;
   }
   const coverage = cache.coverageCounts();
-  // a lower RAM ceiling may rule a state out ("RAM above 1 GiB"), so it makes no claim
-  const restricted = options.maxRamSize !== undefined && options.maxRamSize <= GiB;
+  // a lower RAM ceiling may rule a state out ("RAM above 4 GiB"), so it makes no claim
+  const restricted = options.maxRamSize !== undefined && options.maxRamSize < MAX_GENERATED_RAM;
   return { image: { name: options.image.name, digest: options.image.digest }, properties: results, coverage, uncovered: restricted ? [] : uncoveredStates(results, coverage) };
 }
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ElfError, parseElf } from '../../emulator/elf.js';
 import { dirname } from 'node:path';
 import { RULE_IDS, type RuleId } from '../../model/index.js';
-import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatCounterexample, formatRamSize, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatCounterexample, formatRamSize, MAX_GENERATED_RAM, MIN_GENERATED_RAM, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 import { formatOptions, integerOption, parseOptions, rangeOption, durationOption, textOption, type OptionSpec, type ParsedOptions } from '../options.js';
 import { formatJsonReport, runPassed, type ReportContext, type ReportSettings } from '../reports/json.js';
 import { requirements, verdictText } from '../reports/verdict.js';
@@ -24,7 +24,7 @@ import { runLimitedSuite, type SuiteSettings } from './suite-run.js';
 /** Options shared by `check` and `start` (start has no --image). */
 export const SUITE_OPTIONS: readonly OptionSpec[] = [
   { name: '--harts', value: 'N|A-B', help: 'only platforms with this many harts (1 to 8; default: what each property generates)' },
-  { name: '--mem', value: 'SIZE|A-B', help: 'only platforms with this much RAM, 16M to 4G (e.g. 256M, 64M-1G)' },
+  { name: '--mem', value: 'SIZE|A-B', help: 'only platforms with this much RAM, 16M to 16G (e.g. 256M, 64M-1G)' },
   { name: '--firmware', value: 'F', help: "'builtin' (SBI answered by the emulator), 'opensbi' (Debian's fw_dynamic.elf),\nor the path of an OpenSBI fw_dynamic.elf (default: both kinds, as generated)" },
   { name: '--runs', value: 'N', help: "runs per property (default: each property's own budget)" },
   { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: time for the whole run; a property still running then stops after\nits current run (saying how many it did), later ones are reported skipped' },
@@ -122,7 +122,7 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   const hartsText = textOption(parsed, '--harts');
   const harts = hartsText === undefined ? undefined : rangeOption(command, '--harts', hartsText, (p) => integerOption(command, '--harts', p, 1, 8), 1, 8);
   const memText = textOption(parsed, '--mem');
-  const mem = memText === undefined ? undefined : rangeOption(command, '--mem', memText, (p) => ramSizeOption(command, '--mem', p), 16n << 20n, 4n << 30n, formatRamSize);
+  const mem = memText === undefined ? undefined : rangeOption(command, '--mem', memText, (p) => ramSizeOption(command, '--mem', p), MIN_GENERATED_RAM, MAX_GENERATED_RAM, formatRamSize);
   const firmwareText = textOption(parsed, '--firmware');
   let firmware: FirmwareKind[] | undefined;
   let openSbiPath: string | undefined;

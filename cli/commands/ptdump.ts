@@ -6,7 +6,7 @@
  * every table equals the model's, 1 when one differs or the image does not boot, 2 on bad usage.
  */
 import { mergeRuns } from '../../model/index.js';
-import { BootFailure, DEFAULT_PLATFORM_SPEC, diffRows, expectedRunsForDiff, formatPlatformSpec, formatPtdump, readAllHartTables, Unsupported, type HypervisorImage, type PlatformSpec } from '../../properties/index.js';
+import { BootFailure, DEFAULT_PLATFORM_SPEC, diffRows, expectedRunsForDiff, formatPlatformSpec, formatPtdump, MAX_GENERATED_RAM, MIN_GENERATED_RAM, readAllHartTables, Unsupported, type HypervisorImage, type PlatformSpec } from '../../properties/index.js';
 import { parseRamSize } from '../../emulator/board/run-virt.js';
 import type { HartMap } from '../reports/html.js';
 import { formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
@@ -17,7 +17,7 @@ import { bootBounded } from './suite-run.js';
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--image', value: 'FILE', help: 'the hypervisor ELF to boot (required)' },
   { name: '--harts', value: 'N', help: `number of harts, 1 to 8 (default ${DEFAULT_PLATFORM_SPEC.harts})` },
-  { name: '--mem', value: 'SIZE', help: 'RAM size, 16M to 4G, e.g. 256M (default 256M)' },
+  { name: '--mem', value: 'SIZE', help: 'RAM size, 16M to 16G, e.g. 256M (default 256M)' },
   { name: '--hart', value: 'K', help: 'print only hart K\'s table' },
   { name: '--symbols', value: 'FILE', help: 'JSON file renaming the symbols the suite reads (cli/reports/README.md)' },
 ];
@@ -30,10 +30,7 @@ Exit 0 when every table is as the model expects, 1 otherwise.
 
 ${formatOptions(OPTIONS)}`;
 
-const MIN_RAM = 16n << 20n;
-const MAX_RAM = 4n << 30n;
-
-/** Parses a RAM size option within 16 MiB-4 GiB (what the suite generates); errors name the option. */
+/** Parses a RAM size option within 16 MiB-16 GiB (what the suite generates); errors name the option. */
 export function ramSizeOption(command: string, name: string, text: string): bigint {
   let size: bigint;
   try {
@@ -41,7 +38,7 @@ export function ramSizeOption(command: string, name: string, text: string): bigi
   } catch (e) {
     throw new UsageError(`${command}: ${name}: ${(e as Error).message}`);
   }
-  if (size < MIN_RAM || size > MAX_RAM || size % 4096n !== 0n) throw new UsageError(`${command}: ${name} must be a whole number of pages from 16M to 4G, got '${text}'`);
+  if (size < MIN_GENERATED_RAM || size > MAX_GENERATED_RAM || size % 4096n !== 0n) throw new UsageError(`${command}: ${name} must be a whole number of pages from 16M to 16G, got '${text}'`);
   return size;
 }
 

@@ -52,7 +52,7 @@ export interface BootOptions {
 }
 
 /** States the suite claims to reach (properties/README.md, "Coverage"); a run that never reaches one fails. */
-export const COVERAGE_STATES = ['allocator empty', 'two harts inside kalloc at once', 'stack within one frame of the guard', 'RAM above 1 GiB', 'boot hart not 0'] as const;
+export const COVERAGE_STATES = ['allocator empty', 'two harts inside kalloc at once', 'stack within one frame of the guard', 'RAM above 1 GiB', 'RAM above 4 GiB', 'boot hart not 0'] as const;
 export type CoverageState = (typeof COVERAGE_STATES)[number];
 
 /** A trap a hart took, as seen by the emulator. */
@@ -186,6 +186,7 @@ export class BootedHypervisor {
     this.#atBootEnd?.(machine);
     this.platform = this.#observedPlatform();
     if (this.platform.ramSize > 1n << 30n) this.coverage.add('RAM above 1 GiB');
+    if (this.platform.ramSize > 4n << 30n) this.coverage.add('RAM above 4 GiB');
     if (this.bootHart !== undefined && this.bootHart !== 0) this.coverage.add('boot hart not 0');
     this.#consoleStart = machine.console.length;
     this.#afterBoot = { machine: machine.snapshot(), observers: this.#saveObservers() };

@@ -1,5 +1,5 @@
 /**
- * boot: every generated platform (up to 4 GiB) boots, and the fresh machine satisfies every rule a
+ * boot: every generated platform (up to 16 GiB) boots, and the fresh machine satisfies every rule a
  * boot can be judged by (checks/boot.ts): each hart's final table (MAP-*, STACK-GUARD), the early
  * table (BOOT-EARLY), how the boot ended (BOOT-COMPLETES), the allocator and the boot's
  * kalloc/kfree calls (KMEM-*). First the flattened tables are cross-checked with the emulator's MMU:
@@ -11,7 +11,7 @@ import { KMEM_SYMBOLS } from '../observe/memory.js';
 
 export const bootProperty: PropertyDefinition = {
   name: 'boot',
-  covers: ['RAM above 1 GiB', 'boot hart not 0'],
+  covers: ['RAM above 1 GiB', 'RAM above 4 GiB', 'boot hart not 0'],
   // the hooks see the boot's calls (KMEM-NO-DOUBLE-FREE, KMEM-SEQUENTIAL); the rest read the allocator
   needsSymbols: KMEM_SYMBOLS,
   rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL', 'KMEM-ZEROED'],

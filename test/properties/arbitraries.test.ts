@@ -16,12 +16,12 @@ function shrunk<T>(arb: fc.Arbitrary<T>, failsWhen: (v: T) => boolean): T {
 }
 
 describe('platform arbitrary', () => {
-  it('generates valid model platforms: 1-8 harts, a boot hart among them, page-multiple RAM in [16 MiB, 4 GiB]', () => {
+  it('generates valid model platforms: 1-8 harts, a boot hart among them, page-multiple RAM in [16 MiB, 16 GiB]', () => {
     fc.assert(
       fc.property(platformSpecArbitrary(), (spec) => {
         expect(spec.bootHart).toBeLessThan(spec.harts);
         expect(spec.ramSize % PAGE_SIZE).toBe(0n);
-        expect(spec.ramSize >= 16n * MiB && spec.ramSize <= 4n * GiB).toBe(true);
+        expect(spec.ramSize >= 16n * MiB && spec.ramSize <= 16n * GiB).toBe(true);
         expect(validatePlatform(virtPlatform({ harts: spec.harts, bootHart: spec.bootHart, ramSize: spec.ramSize }))).toEqual([]);
         expect(checkPlatformSpec(spec)).toEqual(spec);
       }),
@@ -31,12 +31,26 @@ describe('platform arbitrary', () => {
   it('hits the edges: exactly 1 GiB, 1 GiB ± 1 page, non-megapage sizes, every hart count, both firmwares and A/D schemes, boot hart not 0', () => {
     const specs = sample(platformSpecArbitrary(), 2000);
     const sizes = new Set(specs.map((s) => s.ramSize));
-    for (const edge of [GiB, GiB - PAGE_SIZE, GiB + PAGE_SIZE, 16n * MiB, 4n * GiB]) expect(sizes.has(edge), `RAM ${edge}`).toBe(true);
+    for (const edge of [GiB, GiB - PAGE_SIZE, GiB + PAGE_SIZE, 16n * MiB, 4n * GiB, 4n * GiB + PAGE_SIZE, 16n * GiB]) expect(sizes.has(edge), `RAM ${edge}`).toBe(true);
     expect(specs.some((s) => s.ramSize % (2n * MiB) !== 0n)).toBe(true);
+    // sizes off the edges in every power-of-two class, above 4 GiB too
+    const offEdge = specs.map((s) => s.ramSize).filter((s) => s % (2n * MiB) !== 0n && s !== 16n * MiB + PAGE_SIZE && s !== GiB - PAGE_SIZE && s !== GiB + PAGE_SIZE && s !== 4n * GiB + PAGE_SIZE);
+    for (let k = 24n; k < 34n; k++) expect(offEdge.some((s) => s >= 1n << k && s < 2n << k), `RAM off the edges in [2^${k}, 2^${k + 1n})`).toBe(true);
     expect(new Set(specs.map((s) => s.harts)).size).toBe(8);
     expect(new Set(specs.map((s) => s.firmware))).toEqual(new Set(['builtin', 'opensbi']));
     expect(new Set(specs.map((s) => s.ad))).toEqual(new Set(['hardware', 'svade']));
     expect(specs.some((s) => s.bootHart !== 0)).toBe(true);
+  });
+
+  it('draws the edges the design cares about most and keeps 16 GiB rare (it boots in about 15 s)', () => {
+    const sizes = sample(ramSizeArbitrary(), 6000);
+    const share = (p: (s: bigint) => boolean) => sizes.filter(p).length / sizes.length;
+    expect(share((s) => s === GiB || s === GiB - PAGE_SIZE || s === GiB + PAGE_SIZE)).toBeGreaterThan(0.3);
+    expect(share((s) => s === 4n * GiB || s === 4n * GiB + PAGE_SIZE)).toBeGreaterThan(0.2);
+    expect(share((s) => s > 4n * GiB)).toBeGreaterThan(0.25);
+    const at16 = share((s) => s === 16n * GiB);
+    expect(at16).toBeGreaterThan(0.03);
+    expect(at16).toBeLessThan(0.1);
   });
 
   it('respects the RAM ceiling and shrinks toward the smallest platform', () => {

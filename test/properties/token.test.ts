@@ -52,6 +52,9 @@ describe('replay tokens', () => {
     const token = (content: object): string => TOKEN_PREFIX + deflateRawSync(Buffer.from(JSON.stringify(content))).toString('base64url');
     const base = { v: 1, property: 'boot', image: { name: 'x', digest: '0123456789abcdef' }, platform: { harts: 1, bootHart: 0, ramSize: '0x1000000n', firmware: 'builtin', ad: 'hardware' } };
     expect(decodeToken(token(base)).platform.ramSize).toBe(16n << 20n);
+    // the whole range the suite generates, 16 MiB to 16 GiB, and not a page more
+    expect(decodeToken(token({ ...base, platform: { ...base.platform, ramSize: '0x400000000n' } })).platform.ramSize).toBe(16n << 30n);
+    expect(() => decodeToken(token({ ...base, platform: { ...base.platform, ramSize: '0x400001000n' } }))).toThrow(/platform\.ramSize = 0x400001000: must be a multiple of 4 KiB from 16 MiB to 16 GiB/);
     expect(() => decodeToken(token({ ...base, v: 2 }))).toThrow(/v = 2/);
     expect(() => decodeToken(token({ ...base, property: 'nope' }))).toThrow(/property = "nope"/);
     expect(() => decodeToken(token({ ...base, platform: { ...base.platform, harts: 0 } }))).toThrow(/platform is invalid: platform\.harts = 0/);
