@@ -326,7 +326,7 @@ function failureSection(r: PropertyResult): string {
     out.push(`<p class="statement"><strong>Rule ${e(c.rule)}:</strong> ${e(ruleStatement(c.rule))}</p>`, `<p class="message">${e(c.message)}</p>`);
     if (c.also.length > 0) out.push(`<ul class="also">${c.also.map((a) => `<li><span class="rule-id">${e(a.rule)}</span>: ${e(a.message)}</li>`).join('')}</ul>`);
     if (c.mapDiff) {
-      const rows = statusRows(c.mapDiff.expected, c.mapDiff.observed);
+      const rows = statusRows(c.mapDiff.expected, c.mapDiff.observed, c.mapDiff.layout);
       const counts = (['missing', 'unexpected', 'differs'] as const).map((s) => `${rows.filter((x) => x.status === s).length} ${s}`).join(', ');
       out.push(`<h4>Hart ${c.mapDiff.hart}'s map: expected (model) against observed — ${e(counts)}</h4>`);
       out.push(diffTable(aroundDifferences(rows), `hart ${c.mapDiff.hart}: rows that differ, with their neighbours ("-" expected only, "+" observed only)`));

@@ -3,7 +3,7 @@
  * model), what broke it, the shrunk platform, program and schedule, the expected and observed
  * mappings as a ptdump diff, the hart and instruction where it went wrong, and one replay line.
  */
-import { hex, RULES, type LeafRun, type RuleId } from '../../model/index.js';
+import { hex, RULES, type LeafRun, type RegionLayout, type RuleId } from '../../model/index.js';
 import { formatPlatformSpec, type PlatformSpec } from '../arbitraries/platform.js';
 import { formatSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
 import { diffRows, formatPtdump, trimDiff } from './ptdump.js';
@@ -35,7 +35,8 @@ export interface Counterexample {
   readonly replay: ReplayCase;
   /** The program as it ran: each command's console line and reply. */
   readonly transcript?: readonly string[];
-  readonly mapDiff?: { readonly hart: number; readonly expected: readonly LeafRun[]; readonly observed: readonly LeafRun[] };
+  /** The hart's map against the model's; `layout` (the booted platform's devices, image sections, cpu struct) names its regions. */
+  readonly mapDiff?: { readonly hart: number; readonly expected: readonly LeafRun[]; readonly observed: readonly LeafRun[]; readonly layout?: RegionLayout };
   readonly where?: Where;
 }
 
@@ -77,7 +78,7 @@ export function formatCounterexample(c: Counterexample, replayArgs: readonly str
   if (c.where) lines.push(`where: hart ${c.where.hart} at pc ${hex(c.where.pc)}: ${c.where.what}${c.where.time === undefined ? '' : ` (step ${c.where.time})`}`);
   if (c.mapDiff) {
     lines.push(`hart ${c.mapDiff.hart}'s map, - expected (model) + observed:`);
-    const rows = trimDiff(diffRows(c.mapDiff.expected, c.mapDiff.observed));
+    const rows = trimDiff(diffRows(c.mapDiff.expected, c.mapDiff.observed, c.mapDiff.layout));
     for (const l of formatPtdump(rows).split('\n')) lines.push(`  ${l}`);
   }
   const seed = c.replay.seed === undefined ? '' : ` (fast-check seed ${c.replay.seed}${c.replay.path ? ` path "${c.replay.path}"` : ''})`;

@@ -71,7 +71,10 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     if (h === undefined) return undefined;
     const observed = mergeRuns(h.table.runs);
     const expected = expectedRunsForDiff(booted.platform, h.hart, observed);
-    return diffRows(expected, observed).some((r) => r.mark !== ' ') ? { hart: h.hart, expected, observed } : undefined;
+    // named by the booted platform's layout, as ptdump names them (a run is not named by its flags alone)
+    const { ramBase, image, devices, design } = booted.platform;
+    const layout = { ramBase, image, devices, design: { cpuStruct: design.cpuStruct } };
+    return diffRows(expected, observed).some((r) => r.mark !== ' ') ? { hart: h.hart, expected, observed, layout } : undefined;
   })();
   return {
     kind: 'failed',

@@ -4,6 +4,10 @@ import { changedRanges } from '../../properties/observe/memory.js';
 import { counterexampleSize, formatCounterexample, ruleStatement } from '../../properties/report/counterexample.js';
 import { diffRows, expectedRunsForDiff, formatAddress, formatPtdump, trimDiff } from '../../properties/report/ptdump.js';
 import { decodeToken } from '../../properties/report/token.js';
+import { bootHypervisor } from '../../properties/harness/hypervisor.js';
+import { loadImage } from '../../properties/harness/image.js';
+import { replayCase } from '../../properties/suite.js';
+import { MUTANTS_DIR } from './support.js';
 
 const platform = virtPlatform({ harts: 2, ramSize: 64n * MiB });
 const expected = expectedFixedRuns(expectedAddressSpace(platform, 0));
@@ -61,6 +65,19 @@ describe('counterexamples', () => {
     expect(counterexampleSize(c)).toBe(2);
   });
 
+  it('names the diff rows by the booted platform\'s layout when it has one, not by their flags', () => {
+    // text mapped RW- instead of R-X: by flags it would read as data+bss; the layout says it is text
+    const text = expected.find((r) => r.flags.x)!;
+    const rw: LeafRun = { ...text, flags: { ...text.flags, w: true, x: false, d: true } };
+    const observed = expected.map((r) => (r === text ? rw : r));
+    const c = { rule: 'MAP-EXACT' as const, message: 'hart 0: text is not executable', also: [], replay, mapDiff: { hart: 0, expected, observed } };
+    expect(formatCounterexample(c)).toMatch(/^  \+ data\+bss /m);
+    const named = formatCounterexample({ ...c, mapDiff: { ...c.mapDiff, layout: platform } });
+    expect(named).toMatch(/^  - text .* R-X-GA-$/m);
+    expect(named).toMatch(/^  \+ text .* RW--GAD$/m);
+    expect(named).not.toMatch(/data\+bss .* RW--GAD$/m);
+  });
+
   it('cites a model rule for a failed boot and a wrong allocator reply, with its statement', () => {
     expect(ruleStatement('BOOT-COMPLETES')).toBe(RULES.find((r) => r.id === 'BOOT-COMPLETES')!.statement);
     const boot = formatCounterexample({ rule: 'BOOT-COMPLETES', message: 'the image neither reported ready nor settled (2 harts, boot hart 1, 16 MiB RAM)', also: [], replay });
@@ -81,5 +98,19 @@ describe('memory diff', () => {
     expect(changedRanges(before, after, 0x1000n)).toEqual([{ start: 0x1001n, end: 0x1003n }, { start: 0x1005n, end: 0x1006n }]);
     expect(changedRanges(before, before, 0n)).toEqual([]);
     expect(() => changedRanges(before, after.subarray(1), 0n)).toThrow(/6 bytes before, 5 after/);
+  });
+});
+
+describe('a booted case\'s counterexample', () => {
+  it('carries the booted platform\'s layout with its map diff, so its rows are named as ptdump names them', () => {
+    const image = loadImage(`${MUTANTS_DIR}/text-writable.elf`, 'text-writable');
+    const spec = { harts: 1, bootHart: 0, ramSize: 16n * MiB, firmware: 'builtin', ad: 'hardware' } as const;
+    const outcome = replayCase({ v: 1, property: 'boot', image: { name: image.name, digest: image.digest }, platform: spec }, image);
+    expect(outcome.kind).toBe('failed');
+    const diff = outcome.kind === 'failed' ? outcome.counterexample.mapDiff : undefined;
+    const booted = bootHypervisor(image, spec).platform;
+    expect(diff?.layout).toEqual({ ramBase: booted.ramBase, image: booted.image, devices: booted.devices, design: { cpuStruct: booted.design.cpuStruct } });
+    const rows = diffRows(diff!.expected, diff!.observed, diff!.layout).filter((r) => r.mark !== ' ');
+    expect(rows.map((r) => r.region)).toContain('text');
   });
 });
