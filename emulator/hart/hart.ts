@@ -1141,11 +1141,9 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
     if (cause !== Exception.InstructionGuestPageFault && cause !== Exception.LoadGuestPageFault && cause !== Exception.StoreGuestPageFault) {
       return this.raise(cause, lo, hi);
     }
-    // A guest-physical address too wide to have been computed exactly is the VS-stage Bare one: the address itself.
-    const gpa = fault.gpa >= 0 ? BigInt(fault.gpa) : BigInt.asUintN(64, pairToBig(lo, hi));
     // htinst: the pseudoinstruction for an implicit VS-stage PTE access (a 64-bit load, or store for A/D), else 0 (8.6.3).
     const tinst = fault.implicit === 'read' ? 0x3000n : fault.implicit === 'write' ? 0x3020n : 0n;
-    return this.raiseGuest(cause, lo, hi, gpa >> 2n, tinst);
+    return this.raiseGuest(cause, lo, hi, fault.gpa >> 2n, tinst);
   }
 
   /** Strict TLB mode for the guest TLB: entry i against a fresh two-stage walk (no A/D writes). */

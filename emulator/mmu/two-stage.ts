@@ -15,12 +15,14 @@ import type { Access } from '../hart/pmp.js';
 import { ACCESS_LOAD, ACCESS_STORE } from '../hart/pmp.js';
 import { PRV_U } from '../hart/causes.js';
 import { PTE_R, PTE_X, isCanonical, pteFlags, vpnKey } from './sv39.js';
-import { checkPermission, flagsAfterAccess, walk, type Leaf, type PteReader, type TranslationError } from './walk.js';
+import { PPN_LIMIT, checkPermission, flagsAfterAccess, refusedPteRead, walk, type Leaf, type PteReader, type TranslationError } from './walk.js';
 
 /** satp/vsatp MODE for Sv39 and hgatp MODE for Sv39x4 (both 8). */
 export const MODE_SV39 = 8;
 /** Guest-physical addresses under Sv39x4 are 41 bits (8.5.1). */
 export const GPA_LIMIT = 2 ** 41;
+/** Supervisor-physical addresses at or above 2^53 exist on none of our buses (and would be inexact here): an access fault, as a PMA check gives. */
+const SPA_LIMIT = PPN_LIMIT * 4096;
 /** The Sv39x4 root index is GPA bits 40:30: 11 bits, a 16 KiB root. */
 const SV39X4_ROOT_INDEX_MASK = 0x7ff;
 
@@ -75,8 +77,13 @@ export interface TwoStageFault {
   readonly ok: false;
   readonly stage: Stage;
   readonly error: TranslationError;
-  /** The guest-physical address the G-stage refused (-1 for a VS-stage fault). */
-  readonly gpa: number;
+  /**
+   * The guest-physical address the G-stage refused, exact in all 64 bits
+   * (-1n for a VS-stage fault); htval/mtval2 = gpa >> 2 for a guest-page fault.
+   * Stage 'G' with error 'physical address out of range' is the final
+   * supervisor-physical address lying past 2^53 (an access fault).
+   */
+  readonly gpa: bigint;
   /**
    * For a G-stage fault on an implicit VS-stage PTE access: 'read' or 'write'
    * (the htinst pseudoinstruction, 8.6.3); undefined for the access itself.
@@ -113,7 +120,8 @@ function gStage(mem: TwoStageMemory, ctx: TwoStageContext, gpa: number, access: 
     return gHit;
   }
   if (gpa >= GPA_LIMIT || gpa < 0) return 'guest physical address out of range';
-  const leaf = walk(mem, ctx.gRootPpn, Math.floor(gpa / 4096), SV39X4_ROOT_INDEX_MASK);
+  // Step 8 is left to below: a leaf past 2^53 is checked for permission (step 5) first.
+  const leaf = walk(mem, ctx.gRootPpn, Math.floor(gpa / 4096), SV39X4_ROOT_INDEX_MASK, Infinity);
   if (typeof leaf === 'string') return leaf;
   let flags = pteFlags(leaf.pteLo);
   if (ctx.mappingOnly !== true && !checkPermission(permissionFlags(flags, hlvx), access, PRV_U, false, ctx.mxr && !hlvx)) return 'no permission';
@@ -123,6 +131,7 @@ function gStage(mem: TwoStageMemory, ctx: TwoStageContext, gpa: number, access: 
     if (!mem.writePte(leaf.ptePa, leaf.pteLo | wanted, leaf.pteHi)) return 'PTE access fault';
     flags = wanted;
   }
+  if (leaf.pagePa >= SPA_LIMIT) return 'physical address out of range';
   gHit.pa = leaf.pagePa + (gpa % 4096);
   gHit.flags = flags;
   gHit.level = leaf.level;
@@ -133,14 +142,13 @@ function gStage(mem: TwoStageMemory, ctx: TwoStageContext, gpa: number, access: 
 class GuestPteReader implements PteReader {
   mem!: TwoStageMemory;
   ctx!: TwoStageContext;
+  /** Why the G-stage refused a VS-stage PTE read; the walk's refusedPteRead then says exactly where. */
   refused: TranslationError | undefined;
-  refusedGpa = -1;
 
   readPte(gpa: number, out: Int32Array): boolean {
     const g = gStage(this.mem, this.ctx, gpa, ACCESS_LOAD, false);
     if (typeof g === 'string') {
       this.refused = g;
-      this.refusedGpa = gpa;
       return false;
     }
     return this.mem.readPte(g.pa, out);
@@ -149,8 +157,12 @@ class GuestPteReader implements PteReader {
 
 const reader = new GuestPteReader();
 
-function gFault(error: TranslationError, gpa: number, implicit: 'read' | 'write' | undefined): TwoStageFault {
+function gFault(error: TranslationError, gpa: bigint, implicit: 'read' | 'write' | undefined): TwoStageFault {
   return { ok: false, stage: 'G', error, gpa, implicit };
+}
+
+function vsFault(error: TranslationError): TwoStageFault {
+  return { ok: false, stage: 'VS', error, gpa: -1n, implicit: undefined };
 }
 
 /**
@@ -166,29 +178,30 @@ export function translateTwoStage(mem: TwoStageMemory, ctx: TwoStageContext, lo:
   let vsLevel = 2;
   let global = false;
   if (ctx.vsMode === MODE_SV39) {
-    if (!isCanonical(hi)) return { ok: false, stage: 'VS', error: 'non-canonical address', gpa: -1, implicit: undefined };
+    if (!isCanonical(hi)) return vsFault('non-canonical address');
     reader.mem = mem;
     reader.ctx = ctx;
     reader.refused = undefined;
-    const leaf: Leaf | TranslationError = walk(reader, ctx.vsRootPpn, vpnKey(lo, hi));
+    // Step 8 is not the walk's here: a leaf's GPA of any width goes to the permission check, then to the G-stage.
+    const leaf: Leaf | TranslationError = walk(reader, ctx.vsRootPpn, vpnKey(lo, hi), 0x1ff, Infinity);
     if (typeof leaf === 'string') {
-      if (leaf === 'PTE access fault' && reader.refused !== undefined) return gFault(reader.refused, reader.refusedGpa, 'read');
-      // A VS-stage leaf past 2^41 guest-physical is the G-stage's fault (Sv39x4 takes 41 bits).
-      if (leaf === 'physical address out of range' && ctx.gMode === MODE_SV39) return gFault('guest physical address out of range', -1, undefined);
-      return { ok: false, stage: 'VS', error: leaf, gpa: -1, implicit: undefined };
+      if (leaf === 'PTE access fault' && reader.refused !== undefined) {
+        return gFault(reader.refused, BigInt(refusedPteRead.table) + BigInt(refusedPteRead.offset), 'read');
+      }
+      return vsFault(leaf);
     }
     let flags = pteFlags(leaf.pteLo);
     const mxr = ctx.mxr || ctx.vsMxr;
     if (ctx.mappingOnly !== true && !checkPermission(permissionFlags(flags, ctx.hlvx), access, ctx.priv, ctx.sum, mxr && !ctx.hlvx)) {
-      return { ok: false, stage: 'VS', error: 'no permission', gpa: -1, implicit: undefined };
+      return vsFault('no permission');
     }
     const wanted = flagsAfterAccess(flags, access);
     if (wanted !== flags) {
-      if (ctx.svade) return { ok: false, stage: 'VS', error: 'A/D update needed (Svade)', gpa: -1, implicit: undefined };
-      // The A/D write is a G-stage store to the PTE's guest-physical address.
+      if (ctx.svade) return vsFault('A/D update needed (Svade)');
+      // The A/D write is a G-stage store to the PTE's guest-physical address (below 2^41: it was just read).
       const g = gStage(mem, ctx, leaf.ptePa, ACCESS_STORE, false);
-      if (typeof g === 'string') return gFault(g, leaf.ptePa, 'write');
-      if (!mem.writePte(g.pa, leaf.pteLo | wanted, leaf.pteHi)) return { ok: false, stage: 'VS', error: 'PTE access fault', gpa: -1, implicit: undefined };
+      if (typeof g === 'string') return gFault(g, BigInt(leaf.ptePa), 'write');
+      if (!mem.writePte(g.pa, leaf.pteLo | wanted, leaf.pteHi)) return vsFault('PTE access fault');
       flags = wanted;
     }
     vsFlags = flags;
@@ -196,13 +209,20 @@ export function translateTwoStage(mem: TwoStageMemory, ctx: TwoStageContext, lo:
     global = leaf.global;
     gpaPage = leaf.pagePa;
   } else {
-    // VS-stage Bare: the guest virtual address is the guest-physical one (all 64 bits).
-    if (hi < 0 || hi >= 0x200000) return gFault('guest physical address out of range', -1, undefined);
+    // VS-stage Bare: the guest virtual address is the guest-physical one (all 64 bits). Sv39x4 refuses bits 63:41
+    // (a guest-page fault); under hgatp Bare it is the supervisor-physical address, and nothing is there (access fault).
+    if (hi < 0 || hi >= 0x200000) {
+      const gpa = BigInt(hi >>> 0) * 2n ** 32n + BigInt(lo >>> 0);
+      return gFault(ctx.gMode === MODE_SV39 ? 'guest physical address out of range' : 'physical address out of range', gpa, undefined);
+    }
     gpaPage = hi * 2 ** 32 + ((lo >>> 0) - ((lo >>> 0) % 4096));
   }
+  // gpaPage is exact below 2^56 (a multiple of 4 KiB); the sum with the offset may not be past 2^53.
   const gpa = gpaPage + (lo & 0xfff);
   const g = gStage(mem, ctx, gpa, access, ctx.hlvx);
-  if (typeof g === 'string') return gFault(g, gpa, undefined);
+  if (typeof g === 'string') return gFault(g, BigInt(gpaPage) + BigInt(lo & 0xfff), undefined);
+  // hgatp Bare: the GPA is the supervisor-physical address, past 2^53 on no bus.
+  if (g.pa >= SPA_LIMIT) return gFault('physical address out of range', BigInt(gpaPage) + BigInt(lo & 0xfff), undefined);
   return { ok: true, pagePa: g.pa - (g.pa % 4096), gpaPage, vsFlags, gFlags: g.flags, level: Math.min(vsLevel, g.level), global };
 }
 

@@ -51,19 +51,37 @@ export type WalkResult = Leaf | TranslationError;
 const pte = new Int32Array(2);
 
 /**
+ * Where the last refused PTE read was: its table's address and the PTE's
+ * offset in it, apart, because their sum is inexact past 2^53 and a guest's
+ * htval needs the exact guest-physical address. Written only on a refusal.
+ */
+export const refusedPteRead = { table: 0, offset: 0 };
+
+/** Step 8's limit on a leaf's PPN: nothing exists at or above 2^53 on our buses (the sum with the page offset would be inexact). */
+export const PPN_LIMIT = 2 ** 41;
+
+/**
  * Walks the table rooted at PPN `rootPpn` for page number `key` (steps 1-4, 6
  * and 8). `rootIndexMask` selects the root index from key bits 28:18: 0x1ff
  * for Sv39 (a 27-bit vpnKey), 0x7ff for Sv39x4, whose 41-bit guest-physical
- * addresses index a 16 KiB root (privileged spec 1.12, 8.5.1).
+ * addresses index a 16 KiB root (privileged spec 1.12, 8.5.1). A leaf whose
+ * PPN is `ppnLimit` or more is refused at step 8; the two-stage walks pass
+ * Infinity and decide such a leaf themselves after its permission check
+ * (its page address, a multiple of 4 KiB below 2^56, is still exact).
  */
-export function walk(reader: PteReader, rootPpn: number, key: number, rootIndexMask = 0x1ff): WalkResult {
+export function walk(reader: PteReader, rootPpn: number, key: number, rootIndexMask = 0x1ff, ppnLimit = PPN_LIMIT): WalkResult {
   // Step 1: a = satp.ppn * PAGESIZE, i = LEVELS - 1.
   let a = rootPpn * 4096;
   let global = false;
   for (let i = LEVELS - 1; i >= 0; i--) {
     // Step 2: pte = the PTE at a + va.vpn[i] * PTESIZE; a PMP or bus failure is an access fault.
-    const ptePa = a + (i === LEVELS - 1 ? (key >>> 18) & rootIndexMask : vpn(i, key)) * PTE_SIZE;
-    if (!reader.readPte(ptePa, pte)) return 'PTE access fault';
+    const offset = (i === LEVELS - 1 ? (key >>> 18) & rootIndexMask : vpn(i, key)) * PTE_SIZE;
+    const ptePa = a + offset;
+    if (!reader.readPte(ptePa, pte)) {
+      refusedPteRead.table = a;
+      refusedPteRead.offset = offset;
+      return 'PTE access fault';
+    }
     const lo = pte[0]!;
     const hi = pte[1]!;
     const flags = pteFlags(lo);
@@ -84,7 +102,7 @@ export function walk(reader: PteReader, rootPpn: number, key: number, rootIndexM
     if (i > 0 && ppn % 2 ** (9 * i) !== 0) return 'misaligned superpage';
     // Step 8: pa.ppn[i-1:0] = va.vpn[i-1:0] for superpages.
     const pagePpn = ppn + (key % 2 ** (9 * i));
-    if (pagePpn >= 2 ** 41) return 'physical address out of range';
+    if (pagePpn >= ppnLimit) return 'physical address out of range';
     return { level: i, pteLo: lo, pteHi: hi, ptePa, global, pagePa: pagePpn * 4096 };
   }
   return 'no leaf PTE';

@@ -268,6 +268,9 @@ describe('twoStageWalk: guest accesses through both stages', () => {
     expect([t.gpa, t.pa, t.vs, t.implicit]).toEqual([0x8000_0123n, 0x1_8000_0123n, null, []]);
     const wide = fault(twoStageWalk(read(words), bareVs, 0x200_0000_0000n, 'load'));
     expect(wide).toMatchObject({ stage: 'G', reason: 'gpa-too-wide', htval: 0x200_0000_0000n >> 2n });
+    // Both Bare: no stage translates or protects, so even a 64-bit address is the SPA (the access's PMA check decides).
+    const bothBare = translation(twoStageWalk(read(new Map()), { ...CTX, vsRoot: null, gRoot: null }, 0xfedc_ba98_7654_3210n, 'store'));
+    expect([bothBare.gpa, bothBare.pa, bothBare.vs, bothBare.g]).toEqual([0xfedc_ba98_7654_3210n, 0xfedc_ba98_7654_3210n, null, null]);
     const bareG = translation(twoStageWalk(read(new Map([...guest(pteFor(0x8765_4000n, VS_RW))].map(([a, w]) => [a - OFFSET, w]))), { ...CTX, gRoot: null }, GVA, 'load'));
     expect([bareG.gpa, bareG.pa, bareG.g, bareG.implicit]).toEqual([0x8765_4abcn, 0x8765_4abcn, null, []]);
     expect(bareG.vsPtePas).toEqual([VS_ROOT + 8n, VS_L1 + 8n, VS_L0 + 24n]);
