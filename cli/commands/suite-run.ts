@@ -125,7 +125,8 @@ function withinBudget(remainingMs: number, planned: number, run: () => PropertyR
   } finally {
     fc.configureGlobal(before);
   }
-  if (!result.interrupted || result.verdict === 'failed') return result;
+  // a skip keeps its own reason (runProperty's runs are 0 then)
+  if (!result.interrupted || result.verdict !== 'passed') return result;
   if (result.runs === 0) return { ...result, verdict: 'skipped', reason: 'the time budget ran out before its first run' };
   return { ...result, reason: `the time budget stopped it after ${result.runs} of ${planned} runs` };
 }

@@ -45,13 +45,14 @@ export function runProperty(definition: PropertyDefinition, cache: BootCache, op
   const interrupted = details.interrupted ? { interrupted: true } : {};
   if (!details.failed) {
     const allSkipped = skipped !== undefined && ran === 0;
-    return { property: definition.name, rules: definition.rules, checked: allSkipped ? [] : (definition.checks ?? definition.rules), violated: [], verdict: allSkipped ? 'skipped' : 'passed', runs: details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}), ...interrupted };
+    // a skipped property ran no case to a verdict, however many fast-check handed it (runs 0, as the table's "-")
+    return { property: definition.name, rules: definition.rules, checked: allSkipped ? [] : (definition.checks ?? definition.rules), violated: [], verdict: allSkipped ? 'skipped' : 'passed', runs: allSkipped ? 0 : details.numRuns, seed, ms, ...(skipped ? { reason: skipped } : {}), ...interrupted };
   }
   if (details.counterexample === null) {
     // fast-check failed without a case: a time limit stopped it before any run finished (it counts
     // that as a failure), or it gave up after too many skipped runs. Neither is evidence against a rule.
     const reason = details.interrupted ? 'a time limit stopped it before its first run' : `fast-check gave up without a case after ${details.numSkips} skipped runs`;
-    return { property: definition.name, rules: definition.rules, checked: [], violated: [], verdict: 'skipped', runs: details.numRuns, seed, ms, reason, ...interrupted };
+    return { property: definition.name, rules: definition.rules, checked: [], violated: [], verdict: 'skipped', runs: 0, seed, ms, reason, ...interrupted };
   }
   const shrunk = minimizeCase(definition, cache, details.counterexample[0] as Case);
   const outcome = runCase(definition, cache, shrunk, { seed, path: details.counterexamplePath ?? '' });

@@ -108,8 +108,11 @@ describe('hvspec check', () => {
     expect(report.summary.verdict).toBe('failed');
     expect(report.settings).toMatchObject({ require: ['STACK-GUARD', 'KMEM-FREE-VERDICT', 'MAP-GLOBAL'], failOnSkip: false });
     expect(report.requirements.map((q) => [q.rule, q.checked, q.checkedBy])).toEqual([['STACK-GUARD', true, ['stack-overflow-sp']], ['KMEM-FREE-VERDICT', false, []], ['MAP-GLOBAL', false, []]]);
+    // the skipped property ran no case to a verdict: 0 runs in the JSON and JUnit reports, as the table's "-"
+    expect(report.properties.map((p) => [p.name, p.verdict, p.runs])).toEqual([['stack-overflow-sp', 'passed', 2], ['kmem-commands', 'skipped', 0]]);
     const xml = readFileSync(junit, 'utf8');
     expect(junitProblems(xml)).toEqual([]);
+    expect(xml).toMatch(/name="kmem-commands [^"]*"[^>]*>\s*<skipped [^>]*\/>\s*<system-out>runs 0, /);
     expect(xml).toMatch(/<testcase classname="hvspec.require" name="require MAP-GLOBAL"[^>]*>\s*<failure message="MAP-GLOBAL: required, and not checked: /);
 
     vi.restoreAllMocks();

@@ -46,7 +46,8 @@ describe('an image without the hvspec console', () => {
     }
     const kmem = PROPERTIES.find((p) => p.name === 'kmem-commands')!;
     const result = runProperty(kmem, new CountingCache(loadImage(NOCONSOLE)), { image: loadImage(NOCONSOLE), seed: budget().seed });
-    expect([result.verdict, result.runs, boots]).toEqual(['skipped', kmem.runs, 1]);
+    // fast-check handed it all its runs, yet none reached a verdict: 0 runs
+    expect([result.verdict, result.runs, boots]).toEqual(['skipped', 0, 1]);
     expect(result.reason).toMatch(/has no hvspec console/);
   }, 60_000);
 
