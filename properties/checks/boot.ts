@@ -21,7 +21,7 @@ export function observeBoot(booted: BootedHypervisor): Observation {
     platform,
     harts: readTranslatingHartTables(machine),
     ...(booted.earlyTable ? { earlyTable: booted.earlyTable.table } : {}),
-    kmem: readKmem(machine, image.elf, platform),
+    kmem: readKmem(machine, image.elf, platform, image.profile.allocator),
     history: booted.shadow.events,
     inUseAtStart: [],
     // the boot's calls come one at a time (harts build their tables in turn), from the allocator kmem_init leaves

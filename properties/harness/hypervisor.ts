@@ -11,9 +11,8 @@ import { readFdt, findNode, findProperty, propertyU64s, type Fdt } from '../../e
 import {
   allocatedFrameZeroed,
   flatten,
-  imageLayoutFromSymbols,
-  IMAGE_SYMBOLS,
   linearPa,
+  linearVa,
   PAGE_SIZE,
   virtPlatform,
   walk,
@@ -27,6 +26,8 @@ import type { PlatformSpec } from '../arbitraries/platform.js';
 import { ShadowAllocator } from '../kmem/shadow.js';
 import { machineClock, physicalReader, satpRoot } from '../observe/memory.js';
 import { openSbiFirmware, type HypervisorImage } from './image.js';
+import { designFromProfile, imageLayoutFromProfile, linkAddress, profileReservedRanges } from '../profile/model.js';
+import { UnresolvedAddressError } from '../profile/profile.js';
 
 export const READY_LINE = /^hvspec-hv ready .*$/m;
 /** A reply line of the console protocol; OK, ERR and FAULT end a command's reply, KMEM lines come before. */
@@ -124,6 +125,10 @@ export class BootedHypervisor {
   #pending: ({ kind: 'alloc' | 'free'; sp: bigint; removeReturnHook: () => void } | undefined)[] = [];
   #consoleStart = 0;
   readonly #atBootEnd: BootOptions['atBootEnd'];
+  /** A hart reached the profile's boot.done PC. */
+  #reachedDonePc = false;
+  /** Per hart: inside the allocator's init function (its calls to free build the list, they are not observed). */
+  #inInit: boolean[] = [];
 
   constructor(
     readonly image: HypervisorImage,
@@ -132,13 +137,15 @@ export class BootedHypervisor {
   ) {
     this.strictTlb = options.strictTlb ?? false;
     this.#atBootEnd = options.atBootEnd;
-    const firmware = spec.firmware === 'builtin' ? ('builtin' as const) : openSbiFirmware(options.openSbiPath);
+    // an image with its own M-mode start code runs with no firmware at all (QEMU's -bios none)
+    const own = image.profile.boot.firmware === 'own';
+    const firmware = own ? ('none' as const) : spec.firmware === 'builtin' ? ('builtin' as const) : openSbiFirmware(options.openSbiPath);
     if (typeof firmware === 'object' && 'missing' in firmware) throw new Unsupported(firmware.missing);
     this.machine = new VirtMachine({
       harts: spec.harts,
       ramSize: Number(spec.ramSize),
       payload: { name: image.name, bytes: image.bytes },
-      firmware: firmware === 'builtin' ? 'builtin' : { name: 'opensbi', bytes: firmware.bytes },
+      firmware: typeof firmware === 'string' ? firmware : { name: 'opensbi', bytes: firmware.bytes },
       bootHart: spec.bootHart,
       svade: spec.ad === 'svade',
       strictTlb: this.strictTlb,
@@ -157,21 +164,26 @@ export class BootedHypervisor {
    */
   boot(): this {
     const { machine } = this;
+    const { done } = this.image.profile.boot;
+    // the profile says when the boot is done: a console text (the bundled hypervisor's ready line), a PC, or every hart idle
+    const readyText = 'console' in done ? done.console : undefined;
     let steps = 0;
     let settledChunks = 0;
     let outcome: RunOutcome = { reason: 'budget', steps: 0 };
     while (steps < BOOT_STEP_BUDGET) {
-      outcome = machine.run({ until: { console: 'hvspec-hv ready' }, maxSteps: Math.min(BOOT_SETTLE_STEPS, BOOT_STEP_BUDGET - steps) });
+      const maxSteps = Math.min(BOOT_SETTLE_STEPS, BOOT_STEP_BUDGET - steps);
+      outcome = machine.run(readyText === undefined ? { maxSteps } : { until: { console: readyText }, maxSteps });
       steps += outcome.steps;
       // (the ready text may straddle two chunks, which `until` does not see: look at the whole console)
-      if (outcome.reason !== 'budget' || machine.exit !== null || machine.console.includes('hvspec-hv ready')) break;
+      if (outcome.reason !== 'budget' || machine.exit !== null || this.#reachedDonePc || (readyText !== undefined && machine.console.includes(readyText))) break;
       settledChunks = this.#everyHartPastTheEarlyTable() ? settledChunks + 1 : 0;
       if (settledChunks >= 2) break;
     }
-    const ready = machine.console.lastIndexOf('hvspec-hv ready');
+    const ready = readyText === undefined ? -1 : machine.console.lastIndexOf(readyText);
     if (ready >= 0 && !machine.console.includes('\n', ready)) machine.run({ until: { console: '\n' }, maxSteps: 1_000_000 });
-    this.hasConsole = READY_LINE.test(machine.console);
-    const settled = !this.hasConsole && machine.exit === null && (settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartPastTheEarlyTable();
+    this.hasConsole = this.image.profile.console === 'hvspec-debug' && READY_LINE.test(machine.console);
+    const readyByProfile = machine.exit === null && (readyText !== undefined ? ready >= 0 : 'pc' in done ? this.#reachedDonePc : outcome.reason === 'idle');
+    const settled = !this.hasConsole && machine.exit === null && (readyByProfile || settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartPastTheEarlyTable();
     if (!this.hasConsole && !settled) {
       const trap = [...this.traps].reverse().find((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9);
       throw new BootFailure(
@@ -282,13 +294,26 @@ export class BootedHypervisor {
       this.earlyTable = { hart: event.hartId, pc: event.pc, satp: event.newValue, time: machineClock(machine), table: flatten(read, root) };
       removeSatpHook();
     });
-    // kalloc / kfree, entry and return (an image without them is booted for the properties that need
-    // no hooks; the others declare them in needsSymbols and are skipped naming them)
-    const kalloc = image.elf.symbol('kalloc')?.value;
-    const kfree = image.elf.symbol('kfree')?.value;
+    // the profile's alloc / free, entry and return (an image without them is booted for the properties
+    // that need no hooks; the others declare them in needsSymbols and are skipped naming them)
+    const { allocator, boot } = image.profile;
+    const kalloc = image.elf.symbol(allocator.alloc)?.value;
+    const kfree = image.elf.symbol(allocator.free)?.value;
+    const init = allocator.init === undefined ? undefined : image.elf.symbol(allocator.init)?.value;
+    let donePc: bigint | undefined;
+    if ('pc' in boot.done) {
+      try {
+        donePc = linkAddress(image.elf, boot.done.pc);
+      } catch (e) {
+        if (!(e instanceof UnresolvedAddressError)) throw e;
+        throw new Unsupported(`${e.message}: the profile's boot.done.pc names it, so the suite cannot tell when the boot is done`);
+      }
+    }
     machine.harts.forEach((_, h) => {
       if (kalloc !== undefined) machine.addPcHook(h, kalloc, (hart) => this.#entered(h, hart, 'alloc'));
       if (kfree !== undefined) machine.addPcHook(h, kfree, (hart) => this.#entered(h, hart, 'free'));
+      if (init !== undefined) machine.addPcHook(h, init, (hart) => this.#enteredInit(h, hart));
+      if (donePc !== undefined) machine.addPcHook(h, donePc, () => void (this.#reachedDonePc = true));
     });
     machine.onTrap((event) => {
       const time = machineClock(machine);
@@ -303,8 +328,24 @@ export class BootedHypervisor {
     if (this.strictTlb) machine.onStaleTranslation((event) => this.stale.push(this.#checkStale(event)));
   }
 
+  /** The allocator's init function: until it returns, this hart's alloc/free calls build the fresh allocator. */
+  #enteredInit(h: number, hart: Hart): void {
+    const sp = hart.getRegister(2);
+    this.#inInit[h] = true;
+    const remove = this.machine.addPcHook(h, hart.getRegister(1), (back) => {
+      if (back.getRegister(2) !== sp) return;
+      remove();
+      this.#inInit[h] = false;
+    });
+  }
+
   #entered(h: number, hart: Hart, kind: 'alloc' | 'free'): void {
+    if (this.#inInit[h] === true) return;
     const { machine } = this;
+    const { allocator } = this.image.profile;
+    const ramBase = BigInt(machine.bus.ram.base);
+    // the shadow allocator and the model speak in linear-map VAs
+    const asVa = (address: bigint): bigint => (allocator.returns === 'pa' && address !== 0n ? linearVa(address, ramBase) : address);
     const time = machineClock(machine);
     const sp = hart.getRegister(2);
     const ra = hart.getRegister(1);
@@ -312,13 +353,13 @@ export class BootedHypervisor {
       this.shadow.allocEntered(h, time);
       if (this.shadow.insideAlloc() >= 2) this.coverage.add('two harts inside kalloc at once');
     }
-    else this.shadow.freeEntered(h, hart.getRegister(10), time);
+    else this.shadow.freeEntered(h, asVa(hart.getRegister(10)), time);
     this.#pending[h]?.removeReturnHook();
     const removeReturnHook = machine.addPcHook(h, ra, (back) => {
       if (back.getRegister(2) !== sp) return; // the same pc reached by another path
       removeReturnHook();
       this.#pending[h] = undefined;
-      const result = back.getRegister(10);
+      const result = kind === 'alloc' ? asVa(back.getRegister(10)) : back.getRegister(10);
       if (kind === 'alloc') {
         this.shadow.allocReturned(h, result, machineClock(machine));
         // KMEM-ZEROED: the frame as kalloc returned it, before the caller runs another instruction
@@ -327,7 +368,8 @@ export class BootedHypervisor {
           this.shadow.frameReturned(allocatedFrameZeroed(result, machine.readPhysical(pa, Number(PAGE_SIZE))));
         }
       }
-      else this.shadow.freeReturned(h, Number(result), machineClock(machine));
+      // a free without verdicts that returned accepted the frame (verdict code 0, Ok)
+      else this.shadow.freeReturned(h, allocator.badFree === 'verdict' ? Number(result) : 0, machineClock(machine));
     });
     this.#pending[h] = { kind, sp, removeReturnHook };
   }
@@ -350,8 +392,6 @@ export class BootedHypervisor {
   /** The platform as the hypervisor saw it: RAM and harts from the spec, image layout from the symbols, the blob from RAM. */
   #observedPlatform(): Platform {
     const { machine, image, spec } = this;
-    const symbols: Record<string, bigint | undefined> = {};
-    for (const name of IMAGE_SYMBOLS) symbols[name] = image.elf.symbol(name)?.value;
     const ramBase = BigInt(machine.bus.ram.base);
     const blob = this.blobAtEntry ?? { address: BigInt(machine.dtbAddress), bytes: machine.dtb };
     return virtPlatform({
@@ -359,9 +399,10 @@ export class BootedHypervisor {
       bootHart: this.bootHart ?? spec.bootHart,
       ramBase,
       ramSize: spec.ramSize,
-      image: imageLayoutFromSymbols(symbols, ramBase),
+      image: imageLayoutFromProfile(image.profile, image.elf, ramBase),
       dtb: { start: blob.address, end: blob.address + BigInt(blob.bytes.length) },
-      reserved: blobReservedRanges(readFdt(blob.bytes)),
+      reserved: [...blobReservedRanges(readFdt(blob.bytes)), ...profileReservedRanges(image.profile)],
+      design: designFromProfile(image.profile),
     });
   }
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { parseElf, type ElfFile } from '../../emulator/elf.js';
+import { DEFAULT_PROFILE, type ImageProfile } from '../profile/profile.js';
 
 export interface HypervisorImage {
   /** What reports call it: a path, or a mutant's name. */
@@ -10,14 +11,16 @@ export interface HypervisorImage {
   readonly elf: ElfFile;
   /** First 16 hex digits of the SHA-256 of the bytes: replay tokens carry it to catch a different image. */
   readonly digest: string;
+  /** How the suite sees and drives it (properties/profile/README.md); the bundled hypervisor's by default. */
+  readonly profile: ImageProfile;
 }
 
-export function imageFromBytes(name: string, bytes: Uint8Array): HypervisorImage {
-  return { name, bytes, elf: parseElf(bytes, name), digest: imageDigest(bytes) };
+export function imageFromBytes(name: string, bytes: Uint8Array, profile: ImageProfile = DEFAULT_PROFILE): HypervisorImage {
+  return { name, bytes, elf: parseElf(bytes, name), digest: imageDigest(bytes), profile };
 }
 
 /** Reads and parses an image; errors name the file and the problem. */
-export function loadImage(path: string, name: string = path): HypervisorImage {
+export function loadImage(path: string, name: string = path, profile: ImageProfile = DEFAULT_PROFILE): HypervisorImage {
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(path);
@@ -25,7 +28,7 @@ export function loadImage(path: string, name: string = path): HypervisorImage {
     const code = (e as NodeJS.ErrnoException).code;
     throw new Error(`image ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : String(e)}`);
   }
-  return imageFromBytes(name, bytes);
+  return imageFromBytes(name, bytes, profile);
 }
 
 export function imageDigest(bytes: Uint8Array): string {

@@ -6,10 +6,12 @@
 import { symbolPhysicalAddress, type ElfFile } from '../../emulator/elf.js';
 import type { VirtMachine } from '../../emulator/board/machine.js';
 import {
+  FRAME_STATE_CODE,
   flatten,
   hex,
   kernelVa,
   linearPa,
+  linearVa,
   PAGE_SIZE,
   VAS_RAM,
   type FlatTable,
@@ -20,6 +22,8 @@ import {
   type ReadPhys,
   type Violation,
 } from '../../model/index.js';
+import { loadAddress } from '../profile/model.js';
+import { DEFAULT_PROFILE, UnresolvedAddressError, type ImageProfile } from '../profile/profile.js';
 
 /** The symbols the observations use (hypervisor/README.md "Symbols the property suite can read"). */
 export const KMEM_SYMBOLS = ['kmem_freelist', 'kmem_nfree', 'kmem_frame_state', 'kalloc', 'kfree'] as const;
@@ -133,41 +137,75 @@ export function readAllHartTables(machine: VirtMachine): ObservedHart[] {
   });
 }
 
+/** The allocator's state as a profile describes it (the bundled hypervisor's by default). */
+type AllocatorProfile = ImageProfile['allocator'];
+
+/** A profile address expression's load address; a missing symbol is a MissingSymbolError (the property is skipped naming it). */
+function allocatorAddress(elf: ElfFile, expression: string): bigint {
+  try {
+    return loadAddress(elf, expression);
+  } catch (e) {
+    if (e instanceof UnresolvedAddressError) throw new MissingSymbolError(e.symbol, elf.fileName);
+    throw e;
+  }
+}
+
 /**
- * The allocator as memory holds it: kmem_freelist followed through the next pointers in the first
- * 8 bytes of each free page (read through the linear map's PA), kmem_nfree, and the frame-state table
- * kmem_frame_state points to. The walk gives up (terminated = false) after more entries than RAM has
- * frames (a cycle) or at a pointer outside the linear map of RAM.
+ * The allocator as memory holds it: the free-list head (the profile's freeListHead, kmem_freelist by
+ * default) followed through the next pointer at nextOffset in each free page (read through the
+ * linear map's PA; PAs when the allocator speaks PAs, turned into linear-map VAs for the model), the
+ * counter and the frame-state table when the profile names them. The walk gives up
+ * (terminated = false) after more entries than RAM has frames (a cycle) or at a pointer outside the
+ * linear map of RAM.
  */
-export function readKmem(machine: VirtMachine, elf: ElfFile, platform: Platform): ObservedKmem {
+export function readKmem(machine: VirtMachine, elf: ElfFile, platform: Platform, allocator: AllocatorProfile = DEFAULT_PROFILE.allocator): ObservedKmem {
   const frames = Number(platform.ramSize / PAGE_SIZE);
   const freeList: bigint[] = [];
   const u64 = ramU64Reader(machine);
-  let va = u64(symbolPa(elf, 'kmem_freelist'));
+  const asVa = (pointer: bigint): bigint => (allocator.returns === 'pa' && pointer !== 0n ? linearVa(pointer, platform.ramBase) : pointer);
+  let va = asVa(u64(allocatorAddress(elf, allocator.freeListHead)));
+  const next = BigInt(allocator.nextOffset);
   let terminated = true;
   while (va !== 0n) {
     freeList.push(va);
     const pa = linearPa(va, platform.ramBase);
-    if (freeList.length > frames || va < VAS_RAM || va % 8n !== 0n || pa + 8n > platform.ramBase + platform.ramSize) {
+    if (freeList.length > frames || va < VAS_RAM || va % 8n !== 0n || pa + next + 8n > platform.ramBase + platform.ramSize) {
       terminated = false;
       break;
     }
-    va = u64(pa);
+    va = asVa(u64(pa + next));
   }
-  const nfree = u64(symbolPa(elf, 'kmem_nfree'));
-  return { freeList, terminated, nfree, frameStates: readFrameStates(machine, elf, platform) };
+  return {
+    freeList,
+    terminated,
+    ...(allocator.counter === undefined ? {} : { nfree: u64(allocatorAddress(elf, allocator.counter)) }),
+    ...(allocator.frameStates === undefined ? {} : { frameStates: readFrameStates(machine, elf, platform, allocator) }),
+  };
 }
 
 /**
- * The frame-state table kmem_frame_state points to (one byte per frame). A pointer whose table is not
- * in the linear map of RAM contradicts KMEM-INTEGRITY (there is no table to agree with): ContradictsModel.
+ * The frame-state table the profile's frameStates symbol points to (one byte per frame), in the
+ * model's codes (FRAME_STATE_CODE; a byte the profile gives no meaning stays out of range). A pointer
+ * whose table is not in the linear map of RAM contradicts KMEM-INTEGRITY (there is no table to agree
+ * with): ContradictsModel.
  */
-export function readFrameStates(machine: VirtMachine, elf: ElfFile, platform: Platform): Uint8Array {
+export function readFrameStates(machine: VirtMachine, elf: ElfFile, platform: Platform, allocator: AllocatorProfile = DEFAULT_PROFILE.allocator): Uint8Array {
+  const encoding = allocator.frameStates;
+  if (encoding === undefined) throw new RangeError(`readFrameStates: the profile names no frame-state table`);
   const frames = Number(platform.ramSize / PAGE_SIZE);
-  const tableVa = ramU64Reader(machine)(symbolPa(elf, 'kmem_frame_state'));
+  const tableVa = ramU64Reader(machine)(allocatorAddress(elf, encoding.symbol));
   const tablePa = linearPa(tableVa, platform.ramBase);
-  if (tableVa >= VAS_RAM && tablePa >= platform.ramBase && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize) return machine.readPhysical(tablePa, frames);
-  throw new ContradictsModel({ rule: 'KMEM-INTEGRITY', message: `kmem_frame_state is ${hex(tableVa)}, so its ${frames}-byte frame-state table is not in the linear map of RAM ${hex(VAS_RAM)}..${hex(VAS_RAM + platform.ramSize)}` });
+  if (tableVa >= VAS_RAM && tablePa >= platform.ramBase && tablePa + BigInt(frames) <= platform.ramBase + platform.ramSize) {
+    const bytes = machine.readPhysical(tablePa, frames);
+    const same = encoding.free === FRAME_STATE_CODE.FREE && encoding.allocated === FRAME_STATE_CODE.ALLOCATED && encoding.reserved === FRAME_STATE_CODE.RESERVED;
+    if (same) return bytes;
+    const toModel = new Uint8Array(256).fill(255);
+    toModel[encoding.free] = FRAME_STATE_CODE.FREE;
+    toModel[encoding.allocated] = FRAME_STATE_CODE.ALLOCATED;
+    toModel[encoding.reserved] = FRAME_STATE_CODE.RESERVED;
+    return bytes.map((b) => toModel[b]!);
+  }
+  throw new ContradictsModel({ rule: 'KMEM-INTEGRITY', message: `${encoding.symbol} is ${hex(tableVa)}, so its ${frames}-byte frame-state table is not in the linear map of RAM ${hex(VAS_RAM)}..${hex(VAS_RAM + platform.ramSize)}` });
 }
 
 /** 8-byte little-endian RAM reads without allocating (the free-list walk makes one per free frame). */

@@ -65,6 +65,12 @@ export interface ImageProfile {
     readonly order: 'descending' | 'any';
     /** Whether alloc clears a frame before returning it (KMEM-ZEROED is waived when it does not). */
     readonly zeroes: boolean;
+    /**
+     * The function that builds the free list at boot, when it does so by calling free (kinit freeing
+     * every page): calls made inside it are not observed as allocator calls, and the model's fresh
+     * allocator is the state it returns.
+     */
+    readonly init?: string;
   };
   readonly panic: {
     /** Functions that never return and mean the image gave up. */
@@ -88,6 +94,8 @@ export interface ImageProfile {
     };
     /** Whether leaves carry A and D preset ('preset', SPEC.md) or rely on the hart setting them ('hardware'). */
     readonly accessedDirty: 'preset' | 'hardware';
+    /** The early table's leaves: with G or without, and its linear map: one gigapage per GiB of RAM ('ram') or a fixed count. */
+    readonly earlyTable: { readonly global: boolean; readonly linearGigapages: 'ram' | number };
     readonly reserved: readonly ProfileReservedRange[];
   };
   readonly rules: {
@@ -102,6 +110,8 @@ export interface ImageProfile {
     readonly ramSize: { readonly min: bigint; readonly max: bigint };
     /** 'any': any hart may be the boot hart; 'zero': only hart 0. */
     readonly bootHart: 'any' | 'zero';
+    /** 'any': hart ids as the device tree gives them; 'from-0': only ids 0 to N-1 (the suite's machines number harts so, so this only shows in reports). */
+    readonly hartIds: 'any' | 'from-0';
     readonly reason?: string;
   };
 }
@@ -110,7 +120,7 @@ const MiB = 1n << 20n;
 const GiB = 1n << 30n;
 
 /** The design's platform claim (BOOT-COMPLETES). */
-export const DESIGN_PLATFORMS: ImageProfile['platforms'] = { harts: { min: 1, max: 8 }, ramSize: { min: 16n * MiB, max: 16n * GiB }, bootHart: 'any' };
+export const DESIGN_PLATFORMS: ImageProfile['platforms'] = { harts: { min: 1, max: 8 }, ramSize: { min: 16n * MiB, max: 16n * GiB }, bootHart: 'any', hartIds: 'any' };
 
 /** The bundled hypervisor (hypervisor/): what the suite assumed of every image before profiles. */
 export const DEFAULT_PROFILE: ImageProfile = {
@@ -129,6 +139,7 @@ export const DEFAULT_PROFILE: ImageProfile = {
     frameStates: { symbol: 'kmem_frame_state', free: 1, allocated: 2, reserved: 0 },
     order: 'descending',
     zeroes: true,
+    init: 'kmem_init',
   },
   panic: { functions: ['panic'], consolePattern: '^PANIC ' },
   layout: {
@@ -144,6 +155,7 @@ export const DEFAULT_PROFILE: ImageProfile = {
       trapStack: { offset: 0x6000, size: 0x2000 },
     },
     accessedDirty: 'preset',
+    earlyTable: { global: true, linearGigapages: 'ram' },
     reserved: [],
   },
   rules: { claims: 'all', waived: [] },
@@ -262,7 +274,7 @@ class ProfileReader {
   profile(json: unknown): ImageProfile {
     const o = this.object(json, 'profile', { required: ['version', 'boot', 'console', 'allocator', 'panic', 'layout', 'rules', 'platforms'], optional: ['name', '$comment'] });
     if (o.version !== PROFILE_VERSION) this.bad('version', o.version, `must be ${PROFILE_VERSION} (the only profile format there is)`);
-    return {
+    const profile: ImageProfile = {
       version: 1,
       name: o.name === undefined ? this.file : this.string(o.name, 'name'),
       boot: this.boot(o.boot),
@@ -273,6 +285,16 @@ class ProfileReader {
       rules: this.rules(o.rules),
       platforms: this.platforms(o.platforms),
     };
+    // a setting under which a rule cannot hold needs that rule waived, so no report shows it as checked
+    const needsWaiver: [boolean, string, unknown, RuleId, string][] = [
+      [profile.layout.cpuStruct.guard === null, 'layout.cpuStruct.guard', null, 'STACK-GUARD', 'there is no guard page'],
+      [!profile.allocator.zeroes, 'allocator.zeroes', false, 'KMEM-ZEROED', 'alloc does not clear frames'],
+      [profile.allocator.badFree !== 'verdict', 'allocator.badFree', profile.allocator.badFree, 'KMEM-FREE-VERDICT', 'free returns no verdict'],
+    ];
+    for (const [applies, field, value, rule, why] of needsWaiver) {
+      if (applies && claimsRule(profile, rule)) this.bad(field, value, `${why}, so ${rule} cannot hold: waive it in rules.waived with the reason`);
+    }
+    return profile;
   }
 
   boot(v: unknown): ImageProfile['boot'] {
@@ -295,7 +317,7 @@ class ProfileReader {
 
   allocator(v: unknown): ImageProfile['allocator'] {
     const f = 'allocator';
-    const o = this.object(v, f, { required: ['alloc', 'free', 'returns', 'badFree', 'freeListHead', 'nextOffset', 'order', 'zeroes'], optional: ['counter', 'frameStates'] });
+    const o = this.object(v, f, { required: ['alloc', 'free', 'returns', 'badFree', 'freeListHead', 'nextOffset', 'order', 'zeroes'], optional: ['counter', 'frameStates', 'init'] });
     const nextOffset = Number(this.bytes(o.nextOffset, `${f}.nextOffset`));
     if (nextOffset % 8 !== 0 || nextOffset > 4088) this.bad(`${f}.nextOffset`, o.nextOffset, 'must be a multiple of 8 inside the page (0 to 4088)');
     let frameStates: ImageProfile['allocator']['frameStates'];
@@ -316,6 +338,7 @@ class ProfileReader {
       ...(frameStates === undefined ? {} : { frameStates }),
       order: this.oneOf(o.order, `${f}.order`, ['descending', 'any'] as const),
       zeroes: this.boolean(o.zeroes, `${f}.zeroes`),
+      ...(o.init === undefined ? {} : { init: this.symbol(o.init, `${f}.init`) }),
     };
   }
 
@@ -348,9 +371,9 @@ class ProfileReader {
   }
 
   layout(v: unknown): ImageProfile['layout'] {
-    const o = this.object(v, 'layout', { required: ['loadOffset', 'text', 'rodata', 'data', 'bss', 'cpuStruct', 'accessedDirty'], optional: ['reserved'] });
+    const o = this.object(v, 'layout', { required: ['loadOffset', 'text', 'rodata', 'data', 'bss', 'cpuStruct', 'accessedDirty'], optional: ['earlyTable', 'reserved'] });
     const loadOffset = this.bytes(o.loadOffset, 'layout.loadOffset');
-    if (loadOffset % (2n * MiB) !== 0n && loadOffset % 0x1000n !== 0n) this.bad('layout.loadOffset', o.loadOffset, 'must be a multiple of 4 KiB');
+    if (loadOffset % 0x1000n !== 0n) this.bad('layout.loadOffset', o.loadOffset, 'must be a multiple of 4 KiB');
     if (loadOffset === 0n || loadOffset >= GiB) this.bad('layout.loadOffset', o.loadOffset, 'must leave room for the firmware below it and lie in the first GiB of RAM');
     const c = this.object(o.cpuStruct, 'layout.cpuStruct', { required: ['guard', 'stack', 'info', 'trapStack'] });
     const cpuStruct = {
@@ -370,8 +393,15 @@ class ProfileReader {
       if (end <= start) this.bad(`${field}.end`, ro.end, `must be above start ${show(start)}`);
       return { name: this.string(ro.name, `${field}.name`), start, end };
     });
+    let earlyTable: ImageProfile['layout']['earlyTable'] = { global: true, linearGigapages: 'ram' };
+    if (o.earlyTable !== undefined) {
+      const e = this.object(o.earlyTable, 'layout.earlyTable', { required: ['global', 'linearGigapages'] });
+      const linear = e.linearGigapages === 'ram' ? 'ram' : this.integer(e.linearGigapages, 'layout.earlyTable.linearGigapages', 1, 256);
+      earlyTable = { global: this.boolean(e.global, 'layout.earlyTable.global'), linearGigapages: linear };
+    }
     return {
       loadOffset,
+      earlyTable,
       text: this.section(o.text, 'layout.text'),
       rodata: this.section(o.rodata, 'layout.rodata'),
       data: this.section(o.data, 'layout.data'),
@@ -392,6 +422,7 @@ class ProfileReader {
         if (p && other && overlap(p, other)) this.bad(`layout.cpuStruct.${name}`, p, `overlaps layout.cpuStruct.${otherName}`);
       }
     });
+    if (c.guard && c.guard.offset + c.guard.size !== c.stack.offset) this.bad('layout.cpuStruct.guard', c.guard, `must end where the stack starts (offset ${c.stack.offset}): an overflow runs down into it`);
     const t = c.trapStack;
     const insideInfo = t.offset >= c.info.offset && end(t) <= end(c.info);
     for (const [name, p] of parts) {
@@ -426,7 +457,7 @@ class ProfileReader {
   }
 
   platforms(v: unknown): ImageProfile['platforms'] {
-    const o = this.object(v, 'platforms', { required: ['harts', 'ramSize', 'bootHart'], optional: ['reason'] });
+    const o = this.object(v, 'platforms', { required: ['harts', 'ramSize', 'bootHart'], optional: ['hartIds', 'reason'] });
     const h = this.object(o.harts, 'platforms.harts', { required: ['min', 'max'] });
     const design = DESIGN_PLATFORMS;
     const min = this.integer(h.min, 'platforms.harts.min', design.harts.min, design.harts.max);
@@ -436,7 +467,7 @@ class ProfileReader {
     const ramMax = this.pageMultiple(r.max, 'platforms.ramSize.max');
     if (ramMin < design.ramSize.min || ramMin > design.ramSize.max) this.bad('platforms.ramSize.min', r.min, 'must be from 16 MiB to 16 GiB');
     if (ramMax < ramMin || ramMax > design.ramSize.max) this.bad('platforms.ramSize.max', r.max, `must be from ramSize.min (${show(ramMin)}) to 16 GiB`);
-    const platforms = { harts: { min, max }, ramSize: { min: ramMin, max: ramMax }, bootHart: this.oneOf(o.bootHart, 'platforms.bootHart', ['any', 'zero'] as const) };
+    const platforms = { harts: { min, max }, ramSize: { min: ramMin, max: ramMax }, bootHart: this.oneOf(o.bootHart, 'platforms.bootHart', ['any', 'zero'] as const), hartIds: o.hartIds === undefined ? ('any' as const) : this.oneOf(o.hartIds, 'platforms.hartIds', ['any', 'from-0'] as const) };
     const reason = o.reason === undefined ? undefined : this.string(o.reason, 'platforms.reason');
     if (narrowerPlatformClaim(platforms) !== undefined && reason === undefined) this.bad('platforms.reason', undefined, 'is required: the claim is narrower than the design\'s, and reports show why');
     return reason === undefined ? platforms : { ...platforms, reason };
@@ -444,13 +475,14 @@ class ProfileReader {
 }
 
 /** How `platforms` is narrower than the design's claim (one line), or undefined when it is not. */
-export function narrowerPlatformClaim(platforms: Pick<ImageProfile['platforms'], 'harts' | 'ramSize' | 'bootHart'>): string | undefined {
+export function narrowerPlatformClaim(platforms: Pick<ImageProfile['platforms'], 'harts' | 'ramSize' | 'bootHart' | 'hartIds'>): string | undefined {
   const d = DESIGN_PLATFORMS;
   const parts: string[] = [];
   const size = (n: bigint): string => (n % GiB === 0n ? `${n / GiB} GiB` : n % MiB === 0n ? `${n / MiB} MiB` : `0x${n.toString(16)} B`);
   if (platforms.harts.min !== d.harts.min || platforms.harts.max !== d.harts.max) parts.push(`${platforms.harts.min} to ${platforms.harts.max} harts (the design: ${d.harts.min} to ${d.harts.max})`);
   if (platforms.ramSize.min !== d.ramSize.min || platforms.ramSize.max !== d.ramSize.max) parts.push(`RAM ${size(platforms.ramSize.min)} to ${size(platforms.ramSize.max)} (the design: 16 MiB to 16 GiB)`);
   if (platforms.bootHart !== d.bootHart) parts.push('boot hart 0 only (the design: any hart)');
+  if (platforms.hartIds !== d.hartIds) parts.push('hart ids 0 to N-1 only');
   return parts.length === 0 ? undefined : parts.join(', ');
 }
 
