@@ -35,6 +35,8 @@ export interface RunOptions {
   isa?: IsaName;
   /** The file name used in error messages. */
   fileName?: string;
+  /** The block compiler (HartOptions.compile); default on. */
+  compile?: boolean;
 }
 
 export interface RunResult {
@@ -84,6 +86,7 @@ export function loadMachine(elfBytes: Uint8Array, options: RunOptions = {}): Loa
     hartId: 0,
     svade: options.svade ?? false,
     strictTlb: options.strictTlb ?? false,
+    compile: options.compile ?? true,
     hypervisor: (options.isa ?? 'rv64imach') === 'rv64imach',
     resetPc: elf.entry,
     time: () => clint!.mtime,

@@ -16,6 +16,7 @@ import type { AccessSize } from '../devices/device.js';
 import type { Bus, DecodedPage, ReservationHolder } from '../memory/bus.js';
 import type { SparseRam } from '../memory/ram.js';
 import { decode, writtenRegister } from '../isa/decode.js';
+import { compileBlock, type CompiledBlock } from './compile.js';
 import { REGISTER_FILE_LENGTH, TEMP_A, TEMP_B } from '../isa/fields.js';
 import { CSR_SET, CSR_WRITE } from '../isa/system.js';
 import type { AmoCombine } from '../isa/rv64a.js';
@@ -201,11 +202,22 @@ export interface HartOptions {
    * are illegal, misa.H reads 0).
    */
   readonly hypervisor?: boolean;
+  /**
+   * The block compiler (hart/compile.ts): hot straight-line code runs as
+   * generated JavaScript, with the interpreter's exact semantics. Default
+   * true; false runs everything in the interpreter (the reference).
+   */
+  readonly compile?: boolean;
+  /** Interpreted arrivals at an instruction after which the block starting there is compiled (1..255, default COMPILE_THRESHOLD). */
+  readonly compileThreshold?: number;
 }
 
 /** The ISA strings a machine may be asked for (`hvspec run --isa`): RV64IMAC with or without H. */
 export type IsaName = 'rv64imac' | 'rv64imach';
 export const ISA_NAMES: readonly IsaName[] = ['rv64imac', 'rv64imach'];
+
+/** Default HartOptions.compileThreshold: compiling costs about as much as interpreting a block some hundred times. */
+export const COMPILE_THRESHOLD = 64;
 
 const FAST_ENTRIES = 256;
 const FAST_MASK = FAST_ENTRIES - 1;
@@ -223,6 +235,9 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
   readonly hooks: HartHooks = {};
   svade: boolean;
   strictTlb: boolean;
+  /** Whether hot code runs compiled (HartOptions.compile); may be changed between runs. */
+  compile: boolean;
+  private readonly compileThreshold: number;
   timeSource: () => bigint;
 
   /** x0-x31 as (lo, hi) pairs, then the x0 sink and scratch slots (isa/fields.ts). */
@@ -349,6 +364,10 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
     this.hartId = options.hartId ?? 0;
     this.svade = options.svade ?? false;
     this.strictTlb = options.strictTlb ?? false;
+    this.compile = options.compile ?? true;
+    const threshold = options.compileThreshold ?? COMPILE_THRESHOLD;
+    if (!Number.isInteger(threshold) || threshold < 1 || threshold > 255) throw new Error(`HartOptions.compileThreshold ${threshold} is not an integer in 1..255`);
+    this.compileThreshold = threshold;
     this.timeSource = options.time ?? (() => BigInt(this.instret));
     this.ram = bus.ram;
     this.ramViews = bus.ram.views;
@@ -553,6 +572,7 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
     }
     this.pageLo = lo & ~0xfff;
     this.pageHi = hi;
+    if (this.compile && budget > 1) return this.runPageCompiled(page, lo & 0xfff, budget);
     const ops = page.ops;
     let off = lo & 0xfff;
     let steps = 0;
@@ -573,6 +593,73 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
       this.lastBits = page.bits[off >> 1]!;
     } catch (e) {
       if (e !== TRAP) throw e;
+      this.lastBits = page.bits[off >> 1]!;
+      this.setPcInPage(off);
+      this.takeException();
+    }
+    if (this.csrWritten !== undefined) this.deliverCsrWrite();
+    return steps;
+  }
+
+  /**
+   * runPage with the block compiler: at each instruction, a compiled block
+   * starting there runs if it fits the budget; otherwise the interpreter runs
+   * one instruction, counting arrivals, and compiles the block once they reach
+   * the threshold. Steps, instret, pc and traps come out exactly as runPage's
+   * (compile.ts says how blocks keep them exact).
+   */
+  private runPageCompiled(page: DecodedPage, start: number, budget: number): number {
+    let off = start;
+    let steps = 0;
+    let block: CompiledBlock | undefined;
+    let before = 0;
+    try {
+      for (;;) {
+        const blocks = page.blocks;
+        block = blocks === undefined ? undefined : blocks[off >> 1];
+        let next: number;
+        if (block !== undefined && block.length <= budget - steps) {
+          before = this.instret;
+          next = block.run(this);
+          steps += this.instret - before;
+          block = undefined;
+        } else {
+          // A block that exists but does not fit the budget is not compiled again.
+          const cold = block === undefined;
+          block = undefined;
+          let heat = page.heat;
+          if (heat === undefined) heat = page.heat = new Uint8Array(2048);
+          const h = heat[off >> 1]! + 1;
+          heat[off >> 1] = h;
+          if (cold && h >= this.compileThreshold) {
+            const compiled = compileBlock(this.ram, page, off);
+            heat[off >> 1] = 0;
+            if (compiled.length > 0) {
+              (page.blocks ??= new Array<CompiledBlock | undefined>(2048).fill(undefined))[off >> 1] = compiled;
+              continue;
+            }
+          }
+          steps++;
+          let op = page.ops[off >> 1];
+          if (op === undefined) op = this.decodeAt(page, off);
+          next = op(this);
+          this.instret++;
+        }
+        if (next < 0) break;
+        if (next >= 4096 || steps >= budget || this.breakOut) {
+          this.setPcInPage(next);
+          break;
+        }
+        off = next;
+      }
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      if (block !== undefined) {
+        // The block keeps instret exact before every call that may trap: k instructions retired, the k-th trapped.
+        const k = this.instret - before;
+        steps += k + 1;
+        off = block.offsets[k]!;
+      }
       this.lastBits = page.bits[off >> 1]!;
       this.setPcInPage(off);
       this.takeException();

@@ -8,6 +8,7 @@
  * the size the hart used (devices/device.ts).
  */
 import type { AccessSize, MmioDevice } from '../devices/device.js';
+import type { CompiledBlock } from '../hart/compile.js';
 import type { Op } from '../isa/op.js';
 import { PAGE_SIZE, SLOW_CODE, SLOW_RESERVED, SLOW_WATCH, SparseRam, type RamSnapshot } from './ram.js';
 
@@ -33,6 +34,12 @@ export interface DecodedPage {
   readonly ops: (Op | undefined)[];
   /** The instruction bits decoded at each halfword offset (traces). */
   readonly bits: Int32Array;
+  /** Bumped whenever the decoded code is dropped: a running compiled block compares it to leave a page that changed. */
+  generation: number;
+  /** Compiled blocks by halfword offset of their first instruction (hart/compile.ts), created on first use. */
+  blocks: (CompiledBlock | undefined)[] | undefined;
+  /** Per halfword offset, how often the interpreter started there (the compiler's hotness count). */
+  heat: Uint8Array | undefined;
 }
 
 /** Something holding an LR reservation (a hart); the bus breaks it on a conflicting write. */
@@ -44,6 +51,14 @@ export interface ReservationHolder {
 
 /** LR/SC reservation granule (bytes): a write anywhere in it breaks the reservation. */
 export const RESERVATION_GRANULE = 8;
+
+/** Drops a page's decoded instructions and compiled blocks (its bytes changed). */
+function forget(page: DecodedPage): void {
+  page.ops.fill(undefined);
+  page.generation++;
+  page.blocks = undefined;
+  page.heat = undefined;
+}
 
 export class Bus {
   readonly ram: SparseRam;
@@ -185,7 +200,10 @@ export class Bus {
     const index = this.ram.pageIndex(pa);
     let page = this.codePages[index];
     if (page === undefined) {
-      page = { pa: pa - (pa % PAGE_SIZE), ops: new Array<Op | undefined>(PAGE_SIZE / 2).fill(undefined), bits: new Int32Array(PAGE_SIZE / 2) };
+      page = {
+        pa: pa - (pa % PAGE_SIZE), ops: new Array<Op | undefined>(PAGE_SIZE / 2).fill(undefined), bits: new Int32Array(PAGE_SIZE / 2),
+        generation: 0, blocks: undefined, heat: undefined,
+      };
       this.codePages[index] = page;
       this.ram.setSlow(index, SLOW_CODE, true);
     }
@@ -195,12 +213,12 @@ export class Bus {
   /** Forgets decoded instructions of a page (its bytes changed). Harts holding the page object see it empty. */
   private dropDecodedPage(index: number): void {
     const page = this.codePages[index];
-    if (page !== undefined) page.ops.fill(undefined);
+    if (page !== undefined) forget(page);
   }
 
   /** Forgets every decoded instruction (after a restore). */
   dropAllDecoded(): void {
-    for (const page of this.codePages) if (page !== undefined) page.ops.fill(undefined);
+    for (const page of this.codePages) if (page !== undefined) forget(page);
   }
 
   // ---- LR/SC reservations -------------------------------------------------

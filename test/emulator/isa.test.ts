@@ -29,9 +29,15 @@ describe('ISA test programs (test/riscv/build/isa)', () => {
     expect(programs.length, `no ELF under ${ISA_DIR}: run make -C test/riscv`).toBeGreaterThan(0);
   });
 
+  // With the block compiler (the default) and with the interpreter alone.
   for (const file of programs) {
     it(`${file} passes`, () => {
       const result = runElf(readFileSync(file), { fileName: file, maxInstructions: BUDGET });
+      expect(result.reason, `${file} ran out of its ${BUDGET}-instruction budget`).toBe('exit');
+      expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
+    });
+    it(`${file} passes with the interpreter alone (compile: false)`, () => {
+      const result = runElf(readFileSync(file), { fileName: file, maxInstructions: BUDGET, compile: false });
       expect(result.reason, `${file} ran out of its ${BUDGET}-instruction budget`).toBe('exit');
       expect(result.exitCode, `${file} failed test ${result.exitCode}; console: ${result.console}`).toBe(0);
     });
