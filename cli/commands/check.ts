@@ -41,6 +41,7 @@ const CHECK_OPTIONS: readonly OptionSpec[] = [
   { name: '--image', value: 'FILE', help: 'the hypervisor ELF to check (required)' },
   ...SUITE_OPTIONS,
   { name: '--symbols', value: 'FILE', help: 'JSON object renaming the symbols the suite reads, e.g. {"kalloc": "page_alloc"}' },
+  { name: '--profile', value: 'FILE', help: 'the image profile (properties/profile/README.md): how to boot, see and drive an image\nthat is not the bundled hypervisor; `hvspec profile --image FILE` writes a start' },
 ];
 
 const CHECK_USAGE = `usage: hvspec check --image FILE [options]
@@ -149,7 +150,8 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
     ...(textOption(parsed, '--html') ? { html: outputFile(command, '--html', textOption(parsed, '--html'))! } : {}),
   };
   const symbolsFile = textOption(parsed, '--symbols');
-  const replayArgs = [...(symbolsFile === undefined ? [] : ['--symbols', symbolsFile]), ...(openSbiPath === undefined ? [] : ['--firmware', firmwareText!])];
+  const profileFile = textOption(parsed, '--profile');
+  const replayArgs = [...(symbolsFile === undefined ? [] : ['--symbols', symbolsFile]), ...(profileFile === undefined ? [] : ['--profile', profileFile]), ...(openSbiPath === undefined ? [] : ['--firmware', firmwareText!])];
   return {
     replayArgs,
     askedRules: askedRules(onlyText),
@@ -317,6 +319,6 @@ export async function check(args: string[]): Promise<number> {
   if (parsed.positionals.length > 0) throw new UsageError(`check: unexpected argument '${parsed.positionals[0]}'\n\n${CHECK_USAGE}`);
   const imagePath = textOption(parsed, '--image');
   if (imagePath === undefined) throw new UsageError(`check: --image FILE is required\n\n${CHECK_USAGE}`);
-  const image = loadUserImage('check', '--image', imagePath, textOption(parsed, '--symbols'));
+  const image = loadUserImage('check', '--image', imagePath, textOption(parsed, '--symbols'), textOption(parsed, '--profile'));
   return runAndReport(suiteRequest('check', parsed, image));
 }

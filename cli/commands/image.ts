@@ -12,6 +12,8 @@ import { ElfError, parseElf, type ElfFile, type ElfSymbol } from '../../emulator
 import { IMAGE_SYMBOLS } from '../../model/index.js';
 import { VIRT_RAM_BASE } from '../../emulator/board/virt-map.js';
 import { imageFromBytes, KMEM_SYMBOLS, MIN_GENERATED_RAM, type HypervisorImage } from '../../properties/index.js';
+import { layoutSymbols } from '../../properties/profile/model.js';
+import { DEFAULT_PROFILE, loadProfile, ProfileError, type ImageProfile } from '../../properties/profile/profile.js';
 import { existingFile } from '../options.js';
 import { UsageError } from '../usage.js';
 
@@ -85,26 +87,40 @@ export const IMAGE_LOAD_ADDRESS = 0x8020_0000n;
  * layout symbols present.
  * Anything else would boot into nothing the suite can observe, so it is refused up front.
  */
-export function contractProblems(elf: ElfFile): string[] {
+export function contractProblems(elf: ElfFile, profile: ImageProfile = DEFAULT_PROFILE): string[] {
   const problems: string[] = [];
   const lowest = elf.segments.reduce<bigint | undefined>((low, s) => (low === undefined || s.paddr < low ? s.paddr : low), undefined);
-  if (lowest !== IMAGE_LOAD_ADDRESS) problems.push(`its lowest segment loads at ${lowest === undefined ? 'nothing (no PT_LOAD)' : `0x${lowest.toString(16)}`}, not RAM base + 2 MiB (0x${IMAGE_LOAD_ADDRESS.toString(16)})`);
+  const loadAt = BigInt(VIRT_RAM_BASE) + profile.layout.loadOffset;
+  const offsetText = profile.layout.loadOffset % (1n << 20n) === 0n ? `${profile.layout.loadOffset >> 20n} MiB` : `0x${profile.layout.loadOffset.toString(16)}`;
+  if (lowest !== loadAt) problems.push(`its lowest segment loads at ${lowest === undefined ? 'nothing (no PT_LOAD)' : `0x${lowest.toString(16)}`}, not RAM base + ${offsetText} (0x${loadAt.toString(16)}${profile === DEFAULT_PROFILE ? '; a --profile FILE gives another layout.loadOffset' : ", the profile's layout.loadOffset"})`);
   // (parseElf has already refused an entry outside every segment)
   const ramEnd = BigInt(VIRT_RAM_BASE) + MIN_GENERATED_RAM;
   elf.segments.forEach((s, i) => {
     if (s.paddr + s.memsz > ramEnd) problems.push(`its PT_LOAD ${i} (p_paddr 0x${s.paddr.toString(16)}, p_memsz 0x${s.memsz.toString(16)}) ends past 0x${ramEnd.toString(16)}, outside the smallest RAM the suite boots (${MIN_GENERATED_RAM >> 20n} MiB)`);
   });
-  const missing = IMAGE_SYMBOLS.filter((name) => elf.symbol(name) === undefined);
-  if (missing.length > 0) problems.push(`it has no layout symbol${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (rename with --symbols)`);
+  const missing = (profile === DEFAULT_PROFILE ? [...IMAGE_SYMBOLS] : layoutSymbols(profile)).filter((name) => elf.symbol(name) === undefined);
+  if (missing.length > 0) problems.push(`it has no layout symbol${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (${profile === DEFAULT_PROFILE ? 'rename with --symbols, or describe the layout in a --profile FILE' : "the profile's layout names them"})`);
   return problems;
 }
 
 /** Loads `path` as a hypervisor image (RISC-V ELF executable) that meets the boot contract, with optional symbol renames. */
-export function loadUserImage(command: string, option: string, path: string, symbolsPath?: string): HypervisorImage {
-  const image = loadElfImage(command, option, path, symbolsPath);
-  const problems = contractProblems(image.elf);
+export function loadUserImage(command: string, option: string, path: string, symbolsPath?: string, profilePath?: string): HypervisorImage {
+  const profile = profilePath === undefined ? DEFAULT_PROFILE : readProfileFile(command, profilePath);
+  const image = { ...loadElfImage(command, option, path, symbolsPath), profile };
+  const problems = contractProblems(image.elf, profile);
   if (problems.length > 0) throw new UsageError(`${command}: ${option} ${path} does not follow the hypervisor's boot contract (cli/reports/README.md): ${problems.join('; ')}`);
   return image;
+}
+
+/** Reads a --profile FILE; every problem is a usage error (exit 2) naming the file, the field and the value. */
+export function readProfileFile(command: string, path: string): ImageProfile {
+  existingFile(command, '--profile', path);
+  try {
+    return loadProfile(path);
+  } catch (e) {
+    if (e instanceof ProfileError) throw new UsageError(`${command}: --profile ${e.message}`);
+    throw e;
+  }
 }
 
 function loadElfImage(command: string, option: string, path: string, symbolsPath?: string): HypervisorImage {

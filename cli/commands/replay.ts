@@ -15,6 +15,7 @@ import { CliBootCache } from './suite-run.js';
 const OPTIONS: readonly OptionSpec[] = [
   { name: '--image', value: 'FILE', help: 'the image to replay on (default: the path the token names); its sha256 must match' },
   { name: '--symbols', value: 'FILE', help: 'the symbols file the counterexample was found with, if any' },
+  { name: '--profile', value: 'FILE', help: 'the image profile the counterexample was found with, if any' },
   { name: '--firmware', value: 'FILE', help: "the OpenSBI fw_dynamic.elf given to check --firmware, if any (default: Debian's)" },
   { name: '--traps', value: 'N', help: 'show the last N synchronous traps besides SBI calls (default 20)' },
 ];
@@ -70,7 +71,7 @@ export async function replay(args: string[]): Promise<number> {
   if (textOption(parsed, '--image') === undefined && !existsSync(imagePath)) {
     throw new UsageError(`replay: the token's image '${imagePath}' (sha256 ${token.image.digest}) is not here; give its path with --image FILE`);
   }
-  const image = loadUserImage('replay', textOption(parsed, '--image') === undefined ? "the token's image" : '--image', imagePath, textOption(parsed, '--symbols'));
+  const image = loadUserImage('replay', textOption(parsed, '--image') === undefined ? "the token's image" : '--image', imagePath, textOption(parsed, '--symbols'), textOption(parsed, '--profile'));
   if (image.digest !== token.image.digest) {
     throw new UsageError(`replay: the token is for ${token.image.name} (sha256 ${token.image.digest}), but ${image.name} has sha256 ${image.digest}`);
   }

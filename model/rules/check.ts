@@ -122,7 +122,7 @@ const CHECKS: Readonly<Record<RuleId, (obs: Observation) => RuleVerdict>> = {
   'MAP-WX': (obs) => firstOf(perHart(obs, (h) => noWritableExecutable(h.table.runs))),
   'MAP-USER': (obs) => firstOf(perHart(obs, (h) => neverUser(h.table.runs) ?? noUserAnomalies(h.table))),
   'MAP-AD': (obs) => firstOf(perHart(obs, (h) => accessedDirtyPreset(h.table.runs, obs.platform.design.accessedDirty))),
-  'MAP-SHARED': (obs) => (obs.harts ? sameOutsideCpuStruct(obs.harts) : undefined),
+  'MAP-SHARED': (obs) => (obs.harts ? sameOutsideCpuStruct(obs.harts, obs.platform.design) : undefined),
   'MAP-EXACT': (obs) => firstOf(perHart(obs, (h) => matchesExpected(obs.platform, h.hart, h.table.runs))),
   'STACK-GUARD': (obs) => firstOf([...perHart(obs, (h) => stackGuarded(h.table.runs, obs.platform.design.cpuStruct)), overflowFaultsInGuard(obs.stackOverflows ?? [], obs.platform.design.cpuStruct)]),
   'BOOT-EARLY': (obs) => (obs.earlyTable ? earlyTableExact(obs.platform, obs.earlyTable) : undefined),

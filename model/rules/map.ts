@@ -149,13 +149,13 @@ export function framesDisjoint(harts: readonly ObservedHart[], freeFrames: reado
   return undefined;
 }
 
-/** MAP-SHARED: outside the cpu struct's gigabyte all harts map the same runs as the first. */
-export function sameOutsideCpuStruct(harts: readonly ObservedHart[]): RuleVerdict {
+/** MAP-SHARED: outside the cpu struct's gigabyte all harts map the same runs as the first (A/D aside when the hart sets them). */
+export function sameOutsideCpuStruct(harts: readonly ObservedHart[], design: Pick<DesignParameters, 'accessedDirty'> = { accessedDirty: 'preset' }): RuleVerdict {
   const [first, ...rest] = harts;
   if (first === undefined) return undefined;
-  const reference = mergeRuns(runsOutside(first.table.runs, CPU_STRUCT_GIGABYTE));
+  const reference = mergeRuns(runsOutside(comparableRuns(design, first.table.runs), CPU_STRUCT_GIGABYTE));
   for (const { hart, table } of rest) {
-    const runs = mergeRuns(runsOutside(table.runs, CPU_STRUCT_GIGABYTE));
+    const runs = mergeRuns(runsOutside(comparableRuns(design, table.runs), CPU_STRUCT_GIGABYTE));
     const diff = firstDifference(reference, runs);
     if (diff) return violation('MAP-SHARED', `hart ${hart} differs from hart ${first.hart}: ${diff}`);
   }

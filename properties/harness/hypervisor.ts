@@ -13,6 +13,7 @@ import {
   flatten,
   linearPa,
   linearVa,
+  VIRT_DEVICES,
   PAGE_SIZE,
   virtPlatform,
   walk,
@@ -403,6 +404,7 @@ export class BootedHypervisor {
       dtb: { start: blob.address, end: blob.address + BigInt(blob.bytes.length) },
       reserved: [...blobReservedRanges(readFdt(blob.bytes)), ...profileReservedRanges(image.profile)],
       design: designFromProfile(image.profile),
+      devices: VIRT_DEVICES.filter((d) => image.profile.layout.devices.includes(d.name)),
     });
   }
 }

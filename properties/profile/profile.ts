@@ -5,7 +5,7 @@
  * (hypervisor/README.md "Symbols the property suite can read") that the suite used to hard-code.
  */
 import { readFileSync } from 'node:fs';
-import { RULE_IDS, type RuleId } from '../../model/index.js';
+import { RULE_IDS, SERIAL_CONSOLE, VIRT_DEVICES, type RuleId } from '../../model/index.js';
 
 export const PROFILE_VERSION = 1;
 
@@ -96,6 +96,8 @@ export interface ImageProfile {
     readonly accessedDirty: 'preset' | 'hardware';
     /** The early table's leaves: with G or without, and its linear map: one gigapage per GiB of RAM ('ram') or a fixed count. */
     readonly earlyTable: { readonly global: boolean; readonly linearGigapages: 'ram' | number };
+    /** The virt devices the final tables identity-map, by name (model VIRT_DEVICES; the serial console 'uart' always). */
+    readonly devices: readonly string[];
     readonly reserved: readonly ProfileReservedRange[];
   };
   readonly rules: {
@@ -156,6 +158,7 @@ export const DEFAULT_PROFILE: ImageProfile = {
     },
     accessedDirty: 'preset',
     earlyTable: { global: true, linearGigapages: 'ram' },
+    devices: VIRT_DEVICES.map((d) => d.name),
     reserved: [],
   },
   rules: { claims: 'all', waived: [] },
@@ -371,7 +374,7 @@ class ProfileReader {
   }
 
   layout(v: unknown): ImageProfile['layout'] {
-    const o = this.object(v, 'layout', { required: ['loadOffset', 'text', 'rodata', 'data', 'bss', 'cpuStruct', 'accessedDirty'], optional: ['earlyTable', 'reserved'] });
+    const o = this.object(v, 'layout', { required: ['loadOffset', 'text', 'rodata', 'data', 'bss', 'cpuStruct', 'accessedDirty'], optional: ['earlyTable', 'devices', 'reserved'] });
     const loadOffset = this.bytes(o.loadOffset, 'layout.loadOffset');
     if (loadOffset % 0x1000n !== 0n) this.bad('layout.loadOffset', o.loadOffset, 'must be a multiple of 4 KiB');
     if (loadOffset === 0n || loadOffset >= GiB) this.bad('layout.loadOffset', o.loadOffset, 'must leave room for the firmware below it and lie in the first GiB of RAM');
@@ -399,9 +402,17 @@ class ProfileReader {
       const linear = e.linearGigapages === 'ram' ? 'ram' : this.integer(e.linearGigapages, 'layout.earlyTable.linearGigapages', 1, 256);
       earlyTable = { global: this.boolean(e.global, 'layout.earlyTable.global'), linearGigapages: linear };
     }
+    const known = VIRT_DEVICES.map((d) => d.name);
+    let devices: string[] = known;
+    if (o.devices !== undefined) {
+      if (!Array.isArray(o.devices)) this.bad('layout.devices', o.devices, `must be a list of device names (${known.join(', ')})`);
+      devices = o.devices.map((d, i) => this.oneOf(d, `layout.devices[${i}]`, known));
+      if (!devices.includes(SERIAL_CONSOLE)) this.bad('layout.devices', o.devices, `must include the serial console '${SERIAL_CONSOLE}'`);
+    }
     return {
       loadOffset,
       earlyTable,
+      devices,
       text: this.section(o.text, 'layout.text'),
       rodata: this.section(o.rodata, 'layout.rodata'),
       data: this.section(o.data, 'layout.data'),

@@ -7,13 +7,13 @@
  */
 import { bootViolations, mmuDisagreement } from '../checks/boot.js';
 import { allPlatforms, GiB, spec, type PropertyDefinition } from './definition.js';
-import { KMEM_SYMBOLS } from '../observe/memory.js';
+import { allocatorFunctions, allocatorStateSymbols } from '../profile/model.js';
 
 export const bootProperty: PropertyDefinition = {
   name: 'boot',
   covers: ['RAM above 1 GiB', 'RAM above 4 GiB', 'boot hart not 0'],
   // the hooks see the boot's calls (KMEM-NO-DOUBLE-FREE, KMEM-SEQUENTIAL); the rest read the allocator
-  needsSymbols: KMEM_SYMBOLS,
+  needsSymbols: (profile) => [...allocatorFunctions(profile), ...allocatorStateSymbols(profile)],
   rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL', 'KMEM-ZEROED'],
   // 3 examples + 9 generated (fast-check counts examples among the runs)
   runs: 12,

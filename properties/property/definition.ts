@@ -10,6 +10,7 @@ import type { ConsoleCommand } from '../arbitraries/program.js';
 import type { ScheduleSlice } from '../arbitraries/schedule.js';
 import type { BootedHypervisor, CoverageState } from '../harness/hypervisor.js';
 import type { HypervisorImage } from '../harness/image.js';
+import { claimsRule, type ImageProfile } from '../profile/profile.js';
 import type { Counterexample, Failure, FailureId } from '../report/counterexample.js';
 import type { PropertyName } from '../report/token.js';
 
@@ -50,6 +51,8 @@ export interface PropertyResult {
    * rule its checks apply (`PropertyDefinition.checks`). runProperty always sets it (for `--require`).
    */
   readonly checked?: readonly RuleId[];
+  /** The rules it checks that the image's profile waives, each with the reason: never judged, never shown as passed. */
+  readonly waived?: readonly { readonly rule: RuleId; readonly reason: string }[];
   /** The rules its counterexample violates: its rule first, then each of `also`, once each; [] without one. runProperty always sets it. */
   readonly violated?: readonly FailureId[];
 }
@@ -93,7 +96,7 @@ export interface PropertyDefinition {
    * Symbols its observations read (hooks included): an image without one is skipped naming it, since
    * a property without its hooks would see no calls and pass without evidence.
    */
-  readonly needsSymbols: readonly string[];
+  readonly needsSymbols: readonly string[] | ((profile: ImageProfile) => readonly string[]);
   /** Interesting states its generated cases reach at the default budget (checked: SuiteResult.uncovered). */
   readonly covers?: readonly CoverageState[];
   readonly check: (booted: BootedHypervisor, c: Case) => Violation | BootedFailure | undefined;
@@ -113,13 +116,53 @@ export interface BootedFailure {
 /** The rules every step of a KMEM program judges (checkAfterStep), whatever the command. */
 export const STEP_RULES: readonly RuleId[] = ['KMEM-NO-DOUBLE-FREE', 'KMEM-ZEROED', 'KMEM-FREE-VERDICT', 'KMEM-INTEGRITY'];
 
-/** Any platform the generator makes (RAM up to 4 GiB unless the options lower it). */
-export const allPlatforms = (options: SuiteOptions, minHarts = 1) =>
-  platformSpecArbitrary({ ...(options.maxRamSize === undefined ? {} : { maxRamSize: options.maxRamSize }), minHarts, ...(options.firmware ? { firmware: options.firmware } : {}) });
+/** The symbols `definition` needs on an image described by `profile`. */
+export function neededSymbols(definition: Pick<PropertyDefinition, 'needsSymbols'>, profile: ImageProfile): readonly string[] {
+  return typeof definition.needsSymbols === 'function' ? definition.needsSymbols(profile) : definition.needsSymbols;
+}
+
+/**
+ * What the image's profile lets the generator make: its harts and RAM range (within the design's),
+ * hart 0 as the boot hart when it claims no other, OpenSBI for an image booted by it, and hardware A/D
+ * only for an image that relies on the hart setting A/D (Svade would fault on its leaves by design).
+ */
+function profileLimits(profile: ImageProfile, options: SuiteOptions): { minHarts: number; maxHarts: number; minRamSize: bigint; maxRamSize: bigint; bootHartZero: boolean; firmware?: readonly FirmwareKind[]; ad?: readonly ('hardware' | 'svade')[] } {
+  const { platforms, boot, layout } = profile;
+  const maxRam = options.maxRamSize === undefined || options.maxRamSize > platforms.ramSize.max ? platforms.ramSize.max : options.maxRamSize;
+  const firmware = boot.firmware === 'opensbi' ? (['opensbi'] as const) : options.firmware;
+  return {
+    minHarts: platforms.harts.min,
+    maxHarts: platforms.harts.max,
+    minRamSize: platforms.ramSize.min,
+    maxRamSize: maxRam,
+    bootHartZero: platforms.bootHart === 'zero',
+    ...(firmware ? { firmware } : {}),
+    ...(layout.accessedDirty === 'hardware' ? { ad: ['hardware'] as const } : {}),
+  };
+}
+
+/** Any platform the generator makes that the image's profile claims (RAM up to the generator's ceiling unless the options lower it). */
+export const allPlatforms = (options: SuiteOptions, minHarts = 1) => {
+  const limits = profileLimits(options.image.profile, options);
+  return platformSpecArbitrary({ maxRamSize: limits.maxRamSize, minHarts: Math.max(minHarts, limits.minHarts), maxHarts: limits.maxHarts, ...(limits.firmware ? { firmware: limits.firmware } : {}), ...(limits.ad ? { ad: limits.ad } : {}) })
+    .filter((p) => p.ramSize >= limits.minRamSize)
+    .map((p) => (limits.bootHartZero ? { ...p, bootHart: 0 } : p));
+};
+
+/** Whether the image's profile claims `rule` (a waived rule is never judged). */
+export const profileClaims = (options: Pick<SuiteOptions, 'image'>, rule: RuleId): boolean => claimsRule(options.image.profile, rule);
 
 /** Platforms quick to boot (for properties whose cases are programs, not platforms). */
 export const quickPlatforms = (options: SuiteOptions, minHarts = 1) =>
-  platformSpecArbitrary({ maxRamSize: 64n << 20n, minHarts, firmware: ['builtin'], ...(options.firmware?.includes('builtin') === false ? { firmware: options.firmware } : {}) });
+  platformSpecArbitrary({
+    maxRamSize: 64n << 20n,
+    minHarts,
+    firmware: ['builtin'],
+    ...(options.firmware?.includes('builtin') === false ? { firmware: options.firmware } : {}),
+    // an image booted by OpenSBI is booted by it, and one relying on hardware A/D never meets Svade
+    ...(options.image.profile.boot.firmware === 'opensbi' ? { firmware: ['opensbi'] as const } : {}),
+    ...(options.image.profile.layout.accessedDirty === 'hardware' ? { ad: ['hardware'] as const } : {}),
+  });
 
 /** A hand-picked example's platform: builtin firmware, hardware A/D unless `extra` says otherwise. */
 export const spec = (harts: number, bootHart: number, ramMiB: bigint, extra: Partial<PlatformSpec> = {}): PlatformSpec => ({

@@ -2,13 +2,14 @@
  * One case of a property: boot (or restore) its platform, run the property's check, and turn a
  * failure into a Counterexample (replay token, transcript, ptdump diff, where the hart trapped).
  */
-import { bootCompletes, mergeRuns } from '../../model/index.js';
+import { bootCompletes, mergeRuns, RULE_IDS, type RuleId } from '../../model/index.js';
+import { claimsRule, type ImageProfile } from '../profile/profile.js';
 import { formatPlatformSpec } from '../arbitraries/platform.js';
 import { bootTrap } from '../checks/boot.js';
 import { BootFailure, Unsupported, type BootedHypervisor } from '../harness/hypervisor.js';
 import { isReplyFailure } from '../kmem/model.js';
 import { ContradictsModel, MissingSymbolError, missingSymbolsReason, readTranslatingHartTables, textSymbol } from '../observe/memory.js';
-import type { Case, CaseOutcome, PropertyDefinition } from '../property/definition.js';
+import { neededSymbols, type Case, type CaseOutcome, type PropertyDefinition } from '../property/definition.js';
 import { diffRows, expectedRunsForDiff } from '../report/ptdump.js';
 import type { ReplayCase } from '../report/token.js';
 import type { BootCache } from './boot-cache.js';
@@ -42,7 +43,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
   if ((definition.needsConsole ?? false) && !booted.hasConsole) {
     return { kind: 'skipped', wholeImage: true, reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
   }
-  const missing = definition.needsSymbols.filter((name) => cache.image.elf.symbol(name) === undefined);
+  const missing = neededSymbols(definition, cache.image.profile).filter((name) => cache.image.elf.symbol(name) === undefined);
   if (missing.length > 0) return { kind: 'skipped', wholeImage: true, reason: missingSymbolsReason(cache.image.name, definition.name, missing) };
   const before = new Set(booted.coverage);
   const checked = judge(definition, booted, c);
@@ -98,12 +99,25 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
  */
 function judge(definition: PropertyDefinition, booted: BootedHypervisor, c: Case): { failure: ReturnType<PropertyDefinition['check']> } | { skipped: string } {
   try {
-    return { failure: definition.check(booted, c) };
+    return { failure: withoutWaived(definition.check(booted, c), booted.image.profile) };
   } catch (e) {
     if (e instanceof MissingSymbolError) return { skipped: e.message };
     if (e instanceof ContradictsModel) return { failure: e.violation };
     throw e;
   }
+}
+
+/**
+ * The failure as the image's profile claims it: a violation of a rule it waives is no failure; when
+ * the first rule broken is waived, the first claimed one among the others leads.
+ */
+export function withoutWaived(failure: ReturnType<PropertyDefinition['check']>, profile: ImageProfile): ReturnType<PropertyDefinition['check']> {
+  if (failure === undefined) return undefined;
+  const claimed = (rule: string): boolean => !(RULE_IDS as readonly string[]).includes(rule) || claimsRule(profile, rule as RuleId);
+  const also = ('also' in failure ? (failure.also ?? []) : []).filter((a) => claimed(a.rule));
+  if (claimed(failure.rule)) return { ...failure, also };
+  const [first, ...rest] = also;
+  return first === undefined ? undefined : { ...failure, ...first, also: rest };
 }
 
 /** ", instruction 0x..." for the instruction word at `pc` as hart `hart` fetches it now (with its symbol), or "". */

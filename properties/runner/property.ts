@@ -6,15 +6,44 @@ import { formatCounterexample } from '../report/counterexample.js';
 import type { BootCache } from './boot-cache.js';
 import { runCase } from './case.js';
 import { minimizeCase } from './minimize.js';
+import { claimsRule, waiverReason, type ImageProfile } from '../profile/profile.js';
+import type { PlatformSpec } from '../arbitraries/platform.js';
 
-/** Runs one property with fast-check; shrinks a failure and returns its counterexample. */
+/**
+ * Runs one property with fast-check; shrinks a failure and returns its counterexample. The rules the
+ * image's profile waives are reported as waived with their reasons and never as checked; a property
+ * whose every rule is waived is skipped saying so.
+ */
 export function runProperty(definition: PropertyDefinition, cache: BootCache, options: SuiteOptions): PropertyResult {
+  const { profile } = options.image;
+  const waived = definition.rules.filter((rule) => !claimsRule(profile, rule)).map((rule) => ({ rule, reason: waiverReason(profile, rule) ?? 'not among the rules the profile claims' }));
+  if (waived.length === 0) return runClaimedProperty(definition, cache, options);
+  const seed = options.seed ?? DEFAULT_SEED;
+  if (waived.length === definition.rules.length) {
+    return { property: definition.name, rules: definition.rules, checked: [], violated: [], waived, verdict: 'skipped', runs: 0, seed, ms: 0, reason: `the profile of ${options.image.name} waives every rule it checks (${waived.map((w) => w.rule).join(', ')})` };
+  }
+  const result = runClaimedProperty(definition, cache, options);
+  const isWaived = (rule: string): boolean => waived.some((w) => w.rule === rule);
+  return { ...result, waived, ...(result.checked ? { checked: result.checked.filter((r) => !isWaived(r)) } : {}) };
+}
+
+/** A hand-picked example platform as the image's profile claims platforms: its firmware, hardware A/D if it relies on it, hart 0 booting if only that; else unchanged. */
+function asProfileClaims(platform: PlatformSpec, profile: ImageProfile): PlatformSpec {
+  return {
+    ...platform,
+    ...(profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' as const } : {}),
+    ...(profile.layout.accessedDirty === 'hardware' ? { ad: 'hardware' as const } : {}),
+    ...(profile.platforms.bootHart === 'zero' ? { bootHart: 0 } : {}),
+  };
+}
+
+function runClaimedProperty(definition: PropertyDefinition, cache: BootCache, options: SuiteOptions): PropertyResult {
   const seed = options.seed ?? DEFAULT_SEED;
   const numRuns = Math.max(1, Math.round(definition.runs * (options.scale ?? 1)));
   const started = performance.now();
   let skipped: string | undefined;
   let done = 0;
-  const examples = (definition.examples?.(options) ?? []).filter((e) => options.firmware === undefined || options.firmware.includes(e.platform.firmware));
+  const examples = (definition.examples?.(options) ?? []).map((e) => ({ ...e, platform: asProfileClaims(e.platform, options.image.profile) })).filter((e) => options.firmware === undefined || options.firmware.includes(e.platform.firmware));
   let ran = 0;
   let wholeImageSkip: string | undefined;
   const details = fc.check(
