@@ -26,6 +26,15 @@ export const MIN_GENERATED_RAM = 16n * MiB;
 /** The design's whole range: the early table maps 16 GiB of RAM. */
 export const MAX_GENERATED_RAM = 16n * GiB;
 
+/**
+ * The most RAM generated with OpenSBI: its secondary harts spin in its hart-wait loop while the
+ * boot hart links every frame, so the boot's steps grow with harts × RAM (104 M steps for 8 harts
+ * and 1 GiB, against 6 M with the builtin firmware, whose secondaries sleep in wfi); above 4 GiB
+ * that overruns the boot's step budget (BOOT-COMPLETES would fail) and takes minutes per case.
+ * Larger RAM is generated with the builtin firmware only (or capped when only OpenSBI is allowed).
+ */
+export const MAX_OPENSBI_RAM = 4n * GiB;
+
 export const DEFAULT_PLATFORM_SPEC: PlatformSpec = { harts: 4, bootHart: 0, ramSize: 256n * MiB, firmware: 'builtin', ad: 'hardware' };
 
 export interface PlatformArbitraryOptions {
@@ -97,7 +106,7 @@ export function ramSizeArbitrary(maxRamSize: bigint = MAX_GENERATED_RAM): fc.Arb
   );
 }
 
-/** Platforms: 1–8 harts, any boot hart, RAM as ramSizeArbitrary, either firmware, either A/D scheme. */
+/** Platforms: 1–8 harts, any boot hart, RAM as ramSizeArbitrary (at most MAX_OPENSBI_RAM with OpenSBI), either firmware, either A/D scheme. */
 export function platformSpecArbitrary(options: PlatformArbitraryOptions = {}): fc.Arbitrary<PlatformSpec> {
   const minHarts = options.minHarts ?? MIN_HARTS;
   const maxHarts = options.maxHarts ?? MAX_HARTS;
@@ -109,7 +118,12 @@ export function platformSpecArbitrary(options: PlatformArbitraryOptions = {}): f
       firmware: fc.constantFrom(...(options.firmware ?? FIRMWARE_KINDS)),
       ad: fc.constantFrom(...(options.ad ?? AD_SCHEMES)),
     })
-    .map(({ harts, bootPosition, ...rest }) => ({ harts, bootHart: bootPosition % harts, ...rest }));
+    .map(({ harts, bootPosition, ramSize, firmware, ad }) => {
+      // above MAX_OPENSBI_RAM the builtin firmware boots it; with OpenSBI alone, the RAM is capped there
+      const tooLarge = firmware === 'opensbi' && ramSize > MAX_OPENSBI_RAM;
+      const builtinAllowed = (options.firmware ?? FIRMWARE_KINDS).includes('builtin');
+      return { harts, bootHart: bootPosition % harts, ramSize: tooLarge && !builtinAllowed ? MAX_OPENSBI_RAM : ramSize, firmware: tooLarge && builtinAllowed ? 'builtin' : firmware, ad };
+    });
 }
 
 /** One line a person reads: "4 harts, boot hart 2, RAM 1 GiB + 4 KiB, builtin firmware, hardware A/D". */

@@ -53,6 +53,15 @@ describe('platform arbitrary', () => {
     expect(at16).toBeLessThan(0.1);
   });
 
+  it('boots RAM above 4 GiB with the builtin firmware only (OpenSBI\'s spinning secondaries would overrun the boot budget), capping it when only OpenSBI is allowed', () => {
+    const specs = sample(platformSpecArbitrary(), 3000);
+    expect(specs.some((s) => s.firmware === 'opensbi' && s.ramSize === 4n * GiB)).toBe(true);
+    expect(specs.filter((s) => s.ramSize > 4n * GiB).every((s) => s.firmware === 'builtin')).toBe(true);
+    expect(specs.some((s) => s.ramSize === 16n * GiB)).toBe(true);
+    const onlyOpenSbi = sample(platformSpecArbitrary({ firmware: ['opensbi'] }), 1000);
+    expect(onlyOpenSbi.every((s) => s.firmware === 'opensbi' && s.ramSize <= 4n * GiB)).toBe(true);
+  });
+
   it('respects the RAM ceiling and shrinks toward the smallest platform', () => {
     expect(sample(ramSizeArbitrary(64n * MiB)).every((s) => s <= 64n * MiB)).toBe(true);
     const small = shrunk(platformSpecArbitrary(), () => true);
