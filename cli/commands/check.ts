@@ -12,7 +12,7 @@ import { RULE_IDS, type RuleId } from '../../model/index.js';
 import { BootFailure, DEFAULT_PLATFORM_SPEC, DEFAULT_SEED, formatCounterexample, formatRamSize, MAX_GENERATED_RAM, MIN_GENERATED_RAM, PROPERTIES, PROPERTY_NAMES, Unsupported, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyName, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 import { formatOptions, integerOption, parseOptions, rangeOption, durationOption, textOption, type OptionSpec, type ParsedOptions } from '../options.js';
 import { formatJsonReport, runPassed, type ReportContext, type ReportSettings } from '../reports/json.js';
-import { requirements, verdictText } from '../reports/verdict.js';
+import { requirements, verdictText, waiverLines } from '../reports/verdict.js';
 import { formatJunitReport } from '../reports/junit.js';
 import { renderHtmlReport, type HartMap } from '../reports/html.js';
 import { writeFileAtomically } from '../reports/write.js';
@@ -277,6 +277,8 @@ export function runAndReport(request: SuiteRequest, out: ProgressStream = proces
   const skipped = result.properties.filter((p) => p.verdict === 'skipped');
   for (const s of skipped) out.write(`\n${s.property} skipped: ${s.reason}\n`);
   for (const p of result.properties) if (p.verdict === 'passed' && p.reason !== undefined) out.write(`\n${p.property}: ${p.reason}\n`);
+  // a waived rule is shown as waived with its reason, never as passed
+  for (const p of result.properties) for (const line of waiverLines(p)) out.write(`${p === result.properties.find((q) => q.waived?.length) && line === waiverLines(p)[0] ? '\n' : ''}${p.property} waives ${line}\n`);
   const held = result.properties.filter((p) => p.verdict === 'passed').length;
   out.write(`\ncoverage (generated cases that reached each state): ${Object.entries(result.coverage).map(([state, n]) => `${state} ${n}`).join(', ')}\n`);
   for (const u of result.uncovered) out.write(`coverage FAILED: ${u.property} claims to reach "${u.state}", and none of its generated cases did\n`);

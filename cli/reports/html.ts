@@ -16,7 +16,7 @@ import {
   type RegionLayout,
 } from '../../model/index.js';
 import { diffRows, formatAddress, ruleStatement, type PropertyResult, type PtdumpRow } from '../../properties/index.js';
-import { citedRules } from './verdict.js';
+import { citedRules, waiverLines } from './verdict.js';
 
 /** One hart's final table as observed, and what the model expects of it (expectedRunsForDiff). */
 export interface HartMap {
@@ -312,7 +312,8 @@ function summaryTable(results: readonly PropertyResult[]): string {
       broken.length > 0
         ? `<strong class="rule-id">${e(broken.join(', '))}</strong><br><span class="checked">checks ${e(r.rules.join(', '))}</span>`
         : e(r.rules.join(', '));
-    const note = r.verdict === 'skipped' ? e(r.reason ?? '') : r.verdict === 'failed' && r.counterexample ? e(r.counterexample.message) : '';
+    const waived = waiverLines(r).map((line) => `<br><span class="waived">waived ${e(line)}</span>`).join('');
+    const note = `${r.verdict === 'skipped' ? e(r.reason ?? '') : r.verdict === 'failed' && r.counterexample ? e(r.counterexample.message) : ''}${waived}`;
     return `<tr class="result verdict-${r.verdict}" data-property="${e(r.property)}"><th scope="row">${name}</th><td>${rules}</td><td class="num">${r.verdict === 'skipped' ? '–' : r.runs}</td><td><span class="verdict verdict-${r.verdict}">${VERDICT_TEXT[r.verdict]}</span></td><td class="num">${e(formatMs(r.ms))}</td><td class="note">${note}</td></tr>`;
   });
   return `<table class="summary"><caption>Properties, failures first</caption><thead><tr><th scope="col">property</th><th scope="col">rule IDs</th><th scope="col">runs</th><th scope="col">verdict</th><th scope="col">wall time</th><th scope="col">note</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;

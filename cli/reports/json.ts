@@ -23,6 +23,8 @@ export interface JsonProperty {
   readonly rules: readonly string[];
   readonly verdict: 'passed' | 'failed' | 'skipped';
   readonly reason: string | null;
+  /** Rules of the property the image's profile waives (never judged), with the reason; part: only part of the rule (BOOT-COMPLETES' platform claim). */
+  readonly waived: readonly { readonly rule: string; readonly reason: string; readonly part: boolean }[];
   readonly runs: number;
   readonly seed: number;
   readonly ms: number;
@@ -83,6 +85,7 @@ function jsonProperty(r: PropertyResult, replayArgs: readonly string[], askedRul
     seed: r.seed,
     ms: Math.round(r.ms),
     violated: citedRules(r, askedRules),
+    waived: (r.waived ?? []).map((w) => ({ rule: w.rule, reason: w.reason, part: 'part' in w && w.part === true })),
     counterexample: c === undefined ? null : {
       rule: c.rule,
       message: c.message,
@@ -164,7 +167,7 @@ export function validateJsonReport(value: unknown): string[] {
   props.forEach((p: unknown, i) => {
     const path = `$.properties[${i}]`;
     if (!isObject(p)) return expect(false, path, 'an object');
-    keys(p, path, ['name', 'rules', 'verdict', 'reason', 'runs', 'seed', 'ms', 'counterexample'], ['violated']);
+    keys(p, path, ['name', 'rules', 'verdict', 'reason', 'runs', 'seed', 'ms', 'counterexample'], ['violated', 'waived']);
     expect(p.violated === undefined || (Array.isArray(p.violated) && p.violated.every(str) && (p.verdict === 'failed' || p.violated.length === 0)), `${path}.violated`, 'an array of rule IDs, empty unless failed');
     expect(str(p.name), `${path}.name`, 'a string');
     expect(Array.isArray(p.rules) && p.rules.length > 0 && p.rules.every((r) => str(r) && /^[A-Z]+(-[A-Z]+)+$/.test(r as string)), `${path}.rules`, 'a non-empty array of rule IDs');

@@ -6,7 +6,7 @@
  */
 import type { PropertyResult, SuiteResult } from '../../properties/index.js';
 import { replayCommand, type ReportContext } from './json.js';
-import { citedRules, type Requirement } from './verdict.js';
+import { citedRules, waiverLines, type Requirement } from './verdict.js';
 
 /** Escapes text for XML content and attribute values; drops characters XML 1.0 cannot hold. */
 export function xmlEscape(text: string): string {
@@ -36,7 +36,9 @@ function testcase(r: PropertyResult, replayArgs: readonly string[], asked: reado
     body.push(`      <skipped message="${xmlEscape(r.reason ?? 'skipped')}"/>`);
   }
   body.push(`      <system-out>${xmlEscape(`runs ${r.runs}, seed ${r.seed}, rules ${r.rules.join(' ')}`)}</system-out>`);
-  return [open, ...body, '    </testcase>'].join('\n');
+  // each waived rule is a skipped case of its own, with the reason: never counted as passed
+  const waivedCases = waiverLines(r).map((line, i) => `    <testcase classname="hvspec.${xmlEscape(r.property)}" name="${xmlEscape(`${r.property} waives ${r.waived![i]!.rule}`)}" time="0.000">\n      <skipped message="${xmlEscape(`waived: ${line}`)}"/>\n    </testcase>`);
+  return [open, ...body, '    </testcase>', ...waivedCases].join('\n');
 }
 
 function requirementCase(q: Requirement): string {
@@ -50,9 +52,10 @@ function requirementCase(q: Requirement): string {
 export function formatJunitReport(result: SuiteResult, context: ReportContext = {}): string {
   const replayArgs = context.replayArgs ?? [];
   const required = context.requirements ?? [];
-  const n = result.properties.length + required.length;
+  const waivedCases = result.properties.reduce((k, p) => k + (p.waived?.length ?? 0), 0);
+  const n = result.properties.length + required.length + waivedCases;
   const failures = result.properties.filter((p) => p.verdict === 'failed').length + required.filter((q) => q.reason !== undefined).length;
-  const skipped = result.properties.filter((p) => p.verdict === 'skipped').length;
+  const skipped = result.properties.filter((p) => p.verdict === 'skipped').length + waivedCases;
   const time = seconds(result.properties.reduce((t, p) => t + p.ms, 0));
   const counts = `tests="${n}" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
   return [

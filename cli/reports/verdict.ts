@@ -14,8 +14,22 @@ export function citedRules(result: PropertyResult, asked: readonly string[] = []
   return [...all.filter((r) => asked.includes(r)), ...all.filter((r) => !asked.includes(r))];
 }
 
-/** The verdict as the table's column shows it: `FAILED RULE` (the asked-for rules first, `+N` for the rest), `passed`, `skipped`. */
+/** `RULE (reason)` lines for the rules the profile waives for this property (whole rules, then parts). */
+export function waiverLines(result: PropertyResult): string[] {
+  return (result.waived ?? []).map((w) => `${w.rule}${'part' in w && w.part === true ? ' (in part)' : ''}: ${w.reason}`);
+}
+
+/**
+ * The verdict as the table's column shows it: `FAILED RULE` (the asked-for rules first, `+N` for the
+ * rest), `passed`, `skipped`; `, N waived` after it when the profile waives rules of the property
+ * (they were not judged, so `passed` never covers them).
+ */
 export function verdictText(result: PropertyResult, asked: readonly string[] = []): string {
+  const waived = result.waived?.length ? `, ${result.waived.length} waived` : '';
+  return `${plainVerdictText(result, asked)}${waived}`;
+}
+
+function plainVerdictText(result: PropertyResult, asked: readonly string[]): string {
   if (result.verdict !== 'failed') return result.verdict;
   const cited = citedRules(result, asked);
   if (cited.length === 0) return 'FAILED';

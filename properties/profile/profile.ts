@@ -492,8 +492,8 @@ export function narrowerPlatformClaim(platforms: Pick<ImageProfile['platforms'],
   const size = (n: bigint): string => (n % GiB === 0n ? `${n / GiB} GiB` : n % MiB === 0n ? `${n / MiB} MiB` : `0x${n.toString(16)} B`);
   if (platforms.harts.min !== d.harts.min || platforms.harts.max !== d.harts.max) parts.push(`${platforms.harts.min} to ${platforms.harts.max} harts (the design: ${d.harts.min} to ${d.harts.max})`);
   if (platforms.ramSize.min !== d.ramSize.min || platforms.ramSize.max !== d.ramSize.max) parts.push(`RAM ${size(platforms.ramSize.min)} to ${size(platforms.ramSize.max)} (the design: 16 MiB to 16 GiB)`);
-  if (platforms.bootHart !== d.bootHart) parts.push('boot hart 0 only (the design: any hart)');
-  if (platforms.hartIds !== d.hartIds) parts.push('hart ids 0 to N-1 only');
+  if (platforms.bootHart !== d.bootHart) parts.push('boot hart 0 (the design: any hart)');
+  if (platforms.hartIds !== d.hartIds) parts.push('hart ids 0 to N-1');
   return parts.length === 0 ? undefined : parts.join(', ');
 }
 

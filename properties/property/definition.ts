@@ -52,7 +52,7 @@ export interface PropertyResult {
    */
   readonly checked?: readonly RuleId[];
   /** The rules it checks that the image's profile waives, each with the reason: never judged, never shown as passed. */
-  readonly waived?: readonly { readonly rule: RuleId; readonly reason: string }[];
+  readonly waived?: readonly { readonly rule: RuleId; readonly reason: string; readonly part?: boolean }[];
   /** The rules its counterexample violates: its rule first, then each of `also`, once each; [] without one. runProperty always sets it. */
   readonly violated?: readonly FailureId[];
 }
