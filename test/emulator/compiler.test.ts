@@ -113,7 +113,7 @@ describe('block compiler', () => {
         }
         expect(memory(compiled)).toBe(memory(reference));
       }),
-      { seed: SEED, numRuns: 60 },
+      { seed: SEED, numRuns: 100 },
     );
   });
 
