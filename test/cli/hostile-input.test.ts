@@ -253,7 +253,7 @@ describe('report files', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Symbols files (`--symbols`) and replay tokens. (Platform profiles, once they exist, get the same.)
+// Symbols files (`--symbols`) and replay tokens. (Image profiles get the same, at the end.)
 
 describe('symbols files', () => {
   const elfSymbols = new Set(loadUserImage('check', '--image', HYPERVISOR).elf.symbols.map((s) => s.name));
@@ -338,5 +338,82 @@ describe('extreme option values', () => {
     const io = capture();
     expect(await check(['--image', HYPERVISOR, '--only', 'boot', '--runs', '1', '--firmware', 'builtin', '--harts', '1', '--mem', '16M'])).toBe(0);
     expect(io.out()).toMatch(/^boot\s+1\s+passed/m);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Image profiles (`--profile`): generated edits of the foreign-hv fixture's profile.
+
+describe('image profiles', () => {
+  const FIXTURE = 'test/fixtures/foreign-hv/build/foreign-hv.elf';
+  const PROFILE = 'test/fixtures/foreign-hv/foreign-hv.json';
+  const good = JSON.parse(readFileSync(PROFILE, 'utf8')) as Record<string, unknown>;
+  /** Paths into the profile (dot-separated), each a field the generators replace, drop or add next to. */
+  const paths = ['version', 'boot.firmware', 'boot.done', 'console', 'allocator.alloc', 'allocator.returns', 'allocator.badFree', 'allocator.freeListHead', 'allocator.nextOffset', 'allocator.zeroes', 'panic.functions', 'layout.loadOffset', 'layout.text.start', 'layout.cpuStruct.guard', 'layout.cpuStruct.stack.size', 'layout.accessedDirty', 'layout.devices', 'rules.claims', 'rules.waived', 'platforms.harts.max', 'platforms.ramSize.min', 'platforms.bootHart'];
+  const edited = (path: string, edit: 'replace' | 'drop' | 'add', value: unknown): Record<string, unknown> => {
+    const copy = structuredClone(good);
+    const keys = path.split('.');
+    const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, copy);
+    const last = keys[keys.length - 1]!;
+    if (edit === 'replace') parent[last] = value;
+    else if (edit === 'drop') delete parent[last];
+    else parent[`${last}Extra`] = value;
+    return copy;
+  };
+  const wrongValue = fc.oneof(fc.constantFrom(-1, 0.5, 'x', '', null, true, [], {}, '0x', '16 TiB', 'kmem+', 'STACK-GUARD', ['NOT-A-RULE'], 2 ** 60), fc.jsonValue({ maxDepth: 1 }));
+  const content = fc.oneof(
+    fc.tuple(fc.constantFrom(...paths), fc.constantFrom('replace', 'drop', 'add') as fc.Arbitrary<'replace' | 'drop' | 'add'>, wrongValue).map(([p, e, v]) => ({ text: JSON.stringify(edited(p, e, v)), field: e === 'add' ? `${p}Extra` : p })),
+    fc.nat(JSON.stringify(good).length - 1).map((n) => ({ text: JSON.stringify(good).slice(0, n), field: '(file)' })),
+    fc.string({ maxLength: 30 }).map((text) => ({ text, field: '(file)' })),
+  );
+
+  it('the fixture profile loads, and the fixture passes the image contract with it (and fails it without)', () => {
+    expect(loadUserImage('check', '--image', FIXTURE, undefined, PROFILE).profile.allocator.alloc).toBe('kmalloc');
+    expect(() => loadUserImage('check', '--image', FIXTURE)).toThrow(/loads at 0x80100000, not RAM base \+ 2 MiB/);
+  });
+
+  it('hvspec check refuses a broken profile with exit 2, naming the file, the field and the value', async () => {
+    await fc.assert(fc.asyncProperty(content, async ({ text, field }) => {
+      const file = join(dir, `profile-${fileCount++}.json`);
+      writeFileSync(file, text);
+      let parsedOk = true;
+      try {
+        loadUserImage('check', '--image', FIXTURE, undefined, file);
+      } catch (e) {
+        parsedOk = false;
+        if (!(e instanceof UsageError)) throw e;
+        const quoted = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        expect(e.message).toMatch(new RegExp(`^check: --profile profile ${quoted}: `));
+        // the field named is the one edited, or (an edit another field's check catches first) one of its neighbours
+        if (field === '(file)') expect(e.message).toMatch(/not valid JSON|must be an object|is required|\(file\)/);
+        else expect(e.message).toMatch(/: [a-zA-Z.[\]0-9]+( = .+)?: /);
+      }
+      // a valid edit (e.g. 1 replaced by another allowed value) loads: its run is not what is tested here
+      if (parsedOk) expect(text.length).toBeGreaterThan(0);
+    }), { numRuns: 200 });
+  });
+
+  it('names the exact field and value for each kind of mistake', () => {
+    const refused = (profile: unknown): string => {
+      const file = join(dir, `profile-${fileCount++}.json`);
+      writeFileSync(file, typeof profile === 'string' ? profile : JSON.stringify(profile));
+      try {
+        loadUserImage('check', '--image', FIXTURE, undefined, file);
+      } catch (e) {
+        if (e instanceof UsageError) return e.message.replace(file, 'FILE');
+        throw e;
+      }
+      throw new Error('accepted');
+    };
+    expect(refused('{"version": 1,')).toMatch(/^check: --profile profile FILE: \(file\): not valid JSON/);
+    expect(refused(edited('allocator.alloc', 'add', 1))).toBe("check: --profile profile FILE: allocator.allocExtra = 1: unknown field (known: alloc, free, returns, badFree, freeListHead, nextOffset, order, zeroes, counter, frameStates, init)");
+    expect(refused(edited('allocator.nextOffset', 'replace', 'eight'))).toMatch(/allocator\.nextOffset = "eight": must be a non-negative integer/);
+    expect(refused(edited('layout.accessedDirty', 'replace', 'sometimes'))).toMatch(/layout\.accessedDirty = "sometimes": must be one of "preset", "hardware"/);
+    expect(refused(edited('rules.waived', 'replace', [{ rule: 'MAP-NOTHING', reason: 'x' }]))).toMatch(/rules\.waived\[0\]\.rule = "MAP-NOTHING": not a rule of SPEC\.md/);
+    expect(refused(edited('rules.waived', 'replace', []))).toMatch(/allocator\.zeroes = false: alloc does not clear frames, so KMEM-ZEROED cannot hold: waive it/);
+    expect(refused(edited('layout.cpuStruct.guard', 'replace', { offset: 0x3000, size: 0x1000 }))).toBe('check: --profile profile FILE: layout.cpuStruct.stack = {"offset":8192,"size":16384}: overlaps layout.cpuStruct.guard');
+    expect(refused(edited('layout.cpuStruct.guard', 'replace', { offset: 0x7000, size: 0x1000 }))).toMatch(/layout\.cpuStruct\.guard = .*must end where the stack starts/);
+    expect(refused(edited('platforms.reason', 'drop', 0))).toMatch(/platforms\.reason = missing: is required: the claim is narrower than the design's/);
+    expect(refused(edited('version', 'replace', 2))).toMatch(/version = 2: must be 1/);
   });
 });
