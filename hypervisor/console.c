@@ -5,6 +5,7 @@
 // line "OK|ERR <command> hart=<id> key=value ..." (FAULT lines come from trap.c).
 #include "defs.h"
 #include "riscv.h"
+#include "mem/gstage.h"
 
 #define LINE_MAX        160
 #define MAX_TOKENS      40
@@ -21,7 +22,7 @@ enum mailbox_state { MB_IDLE, MB_POSTED, MB_READY, MB_DONE };
 struct mailbox {
   volatile u32 state;
   u64 command;
-  u64 arg[2];
+  u64 arg[4];
   u64 allocs, frees, failed;     // batch results
   u64 nheld;
   u64 held[BATCH_MAX_HELD];      // batch: frames allocated and not yet freed
@@ -35,7 +36,7 @@ static u64 batch_nops;
 static volatile u64 batch_go;
 
 static const char *const command_names[CMD_COUNT] = {
-  "none", "alloc", "free", "free2", "recurse", "read", "write", "exec", "frame", "batch",
+  "none", "alloc", "free", "free2", "recurse", "read", "write", "exec", "frame", "batch", "vm-run",
 };
 const char *command_name(u64 cmd) { return cmd < CMD_COUNT ? command_names[cmd] : "corrupt"; }
 
@@ -111,6 +112,13 @@ static void execute(struct mailbox *mb) {
   case CMD_BATCH:
     batch_run(mb);
     break;
+  case CMD_VM_RUN: {
+    struct vm *vm = vm_by_id(va);
+    if (!vm) printf("ERR vm-run hart=%lu vm=%lu reason=no-such-vm\n", id, va);
+    else if (vm->running) printf("ERR vm-run hart=%lu vm=%lu reason=running\n", id, va);
+    else vm_run(vm, mb->arg[1], mb->arg[2], mb->arg[3]);
+    break;
+  }
   default:
     panic("mailbox: unknown command %lu", mb->command);
   }
@@ -192,14 +200,14 @@ static bool post(u64 i, const char *name) {
 }
 
 // run_on: executes mb's command on hart i and waits for it (inline on the console hart).
-static void run_on(u64 i, u64 cmd, u64 a0, u64 a1) {
+static void run_on(u64 i, u64 cmd, const u64 *args) {
   struct mailbox *mb = &mailboxes[i];
   if (i == console_index) {
-    mb->command = cmd, mb->arg[0] = a0, mb->arg[1] = a1;
+    mb->command = cmd, memcpy(mb->arg, args, sizeof mb->arg);
     execute(mb);
     return;
   }
-  if (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) == MB_IDLE) mb->command = cmd, mb->arg[0] = a0, mb->arg[1] = a1;
+  if (__atomic_load_n(&mb->state, __ATOMIC_ACQUIRE) == MB_IDLE) mb->command = cmd, memcpy(mb->arg, args, sizeof mb->arg);
   if (!post(i, command_name(cmd))) return;
   if (!wait_state(i, MB_DONE)) {
     printf("ERR %s hart=%lu reason=timeout\n", command_name(cmd), dt.hartids[i]);
@@ -268,22 +276,50 @@ struct hart_command { const char *name; enum command cmd; int nargs; };
 static const struct hart_command hart_commands[] = {
   { "alloc", CMD_ALLOC, 0 }, { "free", CMD_FREE, 1 },   { "free2", CMD_FREE2, 1 }, { "recurse", CMD_RECURSE, 1 },
   { "read", CMD_READ, 1 },   { "write", CMD_WRITE, 2 }, { "exec", CMD_EXEC, 1 },
+  { "vm-run", CMD_VM_RUN, 4 },   // vm-run <hart> <vm> <seed> <stores> <probe-gpa, 0 = none>
 };
 
 static void cmd_on_hart(const struct hart_command *hc, int argc, char **argv) {
-  u64 hartid, i, args[2] = { 0, 0 };
+  u64 hartid, i, args[4] = { 0, 0, 0, 0 };
   if (argc != 2 + hc->nargs) { printf("ERR %s hart=%lu reason=bad-arguments\n", hc->name, me()); return; }
   if (!parse_number(argv[1], &hartid)) { printf("ERR %s hart=%lu reason=bad-number arg=%s\n", hc->name, me(), argv[1]); return; }
   for (int a = 0; a < hc->nargs; a++)
     if (!parse_number(argv[2 + a], &args[a]))
       { printf("ERR %s hart=%lu reason=bad-number arg=%s\n", hc->name, me(), argv[2 + a]); return; }
   if (!hart_index(hartid, &i)) { printf("ERR %s hart=%lu reason=no-such-hart\n", hc->name, hartid); return; }
-  run_on(i, hc->cmd, args[0], args[1]);
+  run_on(i, hc->cmd, args);
 }
 
 static void cmd_harts(void) {
   printf("OK harts hart=%lu n=%lu boot=%lu ids=", me(), dt.nharts, dt.hartids[console_index]);
   for (u64 i = 0; i < dt.nharts; i++) printf(i ? ",%lu" : "%lu", dt.hartids[i]);
+  printf("\n");
+}
+
+// vm-create <ram-size>: a VM from kalloc'd frames (mem/guest.c).
+static void cmd_vm_create(u64 ram_size) {
+  struct vm *vm;
+  enum vm_error e = vm_create(ram_size, &vm);
+  if (e != VM_OK) { printf("ERR vm-create hart=%lu ram=%p reason=%s nfree=%lu\n", me(), ram_size, vm_error_name(e), kmem_nfree); return; }
+  printf("OK vm-create hart=%lu vm=%lu vmid=%lu ram=%p root=%p frames=%lu nfree=%lu\n", me(), vm->id, vm->vmid, vm->ram_size,
+         vm->root_pa, vm->frames, kmem_nfree);
+}
+
+static void cmd_vm_destroy(u64 id) {
+  struct vm *vm = vm_by_id(id);
+  if (!vm) { printf("ERR vm-destroy hart=%lu vm=%lu reason=no-such-vm\n", me(), id); return; }
+  if (vm->running) { printf("ERR vm-destroy hart=%lu vm=%lu reason=running\n", me(), id); return; }
+  u64 vmid = vm->vmid, freed = vm_destroy(vm);
+  printf("OK vm-destroy hart=%lu vm=%lu vmid=%lu freed=%lu nfree=%lu\n", me(), id, vmid, freed, kmem_nfree);
+}
+
+// vm-list: "vms=<id>/<vmid>/<ram>/<root>,..." in slot order, "vms=none" when there are none.
+static void cmd_vm_list(void) {
+  u64 n = 0;
+  for (u64 s = 0; s < MAX_VMS; s++) n += vms[s].id != 0;
+  printf("OK vm-list hart=%lu n=%lu vms=%s", me(), n, n ? "" : "none");
+  for (u64 s = 0, k = 0; s < MAX_VMS; s++)
+    if (vms[s].id) printf("%s%lu/%lu/%p/%p", k++ ? "," : "", vms[s].id, vms[s].vmid, vms[s].ram_size, vms[s].root_pa);
   printf("\n");
 }
 
@@ -298,13 +334,16 @@ static void dispatch(int argc, char **argv) {
   if (strcmp(name, "frame") == 0 && argc == 2 && parse_number(argv[1], &v))
     { printf("OK frame hart=%lu va=%p state=%s\n", me(), v, frame_state_name(frame_state_of(v))); return; }
   if (strcmp(name, "harts") == 0 && argc == 1) { cmd_harts(); return; }
+  if (strcmp(name, "vm-create") == 0 && argc == 2 && parse_number(argv[1], &v)) { cmd_vm_create(v); return; }
+  if (strcmp(name, "vm-destroy") == 0 && argc == 2 && parse_number(argv[1], &v)) { cmd_vm_destroy(v); return; }
+  if (strcmp(name, "vm-list") == 0 && argc == 1) { cmd_vm_list(); return; }
   if (strcmp(name, "poweroff") == 0 && argc == 2 && parse_number(argv[1], &v)) {
     printf("OK poweroff hart=%lu code=%lu\n", me(), v);
     sbi_shutdown(v);
   }
   if (strcmp(name, "help") == 0 && argc == 1)
-    { printf("OK help hart=%lu commands=alloc,free,free2,recurse,read,write,exec,batch,stat,frame,harts,poweroff,help\n", me()); return; }
-  static const char *const known[] = { "stat", "frame", "harts", "poweroff", "help" };
+    { printf("OK help hart=%lu commands=alloc,free,free2,recurse,read,write,exec,batch,stat,frame,harts,vm-create,vm-run,vm-destroy,vm-list,poweroff,help\n", me()); return; }
+  static const char *const known[] = { "stat", "frame", "harts", "vm-create", "vm-destroy", "vm-list", "poweroff", "help" };
   for (u64 k = 0; k < ARRAY_LEN(known); k++)
     if (strcmp(name, known[k]) == 0) { printf("ERR %s hart=%lu reason=bad-arguments\n", name, me()); return; }
   for (char *p = argv[0]; *p; p++)

@@ -95,12 +95,35 @@ static inline struct cpu *mycpu(void) { return (struct cpu *)CPU_INFO; }
 
 // ---- console.c ----
 enum command { CMD_NONE, CMD_ALLOC, CMD_FREE, CMD_FREE2, CMD_RECURSE, CMD_READ, CMD_WRITE,
-               CMD_EXEC, CMD_FRAME, CMD_BATCH, CMD_COUNT };
+               CMD_EXEC, CMD_FRAME, CMD_BATCH, CMD_VM_RUN, CMD_COUNT };
 const char *command_name(u64 cmd);
 NORETURN void console_loop(void);
 NORETURN void mailbox_loop(void);
 void command_fault_done(void);     // trap.c: the running command ended in a reported fault
 extern u64 console_index;
+
+// ---- mem/guest.c, vm.S, guest/guest.S: VMs (SPEC.md "Guests") ----
+struct vm {
+  u64 id;                  // console handle, 0 = free slot
+  u64 vmid;
+  u64 ram_size;            // guest RAM at GUEST_RAM_BASE
+  u64 root_pa;             // the Sv39x4 root (16 KiB)
+  u64 frames;              // frames held: guest RAM, tables, root
+  volatile u64 running;
+};
+enum vm_error { VM_OK, VM_BAD_SIZE, VM_TOO_MANY_VMS, VM_OUT_OF_MEMORY, VM_NO_ALIGNED_ROOT };
+struct host_context { u64 ra, sp, tp, s[12]; };   // vm.S's offsets
+extern struct vm vms[];
+enum vm_error vm_create(u64 ram_size, struct vm **out);
+u64 vm_destroy(struct vm *vm);                 // frames freed
+struct vm *vm_by_id(u64 id);
+const char *vm_error_name(enum vm_error e);
+void vm_run(struct vm *vm, u64 seed, u64 stores, u64 probe_gpa);   // prints the reply
+bool guest_trapped(void);                      // the trap being handled came from V = 1
+void guest_trap(u64 *regs, u64 *sepc, u64 cause, u64 stval);   // returns to resume the guest
+u64 vm_enter(struct host_context *ctx, u64 a0, u64 a1, u64 a2, u64 a3);
+NORETURN void vm_leave(struct host_context *ctx, u64 code);
+extern char guest_image_start[], guest_image_end[];
 
 // ---- main.c ----
 NORETURN void hart_main(void);

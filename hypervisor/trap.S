@@ -38,9 +38,20 @@ trap_entry:
 	csrr	t0, sepc
 	sd	t0, 32*8(sp)
 	mv	a0, sp
-	call	trap_handler		// never returns: panics or resumes serving
-3:	wfi
-	j	3b
+	call	trap_handler		// returns only to resume a guest (guest.c); else panics or resumes serving
+	// Back into the guest at tf->sepc, with its registers as the handler left them.
+	ld	t0, 32*8(sp)
+	csrw	sepc, t0
+	addi	t0, sp, TF_SIZE
+	csrw	sscratch, t0		// the trap stack for the guest's next trap
+	ld	x1, 1*8(sp)
+	ld	x3, 3*8(sp)
+	ld	x4, 4*8(sp)
+	.irp	n, 5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ld	x\n, \n*8(sp)
+	.endr
+	ld	sp, 2*8(sp)
+	sret
 
 // recurse(depth): depth nested calls, RECURSE_FRAME (256) bytes of stack each.
 // Each level fills its whole frame with its depth, from the top down, as a

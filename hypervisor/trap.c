@@ -19,8 +19,13 @@ static const char *fault_kind(struct cpu *c, u64 cause, u64 stval) {
   return "unexpected";
 }
 
-void NORETURN trap_handler(struct trapframe *tf) {
+// Returns only when the trap came from a guest that is to continue (guest_trap).
+void trap_handler(struct trapframe *tf) {
   u64 cause = CSR_READ(scause), stval = CSR_READ(stval);
+  if (!tf->early && guest_trapped()) {
+    guest_trap(tf->x, &tf->sepc, cause, stval);
+    return;
+  }
   if (tf->early || (cause & SCAUSE_INTERRUPT))
     panic("trap cause=%lx stval=%p pc=%p sp=%p early=%lu", cause, stval, tf->sepc, tf->x[2], tf->early);
   struct cpu *c = mycpu();

@@ -150,8 +150,12 @@ const ACCESS = { fetch: ACCESS_FETCH, load: ACCESS_LOAD, store: ACCESS_STORE } a
 
 const SRST_KINDS = ['shutdown', 'cold-reboot', 'warm-reboot'];
 
-/** Exceptions builtin firmware delegates to S-mode, as OpenSBI does: misaligned fetch, breakpoint, ecall from U, page faults. */
-const BUILTIN_MEDELEG = (1n << 0n) | (1n << 3n) | (1n << 8n) | (1n << 12n) | (1n << 13n) | (1n << 15n);
+/**
+ * Exceptions builtin firmware delegates to S-mode, as OpenSBI does: misaligned fetch, breakpoint, ecall from U, page faults,
+ * and with H ecall from VS (10), the guest-page faults (20, 21, 23) and virtual instruction (22); medeleg drops those bits
+ * on a hart without H.
+ */
+const BUILTIN_MEDELEG = (1n << 0n) | (1n << 3n) | (1n << 8n) | (1n << 12n) | (1n << 13n) | (1n << 15n) | (1n << 10n) | (1n << 20n) | (1n << 21n) | (1n << 22n) | (1n << 23n);
 const BUILTIN_MIDELEG = BigInt(1 << 1) | BigInt(MIP_STIP) | BigInt(MIP_SEIP);
 /** PMP under builtin firmware, as OpenSBI leaves it: entry 0 hides the CLINT from S/U (NAPOT, no permissions), entry 1 allows everything else. */
 const PMP_NAPOT = 0x18;
