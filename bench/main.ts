@@ -7,12 +7,12 @@ import { benchBoard } from './board.js';
 import { benchBoots } from './boots.js';
 import { benchLargeRamBoots } from './large-ram.js';
 import { benchMips } from './mips.js';
-import { benchProperties } from './properties.js';
+import { benchJobs, benchProperties } from './properties.js';
 import { formatBenchTable, type BenchRow } from './table.js';
 
 type Bench = () => BenchRow | BenchRow[] | Promise<BenchRow | BenchRow[]>;
 
-const BENCHES: readonly Bench[] = [benchLargeRamBoots, benchMips, benchBoard, benchBoots, benchProperties];
+const BENCHES: readonly Bench[] = [benchLargeRamBoots, benchMips, benchBoard, benchBoots, benchProperties, benchJobs];
 
 const rows: BenchRow[] = [];
 for (const bench of BENCHES) rows.push(...[await bench()].flat());

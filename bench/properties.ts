@@ -2,9 +2,20 @@
  * Property suite speed: boots per second (the hypervisor on a fresh 4-hart, 64 MiB virt machine
  * with builtin firmware, to its ready line, observers installed) and KMEM command programs checked
  * per second (restore a booted machine, run a generated program of up to 16 commands with every
- * step's checks). Medians of several samples; fixed seed, so the same programs every time.
+ * step's checks), each beside its figure of 2026-11-25. Medians of several samples; fixed seed, so
+ * the same programs every time.
+ *
+ * And the whole jobs a user runs: `hvspec start` (what `npm start` runs, less the build) and
+ * `hvspec mutants`, each in a child process of its own, timed by wall clock, with the child's peak
+ * resident set size (`process.resourceUsage().maxRSS`, Node's own memory included).
+ *
+ * `node dist/bench/properties.js` prints these rows alone (`--jobs`: only the job rows).
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { kmemProgramArbitrary } from '../properties/kmem/commands.js';
 import { loadImage } from '../properties/harness/image.js';
@@ -12,7 +23,7 @@ import { BootedHypervisor } from '../properties/harness/hypervisor.js';
 import { BootCache, PROPERTIES, runCase } from '../properties/suite.js';
 import type { PlatformSpec } from '../properties/arbitraries/platform.js';
 import { repositoryRoot } from './mips.js';
-import { median, type BenchRow } from './table.js';
+import { formatBenchTable, median, type BenchRow } from './table.js';
 
 const BOOT_SAMPLES = 5;
 const PROGRAM_SAMPLES = 5;
@@ -42,6 +53,59 @@ export function benchProperties(): BenchRow[] {
   }
   return [
     { name: 'hypervisor boots (4 harts, 64 MiB, builtin SBI)', median: median(boots), unit: 'boots/s', runs: BOOT_SAMPLES, target: '' },
+    { name: '  the same on 2026-11-25', median: OLD_FIGURES.bootsPerSecond, unit: 'boots/s', runs: 5, target: '' },
     { name: 'KMEM command programs checked (restore + up to 16 commands)', median: median(rates), unit: 'programs/s', runs: PROGRAM_SAMPLES, target: '' },
+    { name: '  the same on 2026-11-25', median: OLD_FIGURES.programsPerSecond, unit: 'programs/s', runs: 5, target: '' },
   ];
+}
+
+/** The rows above as `npm run bench` printed them on 2026-11-25 (README), before word-sparse RAM. */
+const OLD_FIGURES = { bootsPerSecond: 9.77, programsPerSecond: 20.62 };
+
+const JOB_CHILD_FLAG = '--job-child';
+
+/** The jobs and their targets: seconds of wall time and, for start, GB of peak RSS. */
+const JOBS: readonly { args: readonly string[]; seconds: number; gb?: number }[] = [
+  { args: ['start'], seconds: 30, gb: 1.5 },
+  { args: ['mutants'], seconds: 90 },
+];
+
+/** In the child: runs one hvspec command (its output discarded by the parent) and writes its exit code and peak RSS to `out`. */
+async function jobChild(out: string, args: string[]): Promise<void> {
+  const { dispatch } = await import('../cli/dispatch.js');
+  const code = await dispatch(args);
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(out, JSON.stringify({ code, peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+}
+
+/** Wall time and peak memory of `hvspec start` and `hvspec mutants`, each in a child process. */
+export function benchJobs(): BenchRow[] {
+  const rows: BenchRow[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'hvspec-bench-'));
+  try {
+    for (const job of JOBS) {
+      const out = join(dir, `${job.args[0]}.json`);
+      const started = performance.now();
+      // a failing job exits 1: the figures still stand, and the exit code says whether it held
+      try {
+        execFileSync(process.execPath, [fileURLToPath(import.meta.url), JOB_CHILD_FLAG, out, ...job.args], { cwd: repositoryRoot(), stdio: ['ignore', 'ignore', 'inherit'], timeout: 3_600_000 });
+      } catch (e) {
+        if ((e as { status?: number }).status !== 1) throw e;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const { code, peakRssBytes } = JSON.parse(readFileSync(out, 'utf8')) as { code: number; peakRssBytes: number };
+      const name = `hvspec ${job.args.join(' ')} (${code === 0 ? 'held' : `exit ${code}`}), wall time`;
+      rows.push({ name, median: seconds, unit: 's', runs: 1, target: `<= ${job.seconds}`, met: seconds <= job.seconds });
+      const gb = peakRssBytes / 1e9;
+      rows.push({ name: '  peak host memory of that job (child max RSS)', median: gb, unit: 'GB', runs: 1, target: job.gb === undefined ? '' : `<= ${job.gb}`, ...(job.gb === undefined ? {} : { met: gb <= job.gb }) });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv[2] === JOB_CHILD_FLAG) await jobChild(process.argv[3]!, process.argv.slice(4));
+  else process.stdout.write(formatBenchTable([...(process.argv[2] === '--jobs' ? [] : benchProperties()), ...benchJobs()]) + '\n');
 }
