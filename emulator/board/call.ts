@@ -66,6 +66,11 @@ export interface CallOptions {
   readonly consolePattern?: RegExp;
   /** A trap this accepts does not fail the call (default: none does). */
   readonly allowTrap?: (event: TrapEvent) => boolean;
+  /**
+   * Keep the instructions the calls retired in instret (default: restored like everything else). An
+   * observer timing events by instret needs it to grow across calls.
+   */
+  readonly keepInstret?: boolean;
 }
 
 export type CallOutcome =
@@ -187,39 +192,41 @@ export function callConcurrently(machine: VirtMachine, requests: readonly CallRe
       const ran = f.hart.run(Math.min(slice.steps, f.budget - f.steps));
       f.steps += ran;
       cursor.remaining -= ran;
-      if (f.pending !== undefined) finish(machine, f, f.pending(f.hart));
-      else if (machine.exit !== null) for (const g of flights) { if (g.outcome === undefined) finish(machine, g, { kind: 'exit', exit: machine.exit, steps: g.steps }); }
+      if (f.pending !== undefined) finish(machine, f, f.pending(f.hart), options);
+      else if (machine.exit !== null) for (const g of flights) { if (g.outcome === undefined) finish(machine, g, { kind: 'exit', exit: machine.exit, steps: g.steps }, options); }
       else if (options.consolePattern !== undefined && options.consolePattern.test(machine.console.slice(consoleStart))) {
-        finish(machine, f, { kind: 'panic', function: `console /${options.consolePattern.source}/`, pc: f.hart.pc, steps: f.steps });
-      } else if (f.steps >= f.budget) finish(machine, f, { kind: 'budget', steps: f.steps, pc: f.hart.pc });
+        finish(machine, f, { kind: 'panic', function: `console /${options.consolePattern.source}/`, pc: f.hart.pc, steps: f.steps }, options);
+      } else if (f.steps >= f.budget) finish(machine, f, { kind: 'budget', steps: f.steps, pc: f.hart.pc }, options);
       else if (f.hart.waiting && (f.hart.mip() & f.hart.mie) === 0) {
         // waiting in WFI inside the call with nothing to wake it: it cannot return
-        finish(machine, f, { kind: 'budget', steps: f.steps, pc: f.hart.pc });
+        finish(machine, f, { kind: 'budget', steps: f.steps, pc: f.hart.pc }, options);
       }
       // a run of 0 steps that ended nothing (an allowed trap at once, say) must not spin forever
       stalled = ran === 0 && f.outcome === undefined ? stalled + 1 : 0;
-      if (stalled > 1000) finish(machine, f, { kind: 'budget', steps: f.steps, pc: f.hart.pc });
+      if (stalled > 1000) finish(machine, f, { kind: 'budget', steps: f.steps, pc: f.hart.pc }, options);
       if (cursor.remaining <= 0 || f.outcome !== undefined || ran === 0) endSlice(schedule, cursor, harts);
     }
   } finally {
     for (const remove of removers) remove();
-    for (const f of flights) if (f.outcome === undefined) restore(machine, f);
+    for (const f of flights) if (f.outcome === undefined) restore(machine, f, options);
   }
   return flights.map((f) => f.outcome!);
 }
 
-function finish(machine: VirtMachine, f: InFlight, outcome: CallOutcome): void {
+function finish(machine: VirtMachine, f: InFlight, outcome: CallOutcome, options: CallOptions): void {
   f.outcome = outcome;
-  restore(machine, f);
+  restore(machine, f, options);
 }
 
-function restore(machine: VirtMachine, f: InFlight): void {
+function restore(machine: VirtMachine, f: InFlight, options: CallOptions): void {
   const hart = f.hart;
+  const instret = hart.instret;
   const lines = hart.mipLines;
   const tlb = hart.tlb.save();
   const guestTlb = hart.guestTlb.save();
   hart.restoreState({ ...f.saved, tlb, guestTlb });
   hart.mipLines = lines;
+  if (options.keepInstret === true) hart.instret = instret;
   if (hart.reservation >= 0) machine.bus.reserve(hart, hart.reservation);
 }
 

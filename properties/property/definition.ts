@@ -90,8 +90,11 @@ export interface PropertyDefinition {
   /** Cases tried first (edges worth a run every time). */
   readonly examples?: (options: SuiteOptions) => Case[];
   readonly strictTlb?: boolean;
-  /** It drives the hypervisor through our debug console, so an image without one cannot be judged. */
-  readonly needsConsole?: boolean;
+  /**
+   * It drives the hypervisor through our debug console, so an image without one cannot be judged; a
+   * function of the profile for a property with a call-driven form (used when the profile names no console).
+   */
+  readonly needsConsole?: boolean | ((profile: ImageProfile) => boolean);
   /**
    * Symbols its observations read (hooks included): an image without one is skipped naming it, since
    * a property without its hooks would see no calls and pass without evidence.

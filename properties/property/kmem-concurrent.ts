@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { concurrentHistoryLinearizable, freeListIntact, hex, linearPa, type Violation } from '../../model/index.js';
 import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from '../arbitraries/schedule.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
-import { KMEM_SYMBOLS, readKmem } from '../observe/memory.js';
+import { readKmem } from '../observe/memory.js';
+import { AllocatorCalls, allocatorSymbols, runCallBatch } from '../kmem/calls.js';
 import { quickPlatforms, spec, type BootedFailure, type Case, type PropertyDefinition } from './definition.js';
 
 /** Steps the schedule is expanded to: longer than any batch of the generator's size. */
@@ -17,9 +18,10 @@ const CONCURRENT_STEPS = 3_000_000;
 export const kmemConcurrentProperty: PropertyDefinition = {
   name: 'kmem-concurrent',
   covers: ['two harts inside kalloc at once'],
-  needsConsole: true,
-  // the hooks are the batch's whole history
-  needsSymbols: KMEM_SYMBOLS,
+  // an image whose profile names our console must answer on it; one with no console protocol is driven by injected calls
+  needsConsole: (p) => p.console !== null,
+  // the hooks are the batch's whole history (console or injected calls)
+  needsSymbols: allocatorSymbols,
   rules: ['KMEM-CONCURRENT', 'KMEM-NO-DOUBLE-FREE', 'KMEM-INTEGRITY', 'KMEM-ZEROED'],
   runs: 12,
   arbitrary: (o) =>
@@ -33,7 +35,14 @@ export const kmemConcurrentProperty: PropertyDefinition = {
         schedule: scheduleArbitrary(platform.harts, { maxSlices: 8, maxSteps: 200 }),
       }),
     ),
-  examples: () => [
+  examples: (o) => [
+    // step-by-step interleavings, which a lock missing from alloc or free cannot survive
+    ...(o.image.profile.console === null
+      ? [
+          { platform: spec(2, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}), program: [{ kind: 'batch' as const, harts: [0, 1], count: 4 }], schedule: [{ hart: 0, steps: 1 }, { hart: 1, steps: 1 }] },
+          { platform: spec(2, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}), program: [{ kind: 'batch' as const, harts: [0, 1], count: 4 }], schedule: [{ hart: 0, steps: 3 }, { hart: 1, steps: 2 }] },
+        ]
+      : []),
     { platform: spec(2, 0, 16n), program: [{ kind: 'batch', harts: [0, 1], count: 16 }], schedule: [{ hart: 0, steps: 7 }, { hart: 1, steps: 5 }] },
     { platform: spec(4, 3, 16n), program: [{ kind: 'batch', harts: [0, 1, 2, 3], count: 32 }], schedule: [{ hart: 0, steps: 3 }, { hart: 1, steps: 11 }, { hart: 2, steps: 2 }, { hart: 3, steps: 17 }] },
   ],
@@ -54,7 +63,20 @@ export function cycleSchedule(slices: readonly ScheduleSlice[], totalSteps: numb
   return out;
 }
 
+/** Schedule steps the call-driven batch expands the slices to: longer than any one alloc or free call. */
+const CALL_SCHEDULE_STEPS = 20_000;
+
 function runConcurrent(booted: BootedHypervisor, c: Case): BootedFailure | Violation | undefined {
+  if (!booted.hasConsole) {
+    const calls = new AllocatorCalls(booted);
+    const schedule = cycleSchedule(normalizeSchedule(c.schedule ?? []), CALL_SCHEDULE_STEPS);
+    for (const batch of c.program ?? []) {
+      if (batch.kind !== 'batch') continue;
+      const failure = runCallBatch(calls, batch.harts, batch.count, schedule);
+      if (failure !== undefined) return failure;
+    }
+    return undefined;
+  }
   const { machine, platform } = booted;
   const transcript: string[] = [];
   const schedule = normalizeSchedule(c.schedule ?? []);

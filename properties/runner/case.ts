@@ -40,7 +40,8 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     if (boot === undefined) return { kind: 'skipped', reason: `${formatPlatformSpec(c.platform)} is outside what the design supports (${e.message})` };
     return { kind: 'failed', counterexample: { rule: boot.rule, message: `${boot.message}; console ends:\n${e.consoleTail}`, also: [], replay, ...(where ? { where } : {}) } };
   }
-  if ((definition.needsConsole ?? false) && !booted.hasConsole) {
+  const needsConsole = typeof definition.needsConsole === 'function' ? definition.needsConsole(cache.image.profile) : (definition.needsConsole ?? false);
+  if (needsConsole && !booted.hasConsole) {
     return { kind: 'skipped', wholeImage: true, reason: `${cache.image.name} has no hvspec console (it booted and settled without printing the ready line), and ${definition.name} drives the hypervisor through it` };
   }
   const missing = neededSymbols(definition, cache.image.profile).filter((name) => cache.image.elf.symbol(name) === undefined);
