@@ -73,10 +73,13 @@ export function observeOverflow(
   const trap = booted.traps.slice(trapsBefore).find((t) => t.hartId === hart && !t.interrupt && t.cause !== 8 && t.cause !== 9 && startedAt !== undefined && t.time >= startedAt);
   const storesBeforeFault = writes.filter((w) => w.hart === hart && (trap === undefined || w.time <= trap.time)).map((w) => vaOf(w.pa));
   if (startedAt === undefined || trap === undefined) return { fault: undefined, trap, verdict: undefined, started: startedAt !== undefined, stores: storesBeforeFault };
-  if (storesBeforeFault.some((va) => va >= CPU_STACK.start && va < CPU_STACK.start + 0x1000n) || (trap.tval >= CPU_GUARD.start && trap.tval < CPU_GUARD.end)) {
+  // the image's own cpu-struct layout (its profile), which may have no guard page
+  const layout = booted.platform.design.cpuStruct;
+  const guard = layout.guard;
+  if (storesBeforeFault.some((va) => va >= layout.stack.start && va < layout.stack.start + 0x1000n) || (guard !== null && trap.tval >= guard.start && trap.tval < guard.end)) {
     booted.coverage.add('stack within one frame of the guard');
   }
   // when sp was moved from outside, the code before the fault ran legitimately (locks, globals): judge the fault only
   const fault: StackOverflowFault = { hart, cause: trap.cause, tval: trap.tval, ...(judgeStores ? { storesBeforeFault } : {}) };
-  return { fault, trap, verdict: overflowFaultsInGuard([fault]), started: true, stores: storesBeforeFault };
+  return { fault, trap, verdict: overflowFaultsInGuard([fault], layout), started: true, stores: storesBeforeFault };
 }

@@ -5,7 +5,7 @@
  * before it.
  */
 import fc from 'fast-check';
-import { CPU_STACK, hex, type Violation } from '../../model/index.js';
+import { hex, type Violation } from '../../model/index.js';
 import { observeOverflow } from '../checks/stack.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { symbolVa, textSymbol } from '../observe/memory.js';
@@ -14,8 +14,8 @@ import { quickPlatforms, type BootedFailure, type Case, type PropertyDefinition 
 export const stackOverflowSpProperty: PropertyDefinition = {
   name: 'stack-overflow-sp',
   covers: ['stack within one frame of the guard'],
-  // a sleeping hart is made to call kalloc
-  needsSymbols: ['kalloc'],
+  // a sleeping hart is made to call the profile's alloc
+  needsSymbols: (p) => [p.allocator.alloc],
   rules: ['STACK-GUARD'],
   runs: 6,
   arbitrary: (o) =>
@@ -46,10 +46,12 @@ const STT_FUNC = 2;
  */
 function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailure | Violation | undefined {
   const { machine, image } = booted;
-  const kalloc = symbolVa(image.elf, 'kalloc');
+  const allocName = image.profile.allocator.alloc;
+  const kalloc = symbolVa(image.elf, allocName);
   const hart = (c.hart ?? 0) % booted.platform.harts;
   const h = machine.hart(hart);
-  const sp = CPU_STACK.start + BigInt(c.sp ?? 0);
+  // the stack's bottom where the image's design puts it (the profile's cpu-struct layout)
+  const sp = booted.platform.design.cpuStruct.stack.start + BigInt(c.sp ?? 0);
   const functionEntries = [...new Set(image.elf.symbols.filter((s) => s.type === STT_FUNC && s.value !== 0n).map((s) => s.value))];
   const transcript: string[] = [];
   // a pc as the function it is in (`recurse+0x8`) and its address
@@ -75,7 +77,7 @@ function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailu
       if (!started && h.waiting) {
         const at = h.pc;
         // (said before begin, whose start callback would otherwise say it entered a function here)
-        transcript.push(`(emulator) hart ${hart} asleep in wfi at ${where(at)}: sp := ${hex(sp)} (${c.sp ?? 0} bytes above its stack's bottom), then it calls kalloc (${hex(kalloc)})`);
+        transcript.push(`(emulator) hart ${hart} asleep in wfi at ${where(at)}: sp := ${hex(sp)} (${c.sp ?? 0} bytes above its stack's bottom), then it calls ${allocName} (${hex(kalloc)})`);
         begin();
         h.setRegister(1, at);
         h.pc = kalloc;
@@ -91,7 +93,8 @@ function runStackPointerOverflow(booted: BootedHypervisor, c: Case): BootedFailu
   );
   if (!seen.started) return { rule: 'STACK-GUARD', message: `hart ${hart} neither entered a function nor slept in wfi within ${QUIESCE_STEPS} steps after boot, so its sp could not be moved`, transcript };
   if (seen.fault === undefined) {
-    const below = seen.stores.find((va) => va < CPU_STACK.start && va >= CPU_STACK.start - 0x1000n);
+    const bottom = booted.platform.design.cpuStruct.stack.start;
+    const below = seen.stores.find((va) => va < bottom && va >= bottom - 0x1000n);
     const wrote = below === undefined ? '' : `, though it wrote ${hex(below)} in its guard page`;
     return { rule: 'STACK-GUARD', message: `hart ${hart} ran ${OVERFLOW_STEPS} steps with sp ${c.sp ?? 0} bytes above its stack's bottom and took no trap${wrote}`, transcript, hart };
   }

@@ -280,7 +280,7 @@ describe('hvspec check', () => {
     [['--image', 'no/such.elf'], /--image 'no\/such.elf': no such file/],
     [['--image', 'package.json'], /--image package.json: not an ELF file/],
     [['--image', '/bin/sh'], /not a RISC-V ELF file/],
-    [['--image', 'test/riscv/build/selftest/wrong-cause-9.elf'], /--image test\/riscv\/build\/selftest\/wrong-cause-9.elf does not follow the hypervisor's boot contract .*loads at 0x80000000, not RAM base \+ 2 MiB \(0x80200000\); it has no layout symbols _text_start, /],
+    [['--image', 'test/riscv/build/selftest/wrong-cause-9.elf'], /--image test\/riscv\/build\/selftest\/wrong-cause-9.elf does not follow the hypervisor's boot contract .*loads at 0x80000000, not RAM base \+ 2 MiB \(0x80200000; a --profile FILE gives another layout\.loadOffset\); it has no layout symbols _text_start, /],
     [['--image', HYPERVISOR, '--bogus'], /unknown option '--bogus'/],
     [['--image', HYPERVISOR, '--harts', '5-2'], /--harts range '5-2' is empty/],
     [['--image', HYPERVISOR, '--harts', '9'], /--harts must be an integer from 1 to 8, got '9'/],

@@ -8,6 +8,7 @@ import { loadImage } from '../../properties/harness/image.js';
 import { counterexampleSize } from '../../properties/report/counterexample.js';
 import { decodeToken } from '../../properties/report/token.js';
 import { replayCase, runSuite } from '../../properties/suite.js';
+import { MUTANTS_MAX_RAM } from '../../cli/commands/mutants.js';
 import { budget, mutantImages, mutantRules } from './support.js';
 
 export function killMatrix(half: 0 | 1): void {
@@ -24,7 +25,7 @@ export function killMatrix(half: 0 | 1): void {
         const { seed, scale } = budget();
         const started = performance.now();
         const image = loadImage(mutant.path, mutant.name);
-        const result = runSuite({ image, seed, scale, failFast: true });
+        const result = runSuite({ image, seed, scale, failFast: true, maxRamSize: MUTANTS_MAX_RAM });
         const failed = result.properties.find((p) => p.verdict === 'failed');
         const c = failed?.counterexample;
         const cited = c ? [c.rule, ...c.also.map((a) => a.rule)] : [];
