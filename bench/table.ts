@@ -10,6 +10,8 @@ export interface BenchRow {
   readonly target: string;
   /** Whether the median meets the target; undefined when there is no target. */
   readonly met?: boolean;
+  /** Set when the row could not be measured: why (e.g. a tool is missing). The table shows it instead of a figure. */
+  readonly skipped?: string;
 }
 
 /** Median of a non-empty list of samples. */
@@ -23,14 +25,16 @@ export function median(samples: readonly number[]): number {
 /** Renders rows as a fixed-width text table. */
 export function formatBenchTable(rows: readonly BenchRow[]): string {
   const header = ['benchmark', 'median', 'unit', 'runs', 'target', 'met'];
-  const body = rows.map((r) => [
-    r.name,
-    r.median.toFixed(r.median >= 100 ? 0 : 2),
-    r.unit,
-    String(r.runs),
-    r.target,
-    r.met === undefined ? '' : r.met ? 'yes' : 'NO',
-  ]);
+  const body = rows.map((r) => r.skipped !== undefined
+    ? [r.name, '-', r.unit, '0', r.target, `skipped: ${r.skipped}`]
+    : [
+      r.name,
+      r.median.toFixed(r.median >= 100 ? 0 : 2),
+      r.unit,
+      String(r.runs),
+      r.target,
+      r.met === undefined ? '' : r.met ? 'yes' : 'NO',
+    ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
