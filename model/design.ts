@@ -2,10 +2,11 @@
  * The parameters real images of the design legitimately differ in (SPEC.md "Design parameters"):
  * where the image is loaded, how the cpu struct is laid out, whether leaves carry A/D or the hart
  * sets them, the early table's extent and G bits, whether the allocator keeps a frame-state table
- * after the image, its allocation order and what kfree does with a bad address. Every rule reads them
+ * after the image, its allocation order, what kfree does with a bad address and the largest leaf the
+final tables use. Every rule reads them
  * from Platform.design; DESIGN_PARAMETERS is the design as SPEC.md states it (the bundled hypervisor).
  */
-import { GIGAPAGE_SIZE, hex, isAligned, PAGE_SIZE, rangesOverlap, type Range } from './address.js';
+import { GIGAPAGE_SIZE, hex, isAligned, MEGAPAGE_SIZE, PAGE_SIZE, rangesOverlap, type Range } from './address.js';
 import { CPU_GUARD, CPU_INFO, CPU_STACK, CPU_TRAP_STACK, KERNEL_LOAD_OFFSET, VAS_CPU_STRUCT } from './layout.js';
 
 /** The cpu struct's parts as VA ranges (at VAS_CPU_STRUCT); the trap stack is its own part or lies inside the info part. */
@@ -41,6 +42,20 @@ export interface DesignParameters {
   readonly allocationOrder: 'descending' | 'any';
   /** kfree on an address it must refuse: returns a verdict, panics, or accepts it (SPEC.md "Design parameters"). */
   readonly badFree: 'verdict' | 'panic' | 'accept';
+  /**
+   * The largest leaf the final tables' fixed-PA regions use (SPEC.md MAP-EXACT): 1 GiB (absent: the
+   * design's "largest pages that fit"), 2 MiB for an image that never builds gigapages, or 4 KiB. The
+   * design document does not mandate gigapages, so images legitimately differ here.
+   */
+  readonly largestLeaf?: bigint;
+}
+
+/** The Sv39 leaf sizes, largest first. */
+export const LEAF_SIZES: readonly bigint[] = [GIGAPAGE_SIZE, MEGAPAGE_SIZE, PAGE_SIZE];
+
+/** The largest leaf of the final tables under `design` (1 GiB unless it says otherwise). */
+export function largestLeaf(design: Pick<DesignParameters, 'largestLeaf'>): bigint {
+  return design.largestLeaf ?? GIGAPAGE_SIZE;
 }
 
 /** A cpu-struct part at `offset` bytes from VAS_CPU_STRUCT, `size` bytes long. */
@@ -60,6 +75,7 @@ export const DESIGN_PARAMETERS: DesignParameters = {
   frameStateTable: true,
   allocationOrder: 'descending',
   badFree: 'verdict',
+  largestLeaf: GIGAPAGE_SIZE,
 };
 
 /** The mapped parts of the cpu struct, ascending and merged where they touch (the trap stack may lie inside the info part). */
@@ -103,5 +119,6 @@ export function designProblems(design: DesignParameters): { field: string; value
   if (rangesOverlap(trapStack, info) && !(trapStack.start >= info.start && trapStack.end <= info.end)) bad('design.cpuStruct.trapStack', `[${hex(trapStack.start)}, ${hex(trapStack.end)})`, 'overlaps info without lying inside it');
   const n = design.earlyTable.linearGigapages;
   if (n !== 'ram' && (!Number.isInteger(n) || n < 1 || n > 256)) bad('design.earlyTable.linearGigapages', String(n), "must be 'ram' or an integer from 1 to 256");
+  if (design.largestLeaf !== undefined && !LEAF_SIZES.includes(design.largestLeaf)) bad('design.largestLeaf', hex(design.largestLeaf), 'must be 0x40000000 (1 GiB), 0x200000 (2 MiB) or 0x1000 (4 KiB)');
   return problems;
 }

@@ -4,7 +4,7 @@
  */
 import { hex, PAGE_SIZE, pageRoundUp, rangeContainsAddress, rangeSize, type Range } from './address.js';
 import type { EarlyEntryPurpose } from './early-boot.js';
-import { DESIGN_CPU_STRUCT, type CpuStructLayout, type DesignParameters } from './design.js';
+import { DESIGN_CPU_STRUCT, largestLeaf, type CpuStructLayout, type DesignParameters } from './design.js';
 import { CPU_STRUCT_GIGABYTE, KERNEL_GIGABYTE, kernelVa, VAS_RAM } from './layout.js';
 import { deviceRange, imageEnd, VIRT_DEVICES, type Platform } from './platform.js';
 import { largestPageRuns, mergeRuns, type LeafFlags, type LeafRun } from './sv39/mapping.js';
@@ -45,6 +45,8 @@ export interface ExpectedAddressSpace {
   readonly regions: readonly ExpectedRegion[];
   /** How the leaves' A/D bits are expected (design.accessedDirty). */
   readonly accessedDirty?: DesignParameters['accessedDirty'];
+  /** The largest leaf of the fixed-PA regions (design.largestLeaf; absent: 1 GiB). */
+  readonly largestLeaf?: bigint;
 }
 
 /**
@@ -134,6 +136,7 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
   }
   const { ramBase, ramSize, image } = platform;
   const { accessedDirty, cpuStruct } = platform.design;
+  const largest = largestLeaf(platform.design);
   const fixed = (name: string, kind: RegionKind, va: bigint, pa: bigint, size: bigint, perms: Permissions): ExpectedRegion => ({
     name,
     kind,
@@ -142,7 +145,7 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
     pa,
     perms,
     global: true,
-    pageSizes: distinctPageSizes(largestPageRuns(va, pa, size, leafFlagsOf(perms, true, accessedDirty))),
+    pageSizes: distinctPageSizes(largestPageRuns(va, pa, size, leafFlagsOf(perms, true, accessedDirty), 0, largest)),
   });
   const imageRegion = (name: string, section: Range, perms: Permissions): ExpectedRegion[] =>
     rangeSize(section) === 0n ? [] : [fixed(name, 'image', kernelVa(section.start, ramBase), section.start, rangeSize(section), perms)];
@@ -173,18 +176,18 @@ export function expectedAddressSpace(platform: Platform, hart: number): Expected
     ...(trapStackInInfo(cpuStruct) ? [] : [privateRegion(REGION_NAMES.cpuTrapStack, cpuStruct.trapStack)]),
     fixed(REGION_NAMES.linearMap, 'linear-map', VAS_RAM, ramBase, ramSize, RW_),
   ];
-  return { hart, regions: regions.sort((a, b) => (a.va < b.va ? -1 : a.va > b.va ? 1 : 0)), accessedDirty };
+  return { hart, regions: regions.sort((a, b) => (a.va < b.va ? -1 : a.va > b.va ? 1 : 0)), accessedDirty, largestLeaf: largest };
 }
 
-/** The leaves of a fixed-PA region, largest pages first where alignment allows. */
-export function regionRuns(region: ExpectedRegion, accessedDirty: DesignParameters['accessedDirty'] = 'preset'): LeafRun[] {
+/** The leaves of a fixed-PA region, largest pages (up to `largest`) first where alignment allows. */
+export function regionRuns(region: ExpectedRegion, accessedDirty: DesignParameters['accessedDirty'] = 'preset', largest?: bigint): LeafRun[] {
   if (region.pa === 'private-frames') throw new RangeError(`regionRuns: ${region.name} has private frames, not a fixed PA`);
-  return largestPageRuns(region.va, region.pa, region.size, leafFlagsOf(region.perms, region.global, accessedDirty));
+  return largestPageRuns(region.va, region.pa, region.size, leafFlagsOf(region.perms, region.global, accessedDirty), 0, largest);
 }
 
 /** Every leaf run the space fixes exactly (all but the cpu struct), merged as flatten merges them. */
 export function expectedFixedRuns(space: ExpectedAddressSpace): LeafRun[] {
-  return mergeRuns(space.regions.filter((r) => r.pa !== 'private-frames').flatMap((r) => regionRuns(r, space.accessedDirty)));
+  return mergeRuns(space.regions.filter((r) => r.pa !== 'private-frames').flatMap((r) => regionRuns(r, space.accessedDirty, space.largestLeaf)));
 }
 
 function distinctPageSizes(runs: readonly LeafRun[]): bigint[] {

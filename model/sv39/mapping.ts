@@ -2,7 +2,7 @@
  * Leaf mappings as runs: what a page table maps, independent of how its tables are laid out. `flatten`
  * produces them from memory, `buildPageTable` consumes them, the memory map and the rules compare them.
  */
-import { formatRange, formatSize, hex, isAligned, PAGE_SIZES_DESCENDING } from '../address.js';
+import { formatRange, formatSize, GIGAPAGE_SIZE, hex, isAligned, PAGE_SIZES_DESCENDING } from '../address.js';
 import { formatFlags } from './pte.js';
 
 /** A leaf's permissions and attributes; `g` is the effective global bit (G on any PTE of the path). */
@@ -62,14 +62,15 @@ export function mergeRuns(runs: readonly LeafRun[]): LeafRun[] {
 
 /**
  * Maps [va, va + size) to pa onward with the largest leaves that VA alignment, PA alignment and the
- * remaining length allow (SPEC.md "The final per-hart address space"): gigapages, then megapages, then pages.
+ * remaining length allow (SPEC.md "The final per-hart address space"): gigapages, then megapages, then pages,
+ * none larger than `largest` (the design's largestLeaf).
  */
-export function largestPageRuns(va: bigint, pa: bigint, size: bigint, flags: LeafFlags, rsw = 0): LeafRun[] {
+export function largestPageRuns(va: bigint, pa: bigint, size: bigint, flags: LeafFlags, rsw = 0, largest = GIGAPAGE_SIZE): LeafRun[] {
   const runs: LeafRun[] = [];
   let offset = 0n;
   while (offset < size) {
     const remaining = size - offset;
-    const pageSize = PAGE_SIZES_DESCENDING.find((s) => isAligned(va + offset, s) && isAligned(pa + offset, s) && s <= remaining);
+    const pageSize = PAGE_SIZES_DESCENDING.find((s) => s <= largest && isAligned(va + offset, s) && isAligned(pa + offset, s) && s <= remaining);
     if (pageSize === undefined) throw new RangeError(`largestPageRuns: ${hex(va + offset)} -> ${hex(pa + offset)} is not page aligned or ${hex(remaining)} is not whole pages`);
     runs.push({ va: va + offset, pa: pa + offset, size: pageSize, pageSize, flags, rsw });
     offset += pageSize;

@@ -35,6 +35,7 @@ export function designFromProfile(profile: ImageProfile): DesignParameters {
     frameStateTable: allocator.frameStates !== undefined,
     allocationOrder: allocator.order,
     badFree: allocator.badFree,
+    largestLeaf: layout.largestLeaf,
   };
 }
 

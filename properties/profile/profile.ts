@@ -96,6 +96,8 @@ export interface ImageProfile {
     readonly accessedDirty: 'preset' | 'hardware';
     /** The early table's leaves: with G or without, and its linear map: one gigapage per GiB of RAM ('ram') or a fixed count. */
     readonly earlyTable: { readonly global: boolean; readonly linearGigapages: 'ram' | number };
+    /** The largest leaf the final tables use (bytes: 1 GiB, 2 MiB or 4 KiB; MAP-EXACT expects the largest that fit up to it). */
+    readonly largestLeaf: bigint;
     /** The virt devices the final tables identity-map, by name (model VIRT_DEVICES; the serial console 'uart' always). */
     readonly devices: readonly string[];
     readonly reserved: readonly ProfileReservedRange[];
@@ -158,6 +160,7 @@ export const DEFAULT_PROFILE: ImageProfile = {
     },
     accessedDirty: 'preset',
     earlyTable: { global: true, linearGigapages: 'ram' },
+    largestLeaf: GiB,
     devices: VIRT_DEVICES.map((d) => d.name),
     reserved: [],
   },
@@ -374,7 +377,7 @@ class ProfileReader {
   }
 
   layout(v: unknown): ImageProfile['layout'] {
-    const o = this.object(v, 'layout', { required: ['loadOffset', 'text', 'rodata', 'data', 'bss', 'cpuStruct', 'accessedDirty'], optional: ['earlyTable', 'devices', 'reserved'] });
+    const o = this.object(v, 'layout', { required: ['loadOffset', 'text', 'rodata', 'data', 'bss', 'cpuStruct', 'accessedDirty'], optional: ['earlyTable', 'largestLeaf', 'devices', 'reserved'] });
     const loadOffset = this.bytes(o.loadOffset, 'layout.loadOffset');
     if (loadOffset % 0x1000n !== 0n) this.bad('layout.loadOffset', o.loadOffset, 'must be a multiple of 4 KiB');
     if (loadOffset === 0n || loadOffset >= GiB) this.bad('layout.loadOffset', o.loadOffset, 'must leave room for the firmware below it and lie in the first GiB of RAM');
@@ -402,6 +405,11 @@ class ProfileReader {
       const linear = e.linearGigapages === 'ram' ? 'ram' : this.integer(e.linearGigapages, 'layout.earlyTable.linearGigapages', 1, 256);
       earlyTable = { global: this.boolean(e.global, 'layout.earlyTable.global'), linearGigapages: linear };
     }
+    let largestLeaf = GiB;
+    if (o.largestLeaf !== undefined) {
+      largestLeaf = this.bytes(o.largestLeaf, 'layout.largestLeaf');
+      if (![GiB, 2n * MiB, 0x1000n].includes(largestLeaf)) this.bad('layout.largestLeaf', o.largestLeaf, 'must be a leaf size: "1 GiB", "2 MiB" or "4 KiB"');
+    }
     const known = VIRT_DEVICES.map((d) => d.name);
     let devices: string[] = known;
     if (o.devices !== undefined) {
@@ -412,6 +420,7 @@ class ProfileReader {
     return {
       loadOffset,
       earlyTable,
+      largestLeaf,
       devices,
       text: this.section(o.text, 'layout.text'),
       rodata: this.section(o.rodata, 'layout.rodata'),

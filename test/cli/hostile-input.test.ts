@@ -415,5 +415,6 @@ describe('image profiles', () => {
     expect(refused(edited('layout.cpuStruct.guard', 'replace', { offset: 0x7000, size: 0x1000 }))).toMatch(/layout\.cpuStruct\.guard = .*must end where the stack starts/);
     expect(refused(edited('platforms.reason', 'drop', 0))).toMatch(/platforms\.reason = missing: is required: the claim is narrower than the design's/);
     expect(refused(edited('version', 'replace', 2))).toMatch(/version = 2: must be 1/);
+    expect(refused(edited('layout.largestLeaf', 'replace', '1 MiB'))).toBe('check: --profile profile FILE: layout.largestLeaf = "1 MiB": must be a leaf size: "1 GiB", "2 MiB" or "4 KiB"');
   });
 });
