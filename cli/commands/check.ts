@@ -6,6 +6,7 @@
  * bad usage. `hvspec start` is this on the bundled image.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { ElfError, parseElf } from '../../emulator/elf.js';
 import { dirname } from 'node:path';
 import { RULE_IDS, type RuleId } from '../../model/index.js';
@@ -19,7 +20,8 @@ import { writeFileAtomically } from '../reports/write.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
 import { loadUserImage, openSbiFile } from './image.js';
 import { ramSizeOption, readHartMaps } from './ptdump.js';
-import { runLimitedSuite, type SuiteSettings } from './suite-run.js';
+import { runLimitedSuite, type SuiteCallbacks, type SuiteSettings } from './suite-run.js';
+import { canRunInWorkers, runParallelSuite, type ImageSource } from './suite-parallel.js';
 
 /** Options shared by `check` and `start` (start has no --image). */
 export const SUITE_OPTIONS: readonly OptionSpec[] = [
@@ -29,6 +31,7 @@ export const SUITE_OPTIONS: readonly OptionSpec[] = [
   { name: '--runs', value: 'N', help: "runs per property (default: each property's own budget)" },
   { name: '--time-budget', value: 'DURATION', help: 'e.g. 90s, 5m: time for the whole run; a property still running then stops after\nits current run (saying how many it did), later ones are reported skipped' },
   { name: '--seed', value: 'S', help: `fast-check seed, decimal or 0x hex (default 0x${DEFAULT_SEED.toString(16)})` },
+  { name: '--jobs', value: 'N', help: `properties run at once, each in a worker thread (default: one per core, here ${availableParallelism()});\n1 runs them one after another in this thread. Verdicts, counterexamples, replay\ntokens, coverage and reports are the same whatever N` },
   { name: '--only', value: 'NAME,...', help: `rule IDs or property names: run only the properties checking them\n(properties: ${PROPERTY_NAMES.join(', ')})` },
   { name: '--require', value: 'RULE,...', help: 'exit 1 unless each rule was checked by a property that ran to a verdict\n(not skipped, not left out by --only); for CI that needs a rule checked' },
   { name: '--fail-on-skip', help: 'exit 1 when any property is skipped' },
@@ -110,6 +113,10 @@ export interface SuiteRequest {
   /** --require: rules that must be checked for exit 0. */
   readonly required: readonly RuleId[];
   readonly failOnSkip: boolean;
+  /** --jobs: properties run at once in worker threads (1: in this thread). */
+  readonly jobs: number;
+  /** How the image was loaded, so that a worker thread can load it the same way. */
+  readonly source?: ImageSource;
 }
 
 function outputFile(command: string, option: string, path: string | undefined): string | undefined {
@@ -119,7 +126,7 @@ function outputFile(command: string, option: string, path: string | undefined): 
 }
 
 /** Parses the shared suite options for `image`. */
-export function suiteRequest(command: string, parsed: ParsedOptions, image: HypervisorImage): SuiteRequest {
+export function suiteRequest(command: string, parsed: ParsedOptions, image: HypervisorImage, source?: ImageSource): SuiteRequest {
   const hartsText = textOption(parsed, '--harts');
   const harts = hartsText === undefined ? undefined : rangeOption(command, '--harts', hartsText, (p) => integerOption(command, '--harts', p, 1, 8), 1, 8);
   const memText = textOption(parsed, '--mem');
@@ -144,6 +151,8 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
   if (parsed.values.get('--require') === true) throw new UsageError(`${command}: --require needs a value (RULE,...)`);
   const required = requireText === undefined ? [] : ruleList(command, '--require', requireText);
   const failOnSkip = parsed.values.has('--fail-on-skip');
+  const jobsText = textOption(parsed, '--jobs');
+  const jobs = jobsText === undefined ? availableParallelism() : integerOption(command, '--jobs', jobsText, 1, 256);
   const reports = {
     ...(textOption(parsed, '--json') ? { json: outputFile(command, '--json', textOption(parsed, '--json'))! } : {}),
     ...(textOption(parsed, '--junit') ? { junit: outputFile(command, '--junit', textOption(parsed, '--junit'))! } : {}),
@@ -157,6 +166,8 @@ export function suiteRequest(command: string, parsed: ParsedOptions, image: Hype
     askedRules: askedRules(onlyText),
     required,
     failOnSkip,
+    jobs,
+    ...(source ? { source } : {}),
     settings: { image, seed, ...(runs ? { runs } : {}), ...(only ? { only } : {}), ...(harts ? { harts } : {}), ...(mem ? { mem } : {}), ...(firmware ? { firmware } : {}), ...(openSbiPath ? { openSbiPath } : {}), ...(timeBudgetMs ? { timeBudgetMs } : {}) },
     reports,
     reportSettings: { seed, scale: 1, runs: runs ?? null, timeBudgetMs: timeBudgetMs === undefined ? null : Math.ceil(timeBudgetMs), harts: hartsText ?? null, mem: memText ?? null, firmware: firmwareText ?? 'builtin,opensbi', only: only ?? null, require: requireText === undefined ? null : required, failOnSkip },
@@ -263,12 +274,35 @@ function write(option: string, path: string, text: string): void {
   }
 }
 
-/** Runs the suite as requested, prints progress, summary and failures, writes the reports; returns the exit code. */
-export function runAndReport(request: SuiteRequest, out: ProgressStream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+function writeHeader(request: SuiteRequest, out: ProgressStream, workers = 1): void {
   const { settings } = request;
   const count = settings.only?.length ?? PROPERTIES.length;
-  out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} propert${count === 1 ? 'y' : 'ies'}, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}\n`);
-  const run = runLimitedSuite(settings, progress(out, env, request.askedRules));
+  out.write(`hvspec: checking ${settings.image.name} (sha256 ${settings.image.digest}): ${count} propert${count === 1 ? 'y' : 'ies'}, seed ${settings.seed}${settings.runs ? `, ${settings.runs} runs each` : ', default budget'}${workers > 1 ? `, ${workers} worker threads` : ''}\n`);
+}
+
+/** Runs the suite as requested in this thread, prints progress, summary and failures, writes the reports; returns the exit code. */
+export function runAndReport(request: SuiteRequest, out: ProgressStream = process.stdout, env: NodeJS.ProcessEnv = process.env): number {
+  writeHeader(request, out);
+  return report(request, runLimitedSuite(request.settings, progress(out, env, request.askedRules)), out);
+}
+
+/**
+ * Runs the suite as requested: on min(--jobs, properties) worker threads when that is more than one
+ * and the built CLI is running (suite-parallel.ts says why sources run in this thread), else as
+ * runAndReport. The output and reports are the same either way, but the header's worker count.
+ */
+export async function runRequest(request: SuiteRequest, out: ProgressStream = process.stdout, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const count = request.settings.only?.length ?? PROPERTIES.length;
+  const workers = Math.min(request.jobs, count);
+  if (workers <= 1 || request.source === undefined || !canRunInWorkers()) return runAndReport(request, out, env);
+  writeHeader(request, out, workers);
+  const callbacks: SuiteCallbacks = progress(out, env, request.askedRules);
+  return report(request, await runParallelSuite(request.settings, request.source, workers, callbacks), out);
+}
+
+/** Prints the summary, failures and coverage of a finished run, writes the reports; returns the exit code. */
+function report(request: SuiteRequest, run: SuiteResult, out: ProgressStream): number {
+  const { settings } = request;
   // every report shows the replay command with the options the token does not carry
   const result: SuiteResult = { ...run, properties: run.properties.map((p) => (p.counterexample ? { ...p, report: formatCounterexample(p.counterexample, request.replayArgs) } : p)) };
   out.write(`\n${formatSummary(result.properties, request.askedRules)}\n`);
@@ -321,6 +355,7 @@ export async function check(args: string[]): Promise<number> {
   if (parsed.positionals.length > 0) throw new UsageError(`check: unexpected argument '${parsed.positionals[0]}'\n\n${CHECK_USAGE}`);
   const imagePath = textOption(parsed, '--image');
   if (imagePath === undefined) throw new UsageError(`check: --image FILE is required\n\n${CHECK_USAGE}`);
-  const image = loadUserImage('check', '--image', imagePath, textOption(parsed, '--symbols'), textOption(parsed, '--profile'));
-  return runAndReport(suiteRequest('check', parsed, image));
+  const source: ImageSource = { command: 'check', option: '--image', path: imagePath, ...(textOption(parsed, '--symbols') ? { symbols: textOption(parsed, '--symbols')! } : {}), ...(textOption(parsed, '--profile') ? { profile: textOption(parsed, '--profile')! } : {}) };
+  const image = loadUserImage('check', '--image', imagePath, source.symbols, source.profile);
+  return runRequest(suiteRequest('check', parsed, image, source));
 }

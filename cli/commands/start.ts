@@ -11,7 +11,7 @@ import type { HypervisorImage } from '../../properties/index.js';
 import { earlyBootRows, expectedRows, formatMapTable } from '../memory-map-table.js';
 import { formatOptions, parseOptions } from '../options.js';
 import { EXIT_OK, UsageError } from '../usage.js';
-import { runAndReport, SUITE_OPTIONS, suiteRequest } from './check.js';
+import { runRequest, SUITE_OPTIONS, suiteRequest } from './check.js';
 import { loadUserImage } from './image.js';
 
 /** The bundled image, found from this file (cli/commands/ in the sources, dist/cli/commands/ when built). */
@@ -66,6 +66,7 @@ export async function start(args: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (parsed.positionals.length > 0) throw new UsageError(`start: unexpected argument '${parsed.positionals[0]}'\n\n${HELP}`);
-  const image = loadUserImage('start', 'bundled image', bundledImagePath());
-  return runAndReport(suiteRequest('start', parsed, image));
+  const path = bundledImagePath();
+  const image = loadUserImage('start', 'bundled image', path);
+  return runRequest(suiteRequest('start', parsed, image, { command: 'start', option: 'bundled image', path }));
 }

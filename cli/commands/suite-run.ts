@@ -8,7 +8,7 @@
  * property whose examples do not fit runs without them.
  */
 import fc from 'fast-check';
-import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, DEFAULT_SEED, uncoveredStates, type Case, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult } from '../../properties/index.js';
+import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, DEFAULT_SEED, uncoveredStates, type Case, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult, type CoverageState } from '../../properties/index.js';
 import type { InclusiveRange } from '../options.js';
 
 export interface SuiteSettings {
@@ -131,20 +131,62 @@ function withinBudget(remainingMs: number, planned: number, run: () => PropertyR
   return { ...result, reason: `the time budget stopped it after ${result.runs} of ${planned} runs` };
 }
 
-/** Runs the selected properties in PROPERTIES order within the settings' limits and budget. */
-export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbacks = {}): SuiteResult {
-  const started = performance.now();
-  const cache = new CliBootCache(settings.image, settings.openSbiPath);
-  const options: SuiteOptions = {
+/** The options every property of a run gets (runProperty's), with the run's seed, scale, firmware and RAM limit. */
+export function suiteOptions(settings: SuiteSettings, onProgress?: SuiteCallbacks['onProgress']): SuiteOptions {
+  return {
     image: settings.image,
     seed: settings.seed ?? DEFAULT_SEED,
     scale: settings.scale ?? 1,
     ...(settings.firmware ? { firmware: settings.firmware } : {}),
     ...(settings.mem ? { maxRamSize: settings.mem.max } : {}),
-    ...(callbacks.onProgress ? { onProgress: callbacks.onProgress } : {}),
+    ...(onProgress ? { onProgress } : {}),
   };
+}
+
+const skipResult = (definition: PropertyDefinition, seed: number, reason: string): PropertyResult => ({ property: definition.name, rules: definition.rules, verdict: 'skipped', runs: 0, seed, ms: 0, reason });
+
+/** A property not started because the run's --time-budget was used up. */
+export function budgetSkip(definition: PropertyDefinition, settings: SuiteSettings): PropertyResult {
+  const budget = settings.timeBudgetMs!;
+  return skipResult(definition, settings.seed ?? DEFAULT_SEED, `time budget of ${budget < 1000 ? `${budget} ms` : `${(budget / 1000).toFixed(0)} s`} used up before it started`);
+}
+
+/**
+ * One property as a run does it, on a boot cache of its own: within --harts/--mem (or skipped
+ * saying why), stopped by fast-check after `remainingMs` when the run has a time budget. Returns its
+ * result (`ms` still runProperty's) and the coverage its generated cases reached. A cache per
+ * property makes both a function of the property and the settings alone, not of the properties
+ * before it (a shared cache would hand it their machines, whose coverage was already counted), so
+ * the properties can run in any order or in parallel (suite-parallel.ts) with the same numbers.
+ */
+export function runSettingsProperty(definition: PropertyDefinition, settings: SuiteSettings, options: SuiteOptions, remainingMs?: number): { result: PropertyResult; coverage: Record<CoverageState, number> } {
+  const cache = new CliBootCache(settings.image, settings.openSbiPath);
+  const restricted = limited(definition, settings, options);
+  const scale = settings.runs === undefined ? options.scale : settings.runs / definition.runs;
+  let result: PropertyResult;
+  if (typeof restricted === 'string') result = skipResult(definition, options.seed!, restricted);
+  else if (remainingMs === undefined) result = runProperty(restricted, cache, { ...options, scale });
+  else result = withinBudget(remainingMs, settings.runs ?? plannedRuns(definition, scale), () => runProperty(restricted, cache, { ...options, scale }));
+  return { result, coverage: cache.coverageCounts() };
+}
+
+/** Coverage counts summed over properties (every state present, 0 when never reached). */
+export function addCoverage(total: Record<CoverageState, number>, counts: Readonly<Record<CoverageState, number>>): void {
+  for (const state of Object.keys(total) as CoverageState[]) total[state] += counts[state] ?? 0;
+}
+
+/** Every coverage state at 0. */
+export const noCoverage = (image: HypervisorImage): Record<CoverageState, number> => new BootCache(image).coverageCounts();
+
+/** Whether a run's coverage makes claims: a restricted platform range (--harts, --mem, --firmware) may rule a state out. */
+export const coverageClaims = (settings: SuiteSettings): boolean => settings.harts === undefined && settings.mem === undefined && settings.firmware === undefined;
+
+/** Runs the selected properties in PROPERTIES order within the settings' limits and budget, one after another in this thread. */
+export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbacks = {}): SuiteResult {
+  const started = performance.now();
+  const options = suiteOptions(settings, callbacks.onProgress);
   const results: PropertyResult[] = [];
-  const skip = (definition: PropertyDefinition, reason: string): PropertyResult => ({ property: definition.name, rules: definition.rules, verdict: 'skipped', runs: 0, seed: options.seed!, ms: 0, reason });
+  const coverage = noCoverage(settings.image);
   // fast-check reads a coarser clock than ours: once it has stopped a property for the budget, the budget is spent
   let budgetSpent = false;
   for (const definition of PROPERTIES) {
@@ -155,22 +197,16 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
     callbacks.onStart?.(definition.name, settings.runs ?? plannedRuns(definition, options.scale));
     let result: PropertyResult;
     const elapsed = performance.now() - started;
-    if (settings.timeBudgetMs !== undefined && (budgetSpent || elapsed >= settings.timeBudgetMs)) {
-      result = skip(definition, `time budget of ${settings.timeBudgetMs < 1000 ? `${settings.timeBudgetMs} ms` : `${(settings.timeBudgetMs / 1000).toFixed(0)} s`} used up before it started`);
-    } else {
-      const restricted = limited(definition, settings, options);
-      const scale = settings.runs === undefined ? options.scale : settings.runs / definition.runs;
-      if (typeof restricted === 'string') result = skip(definition, restricted);
-      else if (settings.timeBudgetMs === undefined) result = runProperty(restricted, cache, { ...options, scale });
-      else result = withinBudget(settings.timeBudgetMs - elapsed, settings.runs ?? plannedRuns(definition, scale), () => runProperty(restricted, cache, { ...options, scale }));
+    if (settings.timeBudgetMs !== undefined && (budgetSpent || elapsed >= settings.timeBudgetMs)) result = budgetSkip(definition, settings);
+    else {
+      const ran = runSettingsProperty(definition, settings, options, settings.timeBudgetMs === undefined ? undefined : settings.timeBudgetMs - elapsed);
+      result = ran.result;
+      addCoverage(coverage, ran.coverage);
     }
     if (result.interrupted === true) budgetSpent = true;
     result = { ...result, ms: performance.now() - wallStart };
     results.push(result);
     callbacks.onResult?.(result);
   }
-  const coverage = cache.coverageCounts();
-  // a restricted platform range (--harts, --mem, --firmware) may rule a state out, so it makes no claim
-  const restricted = settings.harts !== undefined || settings.mem !== undefined || settings.firmware !== undefined;
-  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage, uncovered: restricted ? [] : uncoveredStates(results, coverage) };
+  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage, uncovered: coverageClaims(settings) ? uncoveredStates(results, coverage) : [] };
 }
