@@ -29,7 +29,7 @@ export interface ConsoleStep {
 }
 
 /** A reply line of the protocol (the rest of the console output is not). */
-export const REPLY_LINE = /^(OK|ERR|FAULT|KMEM|PANIC) /;
+export const REPLY_LINE = /^(OK|ERR|FAULT|KMEM|PANIC|GUEST) /;
 
 /** The line the hypervisor prints once every hart serves commands. */
 export const READY_LINE =
@@ -272,5 +272,160 @@ function batch(ops: string, allocs: number, frees: number): ConsoleStep[] {
         `^OK batch hart={boot} harts={harts} nfree={nfree}$`,
       ],
     },
+  ];
+}
+
+/** Guest RAM's first GPA (hypervisor/README.md, "Guests"). */
+const GUEST_RAM_BASE = 0x8000_0000n;
+
+/** The frames vm-create holds for RAM of `size` bytes below 1 GiB: the pages, a level-0 table per 2 MiB begun, one level-1 table, the 16 KiB root. */
+function vmFramesHeld(size: bigint): bigint {
+  const pages = size / PAGE;
+  return pages + (pages + 511n) / 512n + 1n + 4n;
+}
+
+/** GPA of the bundled guest's store slot i (guest/guest.S: data page 3 + (seed + 7 i) mod (pages - 3), offset 8 i mod 2 KiB). */
+function guestSlot(size: bigint, seed: bigint, i: bigint): bigint {
+  return GUEST_RAM_BASE + (3n + ((seed + 7n * i) % (size / PAGE - 3n))) * PAGE + ((8n * i) & 0x7f8n);
+}
+
+/** The bundled guest's report: the sum of what it stored and read back, GPA ^ seed per slot, mod 2^64. */
+export function guestReport(size: bigint, seed: bigint, stores: bigint): bigint {
+  let sum = 0n;
+  for (let i = 0n; i < stores; i++) sum = BigInt.asUintN(64, sum + (guestSlot(size, seed, i) ^ seed));
+  return sum;
+}
+
+/** A vm-create of `size` that must succeed as VM handle `vm` with VMID `vmid`; captures {<name>_root} and checks frames and nfree. */
+function vmCreate(name: string, size: bigint, vm: number, vmid: number, nfreeBefore: string): ConsoleStep {
+  const frames = vmFramesHeld(size);
+  return {
+    why: `create VM ${vm} with ${size} bytes of guest RAM: the lowest free VMID ${vmid}, ${frames} frames held`,
+    send: `vm-create ${hex(size)}`,
+    expect: [`^OK vm-create hart={boot} vm=${vm} vmid=${vmid} ram=${hex(size)} root=(?<${name}_root>${X}) frames=${frames} nfree=(?<${name}_nfree>\\d+)$`],
+    check: (v) => {
+      if (big(v, `${name}_root`) % 0x4000n !== 0n) return `root ${v[`${name}_root`]} is not 16 KiB aligned`;
+      const want = big(v, nfreeBefore) - frames;
+      return big(v, `${name}_nfree`) === want ? undefined : `nfree ${v[`${name}_nfree`]} is not ${nfreeBefore} - ${frames} = ${want}`;
+    },
+  };
+}
+
+/** A vm-run that ends in a shutdown: one GUEST report per the guest's rules (and the probe's value when probing), then OK. */
+function vmRunShutdown(hart: string, vm: number, size: bigint, seed: bigint, stores: bigint, probe?: bigint): ConsoleStep {
+  const probed = probe === undefined ? [] : [`^GUEST vm=${vm} hart={${hart}} report=(?<probe_value>${X})$`];
+  return {
+    why: `the bundled guest on hart {${hart}} in VM ${vm}: ${stores} stores${probe === undefined ? '' : `, then a load from GPA ${hex(probe)}`}, shutdown`,
+    send: `vm-run {${hart}} ${vm} ${seed} ${stores} ${probe === undefined ? 0 : hex(probe)}`,
+    expect: [`^GUEST vm=${vm} hart={${hart}} report=${hex(guestReport(size, seed, stores))}$`, ...probed, `^OK vm-run hart={${hart}} vm=${vm} exit=shutdown reason=${stores} reports=${1 + probed.length}$`],
+  };
+}
+
+/**
+ * A vm-run whose final probe (an ld from `gpa`) is a load guest-page fault (cause 21) at `faulting`:
+ * stval the guest VA and htval the GPA of the part that faulted (MMU off: VA = GPA; for a load
+ * straddling the end of RAM, the first byte past it: priv. 1.12, 3.1.16 and 8.6.3).
+ */
+function vmRunFault(hart: string, vm: number, size: bigint, seed: bigint, stores: bigint, gpa: bigint, faulting = gpa): ConsoleStep {
+  return {
+    why: `a load from GPA ${hex(gpa)}, outside VM ${vm}'s RAM, is a load guest-page fault at ${hex(faulting)} that ends the run`,
+    send: `vm-run {${hart}} ${vm} ${seed} ${stores} ${hex(gpa)}`,
+    expect: [`^GUEST vm=${vm} hart={${hart}} report=${hex(guestReport(size, seed, stores))}$`, `^ERR vm-run hart={${hart}} vm=${vm} exit=fault cause=21 gpa=${hex(faulting)} stval=${hex(faulting)} pc=(?<fault_pc>${X}) reports=1$`],
+    check: (v) => (big(v, 'fault_pc') === big(v, 'probe_pc') ? undefined : `the fault's pc ${v.fault_pc} is not the guest's probe load at ${v.probe_pc}`),
+  };
+}
+
+/**
+ * The guest script: VMs of a few RAM sizes (one not a megapage multiple, one spanning two level-0
+ * tables) created, listed, run by the bundled guest on the boot hart and on another hart (the boot
+ * hart again with one hart), probed inside and outside their RAM, destroyed (every frame back), a
+ * VMID reused by a new VM and run, the refusals, and the free count restored at the end. Every
+ * GUEST line is part of the transcript and each report is the value guest/guest.S must compute.
+ * Needs the ready-line variables.
+ */
+export function guestScript(): ConsoleStep[] {
+  const A = 0x1_0000n; // 64 KiB: 16 pages, one level-0 table
+  const B = 0x20_3000n; // 2 MiB + 12 KiB: 515 pages, two level-0 tables
+  const C = 0x8000n; // the smallest VM
+  const end = (size: bigint) => GUEST_RAM_BASE + size;
+  return [
+    {
+      why: 'the console lists the harts; another hart than the boot hart runs guests too',
+      send: 'harts',
+      expect: ['^OK harts hart={boot} n={harts} boot={boot} ids=(?<ids>\\d+(,\\d+)*)$'],
+      check: (v) => (v.ids!.split(',').length === Number(v.harts) ? undefined : `ids ${v.ids} do not number ${v.harts}`),
+    },
+    {
+      why: 'no VM exists after boot',
+      derive: (v) => ({ other: v.ids!.split(',').find((id) => id !== v.boot) ?? v.boot! }),
+      send: 'vm-list',
+      expect: ['^OK vm-list hart={boot} n=0 vms=none$'],
+    },
+    vmCreate('a', A, 1, 1, 'nfree'),
+    vmCreate('b', B, 2, 2, 'a_nfree'),
+    {
+      why: 'both VMs are listed with their VMID, RAM size and root',
+      send: 'vm-list',
+      expect: [`^OK vm-list hart={boot} n=2 vms=1/1/${hex(A)}/{a_root},2/2/${hex(B)}/{b_root}$`],
+    },
+    { why: 'stat agrees with the creates', send: 'stat', expect: ['^OK stat hart={boot} nfree={b_nfree} head=0x[0-9a-f]+ frames=\\d+$'] },
+    vmRunShutdown('boot', 1, A, 5n, 40n),
+    vmRunShutdown('other', 1, A, 6n, 40n),
+    vmRunShutdown('other', 2, B, 9n, 300n, guestSlot(B, 9n, 0n)),
+    {
+      why: 'the probe read back the first slot, stored through the VS-stage, with the MMU off',
+      send: 'stat',
+      expect: ['^OK stat hart={boot} nfree={b_nfree} head=0x[0-9a-f]+ frames=\\d+$'],
+      check: (v) => (big(v, 'probe_value') === (guestSlot(B, 9n, 0n) ^ 9n) ? undefined : `probe read ${v.probe_value}, not GPA ^ seed`),
+    },
+    vmRunShutdown('boot', 2, B, 1n, 2n, GUEST_RAM_BASE + B - 8n),
+    vmRunFault('other', 1, A, 1n, 3n, end(A)),
+    vmRunFault('boot', 2, B, 2n, 1n, end(B) + 0x10_0000n),
+    vmRunFault('other', 2, B, 3n, 1n, 0x1000_0000n),
+    vmRunFault('boot', 1, A, 4n, 1n, 0x7fff_f000n),
+    vmRunFault('other', 1, A, 5n, 2n, 0x1_0000_0000n),
+    vmRunFault('boot', 2, B, 6n, 2n, 0x1ff_ffff_fff8n),
+    vmRunFault('other', 2, B, 7n, 2n, 0x200_0000_0000n),
+    vmRunFault('boot', 1, A, 8n, 2n, 0x8000_0000_0000_0000n),
+    vmRunFault('other', 1, A, 9n, 2n, end(A) - 4n, end(A)),
+    { why: 'a VM that does not exist cannot run', send: 'vm-run {other} 7 0 1 0', expect: ['^ERR vm-run hart={other} vm=7 reason=no-such-vm$'] },
+    { why: 'a hart that does not exist cannot run a guest', send: 'vm-run 99 1 0 1 0', expect: ['^ERR vm-run hart=99 reason=no-such-hart$'] },
+    { why: 'guest RAM is whole pages', send: 'vm-create 0x8001', expect: ['^ERR vm-create hart={boot} ram=0x8001 reason=bad-size nfree={b_nfree}$'] },
+    { why: 'guest RAM is at least 32 KiB', send: 'vm-create 0x4000', expect: ['^ERR vm-create hart={boot} ram=0x4000 reason=bad-size nfree={b_nfree}$'] },
+    {
+      why: 'destroying VM 1 gives back every frame it held',
+      derive: (v) => ({ after_a: String(big(v, 'b_nfree') + vmFramesHeld(A)) }),
+      send: 'vm-destroy 1',
+      expect: [`^OK vm-destroy hart={boot} vm=1 vmid=1 freed=${vmFramesHeld(A)} nfree={after_a}$`],
+    },
+    { why: 'a destroyed VM is gone', send: 'vm-destroy 1', expect: ['^ERR vm-destroy hart={boot} vm=1 reason=no-such-vm$'] },
+    { why: 'and cannot run', send: 'vm-run {boot} 1 0 1 0', expect: ['^ERR vm-run hart={boot} vm=1 reason=no-such-vm$'] },
+    vmCreate('c', C, 3, 1, 'after_a'),
+    { why: 'the new VM (a new handle, the reused VMID 1) takes the first free slot', send: 'vm-list', expect: [`^OK vm-list hart={boot} n=2 vms=3/1/${hex(C)}/{c_root},2/2/${hex(B)}/{b_root}$`] },
+    vmRunShutdown('other', 3, C, 11n, 64n, guestSlot(C, 11n, 63n)),
+    vmRunShutdown('boot', 3, C, 12n, 5n),
+    vmRunShutdown('other', 2, B, 13n, 20n),
+    vmCreate('d', C, 4, 3, 'c_nfree'),
+    vmCreate('e', A, 5, 4, 'd_nfree'),
+    { why: 'a fifth VM is refused', send: 'vm-create 0x8000', expect: ['^ERR vm-create hart={boot} ram=0x8000 reason=too-many-vms nfree={e_nfree}$'] },
+    vmRunShutdown('other', 5, A, 14n, 16n),
+    {
+      why: 'destroy VM 2',
+      derive: (v) => ({ after_b: String(big(v, 'e_nfree') + vmFramesHeld(B)) }),
+      send: 'vm-destroy 2',
+      expect: [`^OK vm-destroy hart={boot} vm=2 vmid=2 freed=${vmFramesHeld(B)} nfree={after_b}$`],
+    },
+    {
+      why: 'destroy VM 3',
+      derive: (v) => ({ after_c: String(big(v, 'after_b') + vmFramesHeld(C)) }),
+      send: 'vm-destroy 3',
+      expect: [`^OK vm-destroy hart={boot} vm=3 vmid=1 freed=${vmFramesHeld(C)} nfree={after_c}$`],
+    },
+    vmCreate('f', C, 6, 1, 'after_c'),
+    vmRunShutdown('boot', 6, C, 15n, 8n),
+    { why: 'VMs 4, 5, 6 are listed in slot order', send: 'vm-list', expect: [`^OK vm-list hart={boot} n=3 vms=6/1/${hex(C)}/{f_root},4/3/${hex(C)}/{d_root},5/4/${hex(A)}/{e_root}$`] },
+    ...[4, 5, 6].map((vm): ConsoleStep => ({ why: `destroy VM ${vm}`, send: `vm-destroy ${vm}`, expect: [`^OK vm-destroy hart={boot} vm=${vm} vmid=\\d+ freed=\\d+ nfree=\\d+$`] })),
+    { why: 'no VM is left', send: 'vm-list', expect: ['^OK vm-list hart={boot} n=0 vms=none$'] },
+    { why: 'every frame of every VM came back', send: 'stat', expect: ['^OK stat hart={boot} nfree={nfree} head=0x[0-9a-f]+ frames=\\d+$'] },
   ];
 }

@@ -19,6 +19,11 @@
  * concurrent batches depends on timing (hypervisor/README.md, "batch"). A mismatch prints both
  * transcripts side by side.
  *
+ * The guest script (console-script.ts guestScript: VMs created, listed, run by the bundled guest on
+ * the boot hart and another, probed in and out of their RAM, destroyed, a VMID reused) runs the
+ * same way with QEMU's CPU given the hypervisor extension (-cpu rv64,h=true, its blob dumped with
+ * it); the guest's GUEST lines are compared like replies.
+ *
  * Skips, with the reason printed, without qemu-system-riscv64 or without Debian's OpenSBI.
  */
 import { spawnSync } from 'node:child_process';
@@ -28,8 +33,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { VirtMachine } from '../../emulator/board/machine.js';
 import { OPENSBI } from '../emulator/board/support.js';
-import { readyVars, runScript, standardScript, type ConsoleStep, type ConsoleTransport } from './console-script.js';
+import { guestScript, readyVars, runScript, standardScript, type ConsoleStep, type ConsoleTransport } from './console-script.js';
 import { bootOnEmulator, imageVars, type BootedOnEmulator } from './emulator-console.js';
+import { readElf, symbol } from './elf.js';
 import { imagePath } from './paths.js';
 import { QEMU, QemuConsole, qemuMissingReason } from './qemu-console.js';
 
@@ -39,8 +45,29 @@ if (missing) console.warn(`test/hypervisor/cross-machine.test.ts: skipping, ${mi
 const MIB = 2 ** 20;
 const READY_TIMEOUT_MS = 90_000;
 const REPLY_TIMEOUT_MS = 30_000;
+/** QEMU's CPU for the guest script: its default rv64 with the hypervisor extension. */
+const GUEST_CPU = 'rv64,h=true';
 
 const poweroff: ConsoleStep = { why: 'power off through SBI SRST', send: 'poweroff 0', expect: ['^OK poweroff hart={boot} code=0$'] };
+
+/**
+ * The guest script's image values: `probe_pc`, the GPA of the bundled guest's probe load
+ * (`ld a0, 0(s3)` in guest/guest.S, copied to guest page 0 at GPA 0x8000_0000), found in the
+ * image's bytes between guest_image_start and guest_image_end.
+ */
+function guestVars(path: string): Record<string, string> {
+  const elf = readElf(path);
+  const start = symbol(elf, 'guest_image_start', path);
+  const end = symbol(elf, 'guest_image_end', path);
+  const segment = elf.segments.find((s) => start >= s.vaddr && end <= s.vaddr + BigInt(s.data.length));
+  if (segment === undefined) throw new Error(`${path}: guest_image_start..guest_image_end is not in one segment's file bytes`);
+  const code = segment.data.subarray(Number(start - segment.vaddr), Number(end - segment.vaddr));
+  const view = new DataView(code.buffer, code.byteOffset, code.byteLength);
+  const LD_A0_0_S3 = (19 << 15) | (3 << 12) | (10 << 7) | 0x03;
+  const offsets = Array.from({ length: code.length >> 2 }, (_, i) => 4 * i).filter((o) => view.getUint32(o, true) === LD_A0_0_S3);
+  if (offsets.length !== 1) throw new Error(`${path}: the guest image holds ${offsets.length} "ld a0, 0(s3)" instructions, not one`);
+  return { probe_pc: `0x${(0x8000_0000 + offsets[0]!).toString(16)}` };
+}
 
 /** Records what is sent and received, as "> line" and "< reply", even when the script fails halfway. */
 function recording(console: ConsoleTransport, transcript: string[]): ConsoleTransport {
@@ -84,24 +111,24 @@ function sideBySide(left: Run, right: Run, leftName: string, rightName: string):
   return out.join('\n');
 }
 
-/** Plays the standard script and poweroff on `console`; a failure is recorded, not thrown, so both sides can be shown. */
-async function play(console: ConsoleTransport, vars: Record<string, string>, lines: string[]): Promise<string | undefined> {
+/** Plays `script` and poweroff on `console`; a failure is recorded, not thrown, so both sides can be shown. */
+async function play(console: ConsoleTransport, script: readonly ConsoleStep[], vars: Record<string, string>, lines: string[]): Promise<string | undefined> {
   try {
-    await runScript(recording(console, lines), [...standardScript(), poweroff], vars, REPLY_TIMEOUT_MS);
+    await runScript(recording(console, lines), [...script, poweroff], vars, REPLY_TIMEOUT_MS);
     return undefined;
   } catch (e) {
     return (e as Error).message.split('\n')[0];
   }
 }
 
-async function onQemu(qemu: QemuConsole): Promise<Run & { bootHart: number }> {
+async function onQemu(qemu: QemuConsole, script: readonly ConsoleStep[]): Promise<Run & { bootHart: number }> {
   try {
     const readyLine = await qemu.waitForLine(/^hvspec-hv ready /, READY_TIMEOUT_MS);
     const ready = readyVars(readyLine);
     if (ready === undefined) throw new Error(`malformed ready line: ${readyLine}`);
     const bootLine = qemu.lines.find((l) => l.startsWith('hvspec-hv boot ')) ?? '(no boot line)';
     const lines = [bootLine, readyLine];
-    const problem = await play(qemu, { ...ready, ...imageVars(imagePath) }, lines);
+    const problem = await play(qemu, script, { ...ready, ...imageVars(imagePath), ...guestVars(imagePath) }, lines);
     const exit = problem === undefined ? await qemu.exited : undefined;
     return { lines, problem, exitCode: exit?.code, bootHart: Number(ready.boot) };
   } catch (e) {
@@ -111,9 +138,9 @@ async function onQemu(qemu: QemuConsole): Promise<Run & { bootHart: number }> {
   }
 }
 
-async function onEmulator(booted: BootedOnEmulator): Promise<Run> {
+async function onEmulator(booted: BootedOnEmulator, script: readonly ConsoleStep[]): Promise<Run> {
   const lines = [booted.bootLine, booted.readyLine];
-  const problem = await play(booted.console, booted.vars, lines);
+  const problem = await play(booted.console, script, { ...booted.vars, ...guestVars(imagePath) }, lines);
   if (problem === undefined) booted.console.waitForExit();
   return { lines, problem, exitCode: booted.machine.exit?.code };
 }
@@ -124,13 +151,40 @@ describe.skipIf(missing !== undefined)('the same console script on QEMU and on o
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** QEMU's own device tree for -smp harts -m memory (`-machine virt,dumpdtb=`). */
-  function dumpDtb(harts: number, memory: string): string {
-    const path = join(dir, `virt-${harts}-${memory}.dtb`);
-    const args = ['-machine', `virt,dumpdtb=${path}`, '-smp', String(harts), '-m', memory, '-nographic'];
+  /** QEMU's own device tree for -smp harts -m memory [-cpu cpu] (`-machine virt,dumpdtb=`). */
+  function dumpDtb(harts: number, memory: string, cpu?: string): string {
+    const path = join(dir, `virt-${harts}-${memory}${cpu ? '-h' : ''}.dtb`);
+    const args = ['-machine', `virt,dumpdtb=${path}`, '-smp', String(harts), '-m', memory, ...(cpu ? ['-cpu', cpu] : []), '-nographic'];
     const run = spawnSync(QEMU, args, { encoding: 'utf8', timeout: 60_000 });
     if (run.status !== 0 || !existsSync(path)) throw new Error(`${QEMU} ${args.join(' ')} exited with ${run.status ?? run.signal}: ${run.stderr}`);
     return path;
+  }
+
+  /**
+   * Boots both machines on the same platform, plays `script` and poweroff on each and requires the
+   * same lines. QEMU boots in its own process while ours boots here with hart 0 (QEMU's usual
+   * winner), and again with QEMU's boot hart if another hart won there.
+   */
+  async function compare(harts: number, memory: string, ramSize: number, script: readonly ConsoleStep[], cpu?: string): Promise<void> {
+    const dtb = dumpDtb(harts, memory, cpu);
+    const ourBoot = (bootHart: number): BootedOnEmulator => bootOnEmulator({ image: imagePath, harts, ramSize, firmware: OPENSBI, dtb, bootHart });
+    const qemuConsole = new QemuConsole({ image: imagePath, harts, memory, bios: OPENSBI, ...(cpu ? { cpu } : {}), extraArgs: ['-dtb', dtb] });
+    let booted: BootedOnEmulator;
+    try {
+      booted = ourBoot(0);
+    } catch (e) {
+      await qemuConsole.kill();
+      throw e;
+    }
+    const qemu = await onQemu(qemuConsole, script);
+    if (qemu.bootHart !== 0) booted = ourBoot(qemu.bootHart);
+    const emulator = await onEmulator(booted, script);
+    const same = qemu.problem === undefined && emulator.problem === undefined && qemu.lines.join('\n') === emulator.lines.join('\n');
+    if (!same) expect.fail(`-smp ${harts} -m ${memory}${cpu ? ` -cpu ${cpu}` : ''}: the transcripts differ\n${sideBySide(qemu, emulator, 'QEMU 7.2', 'our machine')}`);
+    // the whole script ran: ready and boot lines, then a sent line and its replies for every step
+    expect(qemu.lines.length).toBeGreaterThan(2 + script.length * 2);
+    expect(qemu.exitCode).toBe(0);
+    expect(emulator.exitCode).toBe(0);
   }
 
   const configs = [
@@ -139,27 +193,18 @@ describe.skipIf(missing !== undefined)('the same console script on QEMU and on o
     { harts: 4, memory: '128M', ramSize: 128 * MIB },
   ].map((c) => [`-smp ${c.harts} -m ${c.memory}`, c] as const);
   it.each(configs)("%s -bios fw_dynamic.elf -dtb (QEMU's blob)", async (_, { harts, memory, ramSize }) => {
-    const dtb = dumpDtb(harts, memory);
-    const ourBoot = (bootHart: number): BootedOnEmulator => bootOnEmulator({ image: imagePath, harts, ramSize, firmware: OPENSBI, dtb, bootHart });
-    // QEMU boots in its own process while ours boots here with hart 0 (QEMU's usual winner), and
-    // again with QEMU's boot hart if another hart won there.
-    const qemuConsole = new QemuConsole({ image: imagePath, harts, memory, bios: OPENSBI, extraArgs: ['-dtb', dtb] });
-    let booted: BootedOnEmulator;
-    try {
-      booted = ourBoot(0);
-    } catch (e) {
-      await qemuConsole.kill();
-      throw e;
-    }
-    const qemu = await onQemu(qemuConsole);
-    if (qemu.bootHart !== 0) booted = ourBoot(qemu.bootHart);
-    const emulator = await onEmulator(booted);
-    const same = qemu.problem === undefined && emulator.problem === undefined && qemu.lines.join('\n') === emulator.lines.join('\n');
-    if (!same) expect.fail(`-smp ${harts} -m ${memory}: the replies differ\n${sideBySide(qemu, emulator, 'QEMU 7.2', 'our machine')}`);
-    // the whole script ran: ready and boot lines, then a sent line and its replies for every step
-    expect(qemu.lines.length).toBeGreaterThan(2 + standardScript().length * 2);
-    expect(qemu.exitCode).toBe(0);
-    expect(emulator.exitCode).toBe(0);
+    await compare(harts, memory, ramSize, standardScript());
+  }, 300_000);
+
+  // Guests need the hypervisor extension, which QEMU gets from -cpu (and its blob's riscv,isa
+  // says); ours has it by default. GUEST lines (the guest's reports) are compared with the replies.
+  const guestConfigs = [
+    { harts: 1, memory: '128M', ramSize: 128 * MIB },
+    { harts: 2, memory: '256M', ramSize: 256 * MIB },
+    { harts: 4, memory: '128M', ramSize: 128 * MIB },
+  ].map((c) => [`-smp ${c.harts} -m ${c.memory} -cpu ${GUEST_CPU}`, c] as const);
+  it.each(guestConfigs)("guest script: %s -bios fw_dynamic.elf -dtb (QEMU's blob)", async (_, { harts, memory, ramSize }) => {
+    await compare(harts, memory, ramSize, guestScript(), GUEST_CPU);
   }, 300_000);
 });
 

@@ -20,6 +20,8 @@ export interface QemuBoot {
   readonly harts: number;
   /** QEMU -m argument, e.g. "128M". */
   readonly memory: string;
+  /** QEMU -cpu argument (e.g. "rv64,h=true" for guests); QEMU's default CPU when absent. */
+  readonly cpu?: string;
   /** Firmware file for -bios; QEMU's default (OpenSBI fw_dynamic) when absent. */
   readonly bios?: string;
   /** Further QEMU arguments (e.g. a monitor socket). */
@@ -44,7 +46,7 @@ export class QemuConsole implements ConsoleTransport {
   private readonly child: ChildProcessWithoutNullStreams;
 
   constructor(boot: QemuBoot) {
-    this.args = ['-machine', 'virt', '-nographic', '-smp', String(boot.harts), '-m', boot.memory, ...(boot.bios ? ['-bios', boot.bios] : []), ...(boot.extraArgs ?? []), '-kernel', boot.image];
+    this.args = ['-machine', 'virt', '-nographic', '-smp', String(boot.harts), '-m', boot.memory, ...(boot.cpu ? ['-cpu', boot.cpu] : []), ...(boot.bios ? ['-bios', boot.bios] : []), ...(boot.extraArgs ?? []), '-kernel', boot.image];
     this.child = spawn(QEMU, this.args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const take = (chunk: Buffer) => {
       const parts = (this.partial + chunk.toString('latin1').replace(/\r/g, '')).split('\n');
