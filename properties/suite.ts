@@ -9,8 +9,10 @@ import { MAX_GENERATED_RAM } from './arbitraries/platform.js';
 import { checkProgram } from './arbitraries/program.js';
 import type { CoverageState } from './harness/hypervisor.js';
 import type { HypervisorImage } from './harness/image.js';
+import { checkGuestLifecycle } from './arbitraries/guest.js';
 import { bootProperty } from './property/boot.js';
 import { DEFAULT_SEED, GiB, type Case, type CaseOutcome, type PropertyDefinition, type PropertyResult, type SuiteOptions } from './property/definition.js';
+import { guestProperty } from './property/guest.js';
 import { kmemCommandsProperty } from './property/kmem-commands.js';
 import { kmemConcurrentProperty } from './property/kmem-concurrent.js';
 import { stackOverflowSpProperty } from './property/stack-overflow-sp.js';
@@ -37,7 +39,7 @@ export interface SuiteResult {
   readonly uncovered: readonly { readonly state: CoverageState; readonly property: PropertyName }[];
 }
 
-export const PROPERTIES: readonly PropertyDefinition[] = [bootProperty, kmemConcurrentProperty, stackOverflowProperty, stackOverflowSpProperty, tlbDisciplineProperty, kmemCommandsProperty];
+export const PROPERTIES: readonly PropertyDefinition[] = [bootProperty, kmemConcurrentProperty, stackOverflowProperty, stackOverflowSpProperty, tlbDisciplineProperty, kmemCommandsProperty, guestProperty];
 
 /**
  * The states some property claims (`covers`) but its generated cases never reached, counting only
@@ -103,6 +105,7 @@ export function replayCase(replay: ReplayCase, image: HypervisorImage): CaseOutc
     ...(replay.schedule ? { schedule: replay.schedule } : {}),
     ...(replay.sp !== undefined ? { sp: replay.sp } : {}),
     ...(replay.hart !== undefined ? { hart: replay.hart } : {}),
+    ...(replay.guest ? { guest: checkGuestLifecycle(replay.guest) } : {}),
   };
   return runCase(definition, new BootCache(image), c, { ...(replay.seed !== undefined ? { seed: replay.seed } : {}), ...(replay.path !== undefined ? { path: replay.path } : {}) });
 }

@@ -42,6 +42,7 @@ export function caseOf(replay: ReplayCase): Case {
     ...(replay.program ? { program: checkProgram(replay.program) } : {}),
     ...(replay.schedule ? { schedule: replay.schedule } : {}),
     ...(replay.sp !== undefined ? { sp: replay.sp } : {}),
+    ...(replay.guest ? { guest: replay.guest } : {}),
   };
 }
 

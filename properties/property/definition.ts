@@ -6,12 +6,13 @@
 import type fc from 'fast-check';
 import type { RuleId, Violation } from '../../model/index.js';
 import { platformSpecArbitrary, type FirmwareKind, type PlatformSpec } from '../arbitraries/platform.js';
+import type { GuestStep } from '../arbitraries/guest.js';
 import type { ConsoleCommand } from '../arbitraries/program.js';
 import type { ScheduleSlice } from '../arbitraries/schedule.js';
 import type { BootedHypervisor, CoverageState } from '../harness/hypervisor.js';
 import type { HypervisorImage } from '../harness/image.js';
 import { claimsRule, type ImageProfile } from '../profile/profile.js';
-import type { Counterexample, Failure, FailureId } from '../report/counterexample.js';
+import type { Counterexample, Failure, FailureId, GStageDiff } from '../report/counterexample.js';
 import type { PropertyName } from '../report/token.js';
 
 /** A property's case: what it was run on. */
@@ -23,6 +24,8 @@ export interface Case {
   readonly sp?: number;
   /** stack-overflow-sp: the hart whose sp is moved. */
   readonly hart?: number;
+  /** guest: the VM lifecycle (arbitraries/guest.ts). */
+  readonly guest?: readonly GuestStep[];
 }
 
 /** What one case gave: nothing (it held), a counterexample, or a reason it could not run. */
@@ -114,6 +117,8 @@ export interface BootedFailure {
   readonly hart?: number;
   /** Index in the program of the command that failed (later commands never ran). */
   readonly failedAt?: number;
+  /** A VM's G-stage table against the model's, when the failure is about one. */
+  readonly gStageDiff?: GStageDiff;
 }
 
 /** The rules every step of a KMEM program judges (checkAfterStep), whatever the command. */

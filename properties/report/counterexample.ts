@@ -3,10 +3,10 @@
  * model), what broke it, the shrunk platform, program and schedule, the expected and observed
  * mappings as a ptdump diff, the hart and instruction where it went wrong, and one replay line.
  */
-import { hex, RULES, type LeafRun, type RegionLayout, type RuleId } from '../../model/index.js';
+import { GUEST_RAM_BASE, hex, RULES, type LeafRun, type RegionLayout, type RuleId } from '../../model/index.js';
 import { formatPlatformSpec, type PlatformSpec } from '../arbitraries/platform.js';
 import { formatSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
-import { diffRows, formatPtdump, trimDiff } from './ptdump.js';
+import { diffRows, formatPtdump, G_STAGE_HEADER, gStageDiffRows, trimDiff } from './ptdump.js';
 import { encodeToken, type ReplayCase } from './token.js';
 
 /** What a failure cites: always a model rule (RULES in model/rules/rule.ts). */
@@ -27,6 +27,14 @@ export interface Where {
   readonly time?: number;
 }
 
+/** A VM's G-stage table (runs by GPA) against the model's, for guest failures. */
+export interface GStageDiff {
+  readonly vm: number;
+  readonly ramSize: bigint;
+  readonly expected: readonly LeafRun[];
+  readonly observed: readonly LeafRun[];
+}
+
 export interface Counterexample {
   readonly rule: FailureId;
   readonly message: string;
@@ -38,6 +46,8 @@ export interface Counterexample {
   /** The hart's map against the model's; `layout` (the booted platform's devices, image sections, cpu struct) names its regions. */
   readonly mapDiff?: { readonly hart: number; readonly expected: readonly LeafRun[]; readonly observed: readonly LeafRun[]; readonly layout?: RegionLayout };
   readonly where?: Where;
+  /** A VM's G-stage table against the model's (the guest property). */
+  readonly gStageDiff?: GStageDiff;
 }
 
 export function ruleStatement(rule: FailureId): string {
@@ -80,6 +90,13 @@ export function formatCounterexample(c: Counterexample, replayArgs: readonly str
     lines.push(`hart ${c.mapDiff.hart}'s map, - expected (model) + observed:`);
     const rows = trimDiff(diffRows(c.mapDiff.expected, c.mapDiff.observed, c.mapDiff.layout));
     for (const l of formatPtdump(rows).split('\n')) lines.push(`  ${l}`);
+  }
+  if (c.gStageDiff) {
+    const { vm, ramSize, expected, observed } = c.gStageDiff;
+    lines.push(`vm ${vm}'s G-stage table, - expected (model) + observed:`);
+    const rows = gStageDiffRows(expected, observed, GUEST_RAM_BASE, ramSize);
+    const shown = rows.some((r) => r.mark !== ' ') ? trimDiff(rows) : rows;
+    for (const l of formatPtdump(shown, G_STAGE_HEADER).split('\n')) lines.push(`  ${l}`);
   }
   const seed = c.replay.seed === undefined ? '' : ` (fast-check seed ${c.replay.seed}${c.replay.path ? ` path "${c.replay.path}"` : ''})`;
   lines.push(`replay: ${replayCommandLine(c.replay, replayArgs)}${seed}`);

@@ -90,10 +90,13 @@ export function diffRows(expected: readonly LeafRun[], observed: readonly LeafRu
 }
 
 const HEADER = { region: 'region', va: 'VA range', pa: 'PA range', size: 'size', pageSize: 'pages', flags: FLAG_COLUMNS };
+/** A G-stage table's columns: guest-physical, then host-physical addresses. */
+export const G_STAGE_HEADER = { ...HEADER, va: 'GPA range', pa: 'host PA range' };
 const COLUMNS = ['region', 'va', 'pa', 'size', 'pageSize', 'flags'] as const;
 
 /** Rows as aligned text; marks in the first column when any row has one. */
-export function formatPtdump(rows: readonly PtdumpRow[]): string {
+export function formatPtdump(rows: readonly PtdumpRow[], header: typeof HEADER = HEADER): string {
+  const HEADER = header;
   const all = [HEADER, ...rows];
   const widths = COLUMNS.map((c) => Math.max(...all.map((r) => r[c].length)));
   const marked = rows.some((r) => r.mark !== ' ');
@@ -111,6 +114,14 @@ export function expectedRunsForDiff(platform: Platform, hart: number, observed: 
   const flags = leafFlagsOf({ r: true, w: true, x: false }, false);
   const cpu = pagesOf(runsWithin(observed, CPU_STRUCT_MAPPED)).map(({ va, pa }) => ({ va, pa, size: PAGE_SIZE, pageSize: PAGE_SIZE, flags, rsw: 0 }));
   return mergeRuns([...expectedFixedRuns(expectedAddressSpace(platform, hart)), ...cpu]);
+}
+
+/**
+ * A VM's G-stage table against the model's, as diff rows: a run's `va` is its GPA, and its region
+ * says whether it lies in the guest's RAM [guestBase, + ramSize) (host names would mislead here).
+ */
+export function gStageDiffRows(expected: readonly LeafRun[], observed: readonly LeafRun[], guestBase: bigint, ramSize: bigint): PtdumpRow[] {
+  return diffRows(expected, observed).map((row) => ({ ...row, region: row.run.va >= guestBase && row.run.va + row.run.size <= guestBase + ramSize ? 'guest RAM' : 'outside guest RAM' }));
 }
 
 /** Only the rows that differ, with `context` unchanged rows around each difference. */

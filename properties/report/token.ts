@@ -14,18 +14,20 @@
  *   schedule  hart slices [{ hart, steps }], optional
  *   sp        stack-overflow-sp only: bytes above the stack's bottom that sp is moved to, optional
  *   hart      stack-overflow-sp only: the hart whose sp is moved, optional (default 0)
+ *   guest     guest only: the VM lifecycle as data (positions, see arbitraries/guest.ts), optional
  *   seed, path  fast-check's seed and shrink path of the run that found it, optional (informative:
  *             the token alone replays the shrunk case without fast-check)
  * Decoding checks every field and throws a RangeError naming the first bad one.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { checkGuestLifecycle, type GuestStep } from '../arbitraries/guest.js';
 import { checkPlatformSpec, type PlatformSpec } from '../arbitraries/platform.js';
 import { checkProgram, type ConsoleCommand } from '../arbitraries/program.js';
 import { checkSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
 
 export const TOKEN_PREFIX = 'hv1.';
 
-export const PROPERTY_NAMES = ['boot', 'kmem-commands', 'kmem-concurrent', 'stack-overflow', 'stack-overflow-sp', 'tlb-discipline'] as const;
+export const PROPERTY_NAMES = ['boot', 'kmem-commands', 'kmem-concurrent', 'stack-overflow', 'stack-overflow-sp', 'tlb-discipline', 'guest'] as const;
 export type PropertyName = (typeof PROPERTY_NAMES)[number];
 
 export interface ReplayCase {
@@ -39,6 +41,8 @@ export interface ReplayCase {
   readonly sp?: number;
   /** stack-overflow-sp: the hart whose sp is moved. */
   readonly hart?: number;
+  /** guest: the VM lifecycle. */
+  readonly guest?: readonly GuestStep[];
   readonly seed?: number;
   readonly path?: string;
 }
@@ -102,6 +106,7 @@ function checkReplayCase(raw: unknown): ReplayCase {
   const schedule = r.schedule === undefined ? undefined : wrap('schedule', () => checkSchedule(r.schedule, platform.harts));
   if (r.sp !== undefined && (!Number.isInteger(r.sp) || (r.sp as number) < 0 || (r.sp as number) > 0x4000)) fail('sp', `= ${show(r.sp)}: must be an integer from 0 to 16384`);
   if (r.hart !== undefined && (!Number.isInteger(r.hart) || (r.hart as number) < 0 || (r.hart as number) >= platform.harts)) fail('hart', `= ${show(r.hart)}: must be a hart of the platform, 0 to ${platform.harts - 1}`);
+  const guest = r.guest === undefined ? undefined : wrap('guest', () => checkGuestLifecycle(r.guest));
   if (r.seed !== undefined && !Number.isSafeInteger(r.seed)) fail('seed', `= ${show(r.seed)}: must be an integer`);
   if (r.path !== undefined && (typeof r.path !== 'string' || !/^[0-9:]*$/.test(r.path))) fail('path', `= ${show(r.path)}: must look like 3:0:1`);
   return {
@@ -113,6 +118,7 @@ function checkReplayCase(raw: unknown): ReplayCase {
     ...(schedule ? { schedule } : {}),
     ...(r.sp !== undefined ? { sp: r.sp as number } : {}),
     ...(r.hart !== undefined ? { hart: r.hart as number } : {}),
+    ...(guest ? { guest } : {}),
     ...(r.seed !== undefined ? { seed: r.seed as number } : {}),
     ...(r.path !== undefined ? { path: r.path as string } : {}),
   };

@@ -25,6 +25,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
     ...(c.schedule ? { schedule: c.schedule } : {}),
     ...(c.sp !== undefined ? { sp: c.sp } : {}),
     ...(c.hart !== undefined ? { hart: c.hart } : {}),
+    ...(c.guest ? { guest: c.guest } : {}),
     ...extra,
   };
   let booted: BootedHypervisor;
@@ -88,6 +89,7 @@ export function runCase(definition: PropertyDefinition, cache: BootCache, c: Cas
       replay: { ...replay, platform: c.platform },
       ...('transcript' in failure && failure.transcript ? { transcript: failure.transcript } : {}),
       ...(mapDiff ? { mapDiff } : {}),
+      ...('gStageDiff' in failure && failure.gStageDiff ? { gStageDiff: failure.gStageDiff } : {}),
       ...(trap ? { where: { hart: trap.hartId, pc: trap.pc, what: `${trap.name} stval=0x${trap.tval.toString(16)}${instructionAt(booted, trap.hartId, trap.pc)}`, time: trap.time } } : {}),
     },
   };

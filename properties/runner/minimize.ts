@@ -17,15 +17,18 @@ export function minimizeCase(definition: PropertyDefinition, cache: BootCache, c
     return outcome.kind === 'failed' && outcome.counterexample.rule === rule;
   };
   let best = c;
-  // commands after the failing one never ran
+  // commands (or guest steps) after the failing one never ran
   const cut = first.failedAt;
   if (cut !== undefined && best.program && cut + 1 < best.program.length && stillFails({ ...best, program: best.program.slice(0, cut + 1) })) {
     best = { ...best, program: best.program.slice(0, cut + 1) };
   }
-  for (const field of ['program', 'schedule'] as const) {
+  if (cut !== undefined && best.guest && cut + 1 < best.guest.length && stillFails({ ...best, guest: best.guest.slice(0, cut + 1) })) {
+    best = { ...best, guest: best.guest.slice(0, cut + 1) };
+  }
+  for (const field of ['program', 'schedule', 'guest'] as const) {
     for (let i = (best[field]?.length ?? 0) - 1; i >= 0; i--) {
       const list = best[field]!;
-      if (field === 'program' && list.length === 1) break;
+      if (field !== 'schedule' && list.length === 1) break;
       const candidate = { ...best, [field]: [...list.slice(0, i), ...list.slice(i + 1)] };
       if (stillFails(candidate)) best = candidate;
     }

@@ -7,78 +7,34 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  allViolations,
   createVm,
   destroyVm,
   expectedGStageRuns,
-  flattenGStage,
   GUEST_RAM_BASE,
-  gStageWalk,
   initHost,
   kmemFromObserved,
   MiB,
   runsEqual,
   type CheckedGuestTranslation,
   type HostState,
-  type ObservedGuest,
 } from '../../model/index.js';
 import { BootedHypervisor } from '../../properties/harness/hypervisor.js';
 import { loadImage } from '../../properties/harness/image.js';
-import { physicalReader, readAllHartTables, readKmem } from '../../properties/observe/memory.js';
+import { expectedGuestReport, GuestObserver, judgeGuests, lastReply, observeGuests, printedLines, replyField } from '../../properties/observe/guest.js';
+import { readKmem } from '../../properties/observe/memory.js';
 import { HYPERVISOR } from '../properties/support.js';
 
 function boot(): { booted: BootedHypervisor; guestStale: CheckedGuestTranslation[] } {
   const booted = new BootedHypervisor(loadImage(HYPERVISOR), { harts: 2, bootHart: 0, ramSize: 32n * MiB, firmware: 'builtin', ad: 'hardware' }, { strictTlb: true }).boot();
-  const guestStale: CheckedGuestTranslation[] = [];
-  booted.machine.onStaleTranslation((event) => {
-    if (event.virtual !== true) return;
-    const hgatp = booted.machine.readCsr(event.hartId, 'hgatp');
-    const gpa = BigInt(event.cachedGpaPage!);
-    const fresh = gStageWalk(physicalReader(booted.machine), (hgatp & ((1n << 44n) - 1n)) << 12n, gpa, { reported: 'load', checked: 'load', executeForRead: false }, false, 'update');
-    guestStale.push({ hart: event.hartId, vmid: event.vmid!, gpa, pa: BigInt(event.cachedPagePa), fresh });
-  });
-  return { booted, guestStale };
+  // the observer's list is the one its listener fills, for the whole test
+  return { booted, guestStale: GuestObserver.of(booted).stale };
 }
 
-const one = (booted: BootedHypervisor, line: string): string => {
-  const reply = booted.command(line);
-  return reply[reply.length - 1]!;
-};
-/** Every line the command printed (booted.command returns reply lines only; GUEST lines are not replies). */
-function printed(booted: BootedHypervisor, line: string): string[] {
-  const start = booted.machine.console.length;
-  booted.command(line);
-  return booted.machine.console.slice(start).split('\n').map((l) => l.replace(/\r$/, '')).filter((l) => l !== '');
-}
-const field = (reply: string, key: string): string => new RegExp(`\\b${key}=(\\S*)`).exec(reply)?.[1] ?? `(no ${key} in "${reply}")`;
-
-/** Every live VM as the console lists it, with its G-stage table read out of RAM. */
-function observeGuests(booted: BootedHypervisor): ObservedGuest[] {
-  const list = one(booted, 'vm-list');
-  expect(list).toMatch(/^OK vm-list /);
-  const vms = field(list, 'vms');
-  if (vms === 'none') return [];
-  return vms.split(',').map((entry) => {
-    const [id, , ram, root] = entry.split('/');
-    return { id: Number(id), ramSize: BigInt(ram!), table: flattenGStage(physicalReader(booted.machine), BigInt(root!)) };
-  });
-}
-
-function judge(booted: BootedHypervisor, extra: Parameters<typeof allViolations>[0] = { platform: booted.platform }) {
-  const kmem = readKmem(booted.machine, booted.image.elf, booted.platform);
-  return allViolations({ ...extra, platform: booted.platform, harts: readAllHartTables(booted.machine), kmem, guests: observeGuests(booted) }).filter((v) => v.rule.startsWith('GUEST') || v.rule.startsWith('HFENCE') || v.rule === 'KMEM-INTEGRITY');
-}
-
-/** The guest's report: the sum of what it stored (GPA ^ seed at each slot), as guest/guest.S computes it. */
-function expectedReport(ramSize: bigint, seed: bigint, stores: bigint): bigint {
-  const dataPages = ramSize / 4096n - 3n;
-  let sum = 0n;
-  for (let i = 0n; i < stores; i++) {
-    const gpa = GUEST_RAM_BASE + (3n + ((seed + 7n * i) % dataPages)) * 4096n + ((8n * i) & 0x7f8n);
-    sum = BigInt.asUintN(64, sum + (gpa ^ seed));
-  }
-  return sum;
-}
+const one = lastReply;
+const printed = printedLines;
+const field = (reply: string, key: string): string => replyField(reply, key) ?? `(no ${key} in "${reply}")`;
+const judge = (booted: BootedHypervisor, extra: Parameters<typeof judgeGuests>[1] = {}) => judgeGuests(booted, extra);
+const expectedReport = expectedGuestReport;
 
 describe('guests (hypervisor/mem/guest.c) on the emulator', () => {
   it('create, run and destroy follow the model exactly, and every guest rule holds after each step', () => {
@@ -117,7 +73,7 @@ describe('guests (hypervisor/mem/guest.c) on the emulator', () => {
       host = d.host;
       expect(one(booted, `vm-destroy ${vm.id}`)).toBe(`OK vm-destroy hart=0 vm=${vm.id} vmid=${vm.vmid} freed=${d.freed.length} nfree=${host.kmem.nfree}`);
       const observed = readKmem(booted.machine, booted.image.elf, booted.platform);
-      expect(judge(booted, { platform: booted.platform, guestDestroys: [{ expected: host.kmem, observed, frames: d.freed }] })).toEqual([]);
+      expect(judge(booted, { guestDestroys: [{ expected: host.kmem, observed, frames: d.freed }] })).toEqual([]);
     }
     for (let k = 0; k < 3; k++) {
       const id = field(one(booted, 'vm-create 0x8000'), 'vm');
@@ -125,7 +81,7 @@ describe('guests (hypervisor/mem/guest.c) on the emulator', () => {
       expect(one(booted, `vm-destroy ${id}`)).toMatch(/^OK vm-destroy /);
     }
     expect(guestStale).toEqual([]);
-    expect(judge(booted, { platform: booted.platform, guestTranslations: guestStale })).toEqual([]);
+    expect(judge(booted, { guestTranslations: guestStale })).toEqual([]);
     expect(one(booted, 'vm-list')).toBe('OK vm-list hart=0 n=0 vms=none');
   });
 

@@ -121,6 +121,7 @@ const CASES: Readonly<Record<PropertyName, Case>> = {
   'stack-overflow-sp': { platform, hart: 1, sp: 0 },
   'tlb-discipline': { platform, program: [{ kind: 'alloc', hart: 0 }, { kind: 'free', hart: 1, frame: 0 }] },
   'kmem-commands': { platform, program: [{ kind: 'alloc', hart: 1 }, { kind: 'free', hart: 0, frame: 0 }] },
+  guest: { platform, guest: [{ kind: 'create', pages: 8 }, { kind: 'destroy', vm: 0 }] },
 };
 
 describe('an allocator state the model has no state for', () => {
