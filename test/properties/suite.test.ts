@@ -23,7 +23,7 @@ describe('property suite on the unmodified hypervisor', () => {
       // a failure's report names the rule, the shrunk case and the replay line
       expect(p.verdict, `${p.property} failed:\n${p.report ?? p.reason}`).not.toBe('failed');
     }
-    expect(result.properties.map((p) => p.property)).toEqual(['boot', 'kmem-concurrent', 'stack-overflow', 'stack-overflow-sp', 'tlb-discipline', 'kmem-commands']);
+    expect(result.properties.map((p) => p.property)).toEqual(['boot', 'kmem-concurrent', 'stack-overflow', 'stack-overflow-sp', 'tlb-discipline', 'kmem-commands', 'guest']);
     // OpenSBI-only cases may be skipped where it is absent; builtin-firmware ones never are
     expect(result.properties.every((p) => p.verdict === 'passed' || p.reason?.includes('OpenSBI'))).toBe(true);
   }, 280_000);
