@@ -36,6 +36,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: 'print the rules of the model (ID, statement, where checked), or with --map its memory map',
     load: async () => (await import('./commands/spec.js')).spec,
   },
+  profile: {
+    summary: 'write a starting image profile (--profile FILE of check) inferred from an ELF',
+    load: async () => (await import('./commands/profile.js')).profile,
+  },
   mutants: {
     summary: 'run the seeded-bug catalogue and print the kill matrix',
     load: async () => (await import('./commands/mutants.js')).mutants,

@@ -54,6 +54,13 @@ export function formatSchedule(slices: readonly ScheduleSlice[]): string {
   return slices.length === 0 ? 'round-robin' : slices.map((s) => `h${s.hart}×${s.steps}`).join(' ');
 }
 
+/** A schedule that repeats a cycle of slices, shown as the cycle once: "h0×1 h1×1 (repeated, 40000 slices)". */
+export function formatRepeatingSchedule(slices: readonly ScheduleSlice[]): string {
+  const same = (a: ScheduleSlice, b: ScheduleSlice) => a.hart === b.hart && a.steps === b.steps;
+  const period = slices.findIndex((_, p) => p > 0 && slices.every((s, i) => same(s, slices[i % p]!)));
+  return period > 0 ? `${formatSchedule(slices.slice(0, period))} (repeated, ${slices.length} slices)` : formatSchedule(slices);
+}
+
 /** Checks a value that claims to be a schedule (e.g. from a replay token); throws naming the bad slice. */
 export function checkSchedule(value: unknown, harts: number): ScheduleSlice[] {
   if (!Array.isArray(value)) throw new RangeError(`schedule = ${JSON.stringify(value)}: must be a list of slices`);
