@@ -2,12 +2,24 @@
  * What a freshly booted platform must satisfy, observed from outside and judged by the model's rules:
  * MAP-* on every hart's final table, BOOT-EARLY on the table of the first satp write, STACK-GUARD on
  * the tables, KMEM-INTEGRITY on the free list, KMEM-NO-DOUBLE-FREE on the boot's kalloc/kfree calls
- * (shadow allocator), TLB-DISCIPLINE when the machine ran in strict TLB mode.
+ * (shadow allocator), KMEM-SEQUENTIAL on those calls, or KMEM-CONCURRENT when harts made them at
+ * once, TLB-DISCIPLINE when the machine ran in strict TLB mode.
  */
-import { allViolations, initKmem, type BootTrap, type Observation, type Violation } from '../../model/index.js';
+import { allViolations, initKmem, type BootTrap, type KmemCall, type Observation, type Violation } from '../../model/index.js';
 import { PRV_S } from '../../emulator/hart/causes.js';
 import type { BootedHypervisor, ObservedTrap } from '../harness/hypervisor.js';
 import { readTranslatingHartTables, readKmem } from '../observe/memory.js';
+
+/** Whether two calls of different harts were in flight at once (each call's interval from entry to return). */
+export function callsOverlap(calls: readonly KmemCall[]): boolean {
+  // in entry order: a call overlaps an earlier one of another hart when it enters before that one returns
+  const latestReturn = new Map<number, number>();
+  for (const c of [...calls].sort((a, b) => a.call - b.call)) {
+    for (const [hart, ret] of latestReturn) if (hart !== c.hart && c.call < ret) return true;
+    latestReturn.set(c.hart, Math.max(c.ret, latestReturn.get(c.hart) ?? c.ret));
+  }
+  return false;
+}
 
 /** A trap as BOOT-COMPLETES reads it. */
 export function bootTrap(t: ObservedTrap): BootTrap {
@@ -24,9 +36,10 @@ export function observeBoot(booted: BootedHypervisor): Observation {
     kmem: readKmem(machine, image.elf, platform, image.profile.allocator),
     history: booted.shadow.events,
     inUseAtStart: [],
-    // the boot's calls come one at a time (harts build their tables in turn), from the allocator kmem_init leaves
-    kmemAtStart: initKmem(platform),
-    sequentialCalls: booted.shadow.events,
+    // the bundled hypervisor's harts build their tables in turn, so its boot's calls are sequential,
+    // from the allocator kmem_init leaves; an image that starts its harts together (foreign-hv) has
+    // calls of several harts in flight at once, a concurrent history
+    ...(callsOverlap(booted.shadow.calls) ? { concurrentCalls: booted.shadow.calls } : { kmemAtStart: initKmem(platform), sequentialCalls: booted.shadow.events }),
     ...(booted.strictTlb ? { translations: booted.stale } : {}),
     // BOOT-COMPLETES: it got here ready (or settled); the boot's traps and every hart's root
     boot: {

@@ -24,6 +24,7 @@ import {
   type ReservedRange,
 } from '../../model/index.js';
 import type { PlatformSpec } from '../arbitraries/platform.js';
+import { PRV_M } from '../../emulator/hart/causes.js';
 import { ShadowAllocator } from '../kmem/shadow.js';
 import { machineClock, physicalReader, satpRoot } from '../observe/memory.js';
 import { openSbiFirmware, type HypervisorImage } from './image.js';
@@ -35,8 +36,18 @@ export const READY_LINE = /^hvspec-hv ready .*$/m;
 export const REPLY_LINE = /^(OK|ERR|FAULT|KMEM|PANIC) /;
 const FINAL_REPLY = /^(OK|ERR|FAULT|PANIC) /;
 
-/** Steps a boot may take before it counts as hung (a 1 GiB boot takes about 7 M). */
+/** Steps a boot may take before it counts as hung (a 1 GiB boot takes about 7 M), per hart under OpenSBI (see bootStepBudget). */
 export const BOOT_STEP_BUDGET = 400_000_000;
+
+/**
+ * The boot's step budget on `spec`. Under OpenSBI a hart not yet started spins in the firmware's HSM
+ * wait (its wfi returns at once: the IPI that released it from the cold-boot wait is still pending,
+ * as on QEMU), taking its round-robin share of the steps, so the booting hart gets 1/harts of them;
+ * the budget grows with the harts so that every hart count gives the image the same time.
+ */
+export function bootStepBudget(spec: Pick<PlatformSpec, 'harts' | 'firmware'>): number {
+  return spec.firmware === 'opensbi' ? BOOT_STEP_BUDGET * spec.harts : BOOT_STEP_BUDGET;
+}
 /** Steps between two looks at whether a console-free boot has settled. */
 export const BOOT_SETTLE_STEPS = 2_000_000;
 /** Steps one console command may take (a batch of 8 × 256 is well under this). */
@@ -171,8 +182,9 @@ export class BootedHypervisor {
     let steps = 0;
     let settledChunks = 0;
     let outcome: RunOutcome = { reason: 'budget', steps: 0 };
-    while (steps < BOOT_STEP_BUDGET) {
-      const maxSteps = Math.min(BOOT_SETTLE_STEPS, BOOT_STEP_BUDGET - steps);
+    const budget = bootStepBudget(this.spec);
+    while (steps < budget) {
+      const maxSteps = Math.min(BOOT_SETTLE_STEPS, budget - steps);
       outcome = machine.run(readyText === undefined ? { maxSteps } : { until: { console: readyText }, maxSteps });
       steps += outcome.steps;
       // (the ready text may straddle two chunks, which `until` does not see: look at the whole console)
@@ -186,7 +198,8 @@ export class BootedHypervisor {
     const readyByProfile = machine.exit === null && (readyText !== undefined ? ready >= 0 : 'pc' in done ? this.#reachedDonePc : outcome.reason === 'idle');
     const settled = !this.hasConsole && machine.exit === null && (readyByProfile || settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartPastTheEarlyTable();
     if (!this.hasConsole && !settled) {
-      const trap = [...this.traps].reverse().find((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9);
+      // the image's last exception; a trap taken in M-mode is the firmware's own (OpenSBI probes CSRs and expects traps)
+      const trap = [...this.traps].reverse().find((t) => !t.interrupt && t.cause !== 8 && t.cause !== 9 && t.from !== PRV_M);
       throw new BootFailure(
         `boot neither reached the ready line nor settled with every hart past the early table (run ended: ${outcome.reason}${machine.exit ? ` code ${machine.exit.code}` : ''} after ${steps} steps)`,
         machine.console.split('\n').slice(-6).join('\n'),

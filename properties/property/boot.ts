@@ -12,9 +12,9 @@ import { allocatorFunctions, allocatorStateSymbols } from '../profile/model.js';
 export const bootProperty: PropertyDefinition = {
   name: 'boot',
   covers: ['RAM above 1 GiB', 'RAM above 4 GiB', 'boot hart not 0'],
-  // the hooks see the boot's calls (KMEM-NO-DOUBLE-FREE, KMEM-SEQUENTIAL); the rest read the allocator
+  // the hooks see the boot's calls (KMEM-NO-DOUBLE-FREE, KMEM-SEQUENTIAL, or KMEM-CONCURRENT when harts call at once); the rest read the allocator
   needsSymbols: (profile) => [...allocatorFunctions(profile), ...allocatorStateSymbols(profile)],
-  rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL', 'KMEM-ZEROED'],
+  rules: ['MAP-DISJOINT', 'MAP-GLOBAL', 'MAP-WX', 'MAP-USER', 'MAP-AD', 'MAP-SHARED', 'MAP-EXACT', 'STACK-GUARD', 'BOOT-EARLY', 'BOOT-COMPLETES', 'KMEM-INTEGRITY', 'KMEM-NO-DOUBLE-FREE', 'KMEM-SEQUENTIAL', 'KMEM-CONCURRENT', 'KMEM-ZEROED'],
   // 3 examples + 9 generated (fast-check counts examples among the runs)
   runs: 12,
   arbitrary: (o) => allPlatforms(o).map((platform) => ({ platform })),
