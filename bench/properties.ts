@@ -7,13 +7,14 @@
  *
  * And the whole jobs a user runs: `hvspec start` (what `npm start` runs, less the build) and
  * `hvspec mutants`, each in a child process of its own, timed by wall clock, with the child's peak
- * resident set size (`process.resourceUsage().maxRSS`, Node's own memory included).
+ * resident set size (`process.resourceUsage().maxRSS`, Node's own memory and its worker threads
+ * included), with `--jobs` one worker thread per core (their default, named in the row).
  *
  * `node dist/bench/properties.js` prints these rows alone (`--jobs`: only the job rows).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -66,8 +67,8 @@ const JOB_CHILD_FLAG = '--job-child';
 
 /** The jobs and their targets: seconds of wall time and, for start, GB of peak RSS. */
 const JOBS: readonly { args: readonly string[]; seconds: number; gb?: number }[] = [
-  { args: ['start'], seconds: 30, gb: 1.5 },
-  { args: ['mutants'], seconds: 90 },
+  { args: ['start', '--jobs', String(availableParallelism())], seconds: 30, gb: 1.5 },
+  { args: ['mutants', '--jobs', String(availableParallelism())], seconds: 90 },
 ];
 
 /** In the child: runs one hvspec command (its output discarded by the parent) and writes its exit code and peak RSS to `out`. */

@@ -47,9 +47,52 @@ export type WorkerMessage =
 
 const WORKER_ENTRY = new URL('./suite-worker.js', import.meta.url);
 
-/** Whether properties can run in worker threads: only from the built CLI (see above). */
-export function canRunInWorkers(): boolean {
-  return import.meta.url.endsWith('.js') && existsSync(fileURLToPath(WORKER_ENTRY));
+/** Whether work can go to worker threads: only from the built CLI (see above). */
+export function canRunInWorkers(entry: URL = WORKER_ENTRY): boolean {
+  return import.meta.url.endsWith('.js') && existsSync(fileURLToPath(entry));
+}
+
+/** main -> a runInWorkers worker, and back. */
+export type PoolMessage<T, R> = { readonly index: number; readonly task: T } | { readonly index: number; readonly result: R } | { readonly index: number; readonly error: string };
+
+/**
+ * Runs `tasks` on `workers` threads started from `entry` (which answers each { index, task } with
+ * { index, result } or { index, error }), dispatched in order; `onResult` sees the results in task
+ * order, whatever order they finish in. An error ends the run with it.
+ */
+export function runInWorkers<T, R>(entry: URL, tasks: readonly T[], workers: number, onResult: (result: R, index: number) => void): Promise<R[]> {
+  const results: (R | undefined)[] = tasks.map(() => undefined);
+  const pool: Worker[] = [];
+  let next = 0;
+  let shown = 0;
+  let settled = false;
+  return new Promise<R[]>((resolve, reject) => {
+    const end = (outcome: () => void) => {
+      if (settled) return;
+      settled = true;
+      void Promise.all(pool.map((w) => w.terminate())).then(outcome, outcome);
+    };
+    const dispatch = (worker: Worker) => {
+      if (next < tasks.length) worker.postMessage({ index: next, task: tasks[next++]! } satisfies PoolMessage<T, R>);
+    };
+    for (let k = 0; k < Math.min(workers, tasks.length); k++) {
+      const worker = new Worker(entry);
+      pool.push(worker);
+      worker.on('message', (m: PoolMessage<T, R>) => {
+        if (settled) return;
+        if ('error' in m) return end(() => reject(new Error(`task ${m.index} stopped with an error in its worker thread:\n${m.error}`)));
+        if (!('result' in m)) return;
+        results[m.index] = m.result;
+        dispatch(worker);
+        while (shown < tasks.length && results[shown] !== undefined) onResult(results[shown]!, shown++);
+        if (shown === tasks.length) end(() => resolve(results as R[]));
+      });
+      worker.on('error', (e) => end(() => reject(e)));
+      worker.on('exit', (code) => end(() => reject(new Error(`a worker thread exited (code ${code}) before the run ended`))));
+    }
+    if (tasks.length === 0) resolve([]);
+    for (const worker of pool) dispatch(worker);
+  });
 }
 
 /** Runs the selected properties on `workers` threads; the result is runLimitedSuite's, but the times. */

@@ -398,8 +398,25 @@ describe('hvspec mutants', () => {
     expect(io.out()).toMatch(/took \d+ min \d+ s wall time with \d+ MB maximum resident set size/);
   });
 
-  it('refuses unknown mutants', async () => {
-    await expect(mutants(['--only', 'no-such-bug'])).rejects.toThrow(/--only: no mutant 'no-such-bug'/);
+  it("runs the foreign-hv catalogue through that fixture's profile, its mutants named foreign-hv/NAME", async () => {
+    const io = capture();
+    expect(await mutants(['--catalogue', 'foreign-hv', '--only', 'foreign-hv/identity-left', '--jobs', '1'])).toBe(0);
+    expect(io.out()).toMatch(/^foreign-hv\/identity-left\s+MAP-EXACT\s+boot\s+\S*MAP-EXACT\S*\s+\d+\s+[\d.]+ s\s+killed$/m);
+    expect(io.out()).toContain('1 of 1 mutants killed');
+  }, 120_000);
+
+  it('names both catalogues in --help', async () => {
+    const io = capture();
+    expect(await mutants(['--help'])).toBe(0);
+    expect(io.out()).toMatch(/--catalogue NAME +hvspec-hv, foreign-hv or all \(default all\)/);
+  });
+
+  it('refuses unknown mutants and catalogues', async () => {
+    await expect(mutants(['--only', 'no-such-bug'])).rejects.toThrow(/--only: no mutant 'no-such-bug' in the catalogues/);
+    // a foreign-hv mutant needs its catalogue's prefix, and only exists in that catalogue
+    await expect(mutants(['--catalogue', 'foreign-hv', '--only', 'identity-left'])).rejects.toThrow(/--only: no mutant 'identity-left' in the foreign-hv catalogue \(built: foreign-hv\/cpu-struct-global, /);
+    await expect(mutants(['--catalogue', 'hvspec-hv', '--only', 'foreign-hv/identity-left'])).rejects.toThrow(/--only: no mutant 'foreign-hv\/identity-left' in the hvspec-hv catalogue/);
+    await expect(mutants(['--catalogue', 'mine'])).rejects.toThrow(new UsageError("mutants: --catalogue must be hvspec-hv, foreign-hv or all, got 'mine'"));
     await expect(mutants(['--seed', 'x'])).rejects.toThrow(/--seed must be/);
   });
 });

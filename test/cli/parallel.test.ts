@@ -4,12 +4,14 @@
  * JavaScript (cli/commands/suite-parallel.ts says why), so these tests build the CLI into a scratch
  * folder and run it as a child process.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../cli/commands/check.js';
+import { mutants } from '../../cli/commands/mutants.js';
+import { EXIT_INTERRUPTED } from '../../cli/reports/write.js';
 import { UsageError } from '../../cli/usage.js';
 import { HYPERVISOR, mutant, scratch } from './support.js';
 
@@ -33,14 +35,16 @@ async function hvspec(args: string[], json: string): Promise<{ code: number; out
 
 /** The report without its wall times (every `ms` field). */
 const withoutTimes = (report: unknown): unknown => JSON.parse(JSON.stringify(report, (k, v: unknown) => (k === 'ms' ? undefined : v)));
-/** stdout without wall times and the header's worker count. */
-const outputWithoutTimes = (out: string): string => out.replace(/ *\d+\.\d s\b/g, ' T').replace(/, \d+ worker threads$/m, '');
+/** stdout without wall times (and the padding their widths set) and the header's worker count. */
+const outputWithoutTimes = (out: string): string => out.replace(/\d+\.\d s\b/g, 'T').replace(/, \d+ worker threads$/m, '').replace(/ +/g, ' ');
 
 describe('hvspec check --jobs', () => {
   beforeAll(() => {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', built, '--noCheck']);
     writeFileSync(join(built, 'package.json'), '{"type": "module"}');
     symlinkSync(resolve('node_modules'), join(built, 'node_modules'));
+    // the mutant catalogues' tables and images, which `hvspec mutants` reads from the package root (dist/'s parent)
+    for (const data of ['hypervisor', 'test']) symlinkSync(resolve(data), join(built, '..', data));
   });
 
   it('--jobs 1 and --jobs 2 give the same verdicts, coverage, progress lines and JSON report on the bundled image', async () => {
@@ -72,9 +76,38 @@ describe('hvspec check --jobs', () => {
     expect(withoutTimes(two.report)).toEqual(withoutTimes(one.report));
   }, 600_000);
 
+  it('hvspec mutants --jobs 2 prints the same kill matrix as --jobs 1, in the same order', async () => {
+    const mutants = async (jobs: string) => (await run(process.execPath, [join(built, 'cli/hvspec.js'), 'mutants', '--only', 'text-writable,identity-left,no-guard-page', '--jobs', jobs])).stdout;
+    const one = await mutants('1');
+    const two = await mutants('2');
+    expect(one).toMatch(/^3 of 3 mutants killed$/m);
+    expect([...two.matchAll(/^ {2}([a-z-]+): killed/gm)].map((m) => m[1])).toEqual(['text-writable', 'identity-left', 'no-guard-page']);
+    expect(outputWithoutTimes(two)).toBe(outputWithoutTimes(one));
+  }, 600_000);
+
+  it('SIGINT during a run on worker threads ends it at once, leaving the previous report intact', async () => {
+    const report = join(dir, 'interrupted.json');
+    writeFileSync(report, 'the previous report');
+    const child = spawn(process.execPath, [join(built, 'cli/hvspec.js'), 'check', '--image', HYPERVISOR, '--only', 'boot,kmem-commands', '--runs', '1000', '--jobs', '2', '--json', report], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    await new Promise<void>((started) => child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('2 worker threads')) started();
+    }));
+    const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.on('exit', (code, signal) => done({ code, signal })));
+    const sent = performance.now();
+    child.kill('SIGINT');
+    const end = await ended;
+    expect(performance.now() - sent).toBeLessThan(5_000);
+    expect(end.code === EXIT_INTERRUPTED || end.signal === 'SIGINT', JSON.stringify(end)).toBe(true);
+    expect(readFileSync(report, 'utf8')).toBe('the previous report');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  }, 60_000);
+
   it('--jobs takes a whole number from 1 to 256', async () => {
     for (const bad of ['0', '-1', 'two', '1.5', '257']) {
       await expect(check(['--image', HYPERVISOR, '--jobs', bad])).rejects.toThrow(new UsageError(`check: --jobs must be an integer from 1 to 256, got '${bad}'`));
+      await expect(mutants(['--only', 'text-writable', '--jobs', bad])).rejects.toThrow(new UsageError(`mutants: --jobs must be an integer from 1 to 256, got '${bad}'`));
     }
   });
 });

@@ -2,6 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { catalogueRules } from '../../cli/commands/mutants.js';
 
 export const HYPERVISOR = 'hypervisor/build/hypervisor.elf';
 export const MUTANTS_DIR = 'hypervisor/build/mutants';
@@ -15,10 +16,7 @@ export function budget(): { seed: number; scale: number } {
 
 /** mutant name -> the rule hypervisor/mutants/README.md says it breaks (parsed from its table, the catalogue's source of truth). */
 export function mutantRules(): Map<string, string> {
-  const text = readFileSync('hypervisor/mutants/README.md', 'utf8');
-  const rules = new Map<string, string>();
-  for (const m of text.matchAll(/^\| `([a-z0-9-]+)` \| ([A-Z]+(?:-[A-Z]+)+) \|/gm)) rules.set(m[1]!, m[2]!);
-  return rules;
+  return catalogueRules(readFileSync('hypervisor/mutants/README.md', 'utf8'));
 }
 
 /** Every built mutant image, by name. */
