@@ -194,6 +194,10 @@ export class BootedHypervisor {
     }
     const ready = readyText === undefined ? -1 : machine.console.lastIndexOf(readyText);
     if (ready >= 0 && !machine.console.includes('\n', ready)) machine.run({ until: { console: '\n' }, maxSteps: 1_000_000 });
+    // An image driven by injected calls: a call runs only its own hart, so a lock the hart that
+    // printed the text still holds (inside printf) would never be released; let every hart finish
+    // what it was doing when the text appeared.
+    if (ready >= 0 && this.image.profile.console === null) machine.run({ maxSteps: BOOT_SETTLE_STEPS });
     this.hasConsole = this.image.profile.console === 'hvspec-debug' && READY_LINE.test(machine.console);
     const readyByProfile = machine.exit === null && (readyText !== undefined ? ready >= 0 : 'pc' in done ? this.#reachedDonePc : outcome.reason === 'idle');
     const settled = !this.hasConsole && machine.exit === null && (readyByProfile || settledChunks >= 2 || outcome.reason === 'idle') && this.#everyHartPastTheEarlyTable();

@@ -194,7 +194,10 @@ export function runCallProgram(booted: BootedHypervisor, program: readonly Conso
     const what = `${calls.transcript.at(-1)}: ${hex(va)} is ${expected}`;
     const listAfter = calls.kmem().freeList;
     if (profile.allocator.badFree !== 'accept' && (listAfter.length !== listBefore.length || listAfter.some((x, i) => x !== listBefore[i]))) {
-      return fail('KMEM-INTEGRITY', `${what}, so the free list must not change, but it went from ${listBefore.length} to ${listAfter.length} entries (head ${listAfter[0] === undefined ? 'NULL' : hex(listAfter[0])})`, hart, at);
+      const changed: Violation = { rule: 'KMEM-INTEGRITY', message: `${what}, so the free list must not change, but it went from ${listBefore.length} to ${listAfter.length} entries (head ${listAfter[0] === undefined ? 'NULL' : hex(listAfter[0])})` };
+      // a double free taken (the frame linked again) is first of all KMEM-NO-DOUBLE-FREE's, as on the console
+      if (expected === 'DoubleFree') return { ...fail('KMEM-NO-DOUBLE-FREE', `${calls.transcript.at(-1)}: ${hex(va)} was already free, and ${profile.allocator.free} took it again: the free list went from ${listBefore.length} to ${listAfter.length} entries`, hart, at), also: [changed] };
+      return fail(changed.rule, changed.message, hart, at);
     }
     switch (profile.allocator.badFree) {
       case 'panic':
@@ -217,7 +220,7 @@ export function runCallProgram(booted: BootedHypervisor, program: readonly Conso
   for (const [at, c] of program.entries()) {
     const want = 'hart' in c ? c.hart : 0;
     const hart = calls.hartFor(want % platform.harts);
-    if (hart === undefined) return fail('KMEM-SEQUENTIAL', 'no hart idles in wfi, so no call can be injected', undefined, at);
+    if (hart === undefined) throw new NoQuiescentHart(`on ${booted.platform.harts} hart${booted.platform.harts === 1 ? '' : 's'} no hart of ${booted.image.name} idles in wfi after boot, so no call can be injected (a hart that polls is never quiescent)`);
     let failure: BootedFailure | undefined;
     switch (c.kind) {
       case 'alloc': {
@@ -287,6 +290,11 @@ export function runCallProgram(booted: BootedHypervisor, program: readonly Conso
     if (after !== undefined) return after;
   }
   return undefined;
+}
+
+/** No hart is quiescent (idle in wfi), so no call can be injected: the case is skipped with this reason. */
+export class NoQuiescentHart extends Error {
+  override readonly name = 'NoQuiescentHart';
 }
 
 /**

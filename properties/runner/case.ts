@@ -9,6 +9,7 @@ import { bootTrap } from '../checks/boot.js';
 import { BootFailure, Unsupported, type BootedHypervisor } from '../harness/hypervisor.js';
 import { isReplyFailure } from '../kmem/model.js';
 import { ContradictsModel, MissingSymbolError, missingSymbolsReason, readTranslatingHartTables, textSymbol } from '../observe/memory.js';
+import { NoQuiescentHart } from '../kmem/calls.js';
 import { neededSymbols, type Case, type CaseOutcome, type PropertyDefinition } from '../property/definition.js';
 import { diffRows, expectedRunsForDiff } from '../report/ptdump.js';
 import type { ReplayCase } from '../report/token.js';
@@ -104,7 +105,7 @@ function judge(definition: PropertyDefinition, booted: BootedHypervisor, c: Case
   try {
     return { failure: withoutWaived(definition.check(booted, c), booted.image.profile) };
   } catch (e) {
-    if (e instanceof MissingSymbolError) return { skipped: e.message };
+    if (e instanceof MissingSymbolError || e instanceof NoQuiescentHart) return { skipped: e.message };
     if (e instanceof ContradictsModel) return { failure: e.violation };
     throw e;
   }

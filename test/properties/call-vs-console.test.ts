@@ -3,9 +3,11 @@
  * has none (its DEFAULT_PROFILE with console null), by injected calls to kalloc/kfree. The
  * allocator properties should agree: hold on the hypervisor, and kill each allocator bug by the same
  * rule either way. Where they do not yet, the case is `it.fails` (vitest reports it when it starts
- * to pass): an injected kfree of a frame that is already free never returns on this image (it spins
- * in acquire at 0xffffffc000203bd4, about 200 000 steps), which the console-driven form never
- * meets, and the call-driven kmem-concurrent does not catch kfree-no-lock at this budget.
+ * to pass): the call-driven kmem-concurrent does not catch kfree-no-lock at this budget (its
+ * batches need three harts here, the console hart never being quiescent, and the race is narrow).
+ * Agreeing took: letting every hart finish its printf after the ready line (a call runs only its
+ * own hart, so a print lock held there deadlocked kfree's message), a case with no quiescent hart
+ * skipped rather than failed, and a double free taken judged KMEM-NO-DOUBLE-FREE as on the console.
  */
 import { describe, expect, it } from 'vitest';
 import { loadImage } from '../../properties/harness/image.js';
@@ -17,11 +19,11 @@ import { HYPERVISOR, MUTANTS_DIR } from './support.js';
 const CALLS_ONLY: ImageProfile = { ...DEFAULT_PROFILE, name: 'hvspec-hv driven by injected calls', console: null };
 
 const run = (path: string, profile: ImageProfile, property: PropertyName): PropertyResult =>
-  runSuite({ image: loadImage(path, path, profile), only: [property], scale: 0.5, maxRamSize: 256n << 20n, seed: 5 }).properties[0]!;
+  runSuite({ image: loadImage(path, path, profile), only: [property], scale: 0.3, maxRamSize: 32n << 20n, seed: 5 }).properties[0]!;
 
 describe('console-driven and call-driven allocator properties on the bundled hypervisor', () => {
   for (const property of ['kmem-commands', 'kmem-concurrent'] as const) {
-    (property === 'kmem-commands' ? it.fails : it)(`${property} holds both ways`, () => {
+    it(`${property} holds both ways`, () => {
       const byConsole = run(HYPERVISOR, DEFAULT_PROFILE, property);
       const byCalls = run(HYPERVISOR, CALLS_ONLY, property);
       expect(byConsole.verdict, byConsole.report ?? byConsole.reason).toBe('passed');
@@ -31,7 +33,7 @@ describe('console-driven and call-driven allocator properties on the bundled hyp
 
   // the last column: whether the two forms agree yet
   const bugs: [string, PropertyName, string, boolean][] = [
-    ['double-free-undetected', 'kmem-commands', 'KMEM-NO-DOUBLE-FREE', false],
+    ['double-free-undetected', 'kmem-commands', 'KMEM-NO-DOUBLE-FREE', true],
     ['free-verdict-order', 'kmem-commands', 'KMEM-FREE-VERDICT', true],
     ['kfree-no-lock', 'kmem-concurrent', 'KMEM-CONCURRENT', false],
   ];
