@@ -360,7 +360,7 @@ describe('hvspec spec', () => {
     const out = io.out();
     for (const rule of RULES) expect(out).toContain(`${rule.id}\n  ${rule.statement}\n  model:      `);
     expect(out).toMatch(/^MAP-WX\n.*\n {2}model: {6}noWritableExecutable \(model\/rules\/map\.ts\)\n {2}properties: boot$/m);
-    expect(out).toMatch(/^KMEM-CONCURRENT\n.*\n.*\n {2}properties: kmem-concurrent, kmem-commands$/m);
+    expect(out).toMatch(/^KMEM-CONCURRENT\n.*\n.*\n {2}properties: boot, kmem-concurrent, kmem-commands$/m);
     expect(out).not.toContain('see SPEC.md');
   });
 
