@@ -14,7 +14,7 @@
  * their one-off costs.
  *
  * sv39-loop-guest.elf runs the same workload as a VS-mode guest, every access
- * translated by both stages (issue 12's row for the hypervisor extension).
+ * translated by both stages (the hypervisor extension's row).
  *
  * `node dist/bench/mips.js` (after `npm run build`) prints just these rows.
  */
@@ -26,12 +26,12 @@ import { loadMachine } from '../emulator/run.js';
 import { formatBenchTable, median, type BenchRow } from './table.js';
 
 const RUNS = 5;
-/** Issue 14: the block compiler's targets. */
+/** The block compiler's targets: MIPS and the ratio to QEMU. */
 const TARGET_MIPS = 250;
 const TARGET_QEMU_RATIO = 0.15;
 const PROGRAM = 'test/riscv/build/bench/sv39-loop.elf';
 const LONG_PROGRAM = 'test/riscv/build/bench/sv39-loop-long.elf';
-/** The same workload as a VS-mode guest (vsatp Sv39, hgatp Sv39x4): issue 12's row. */
+/** The same workload as a VS-mode guest (vsatp Sv39, hgatp Sv39x4). */
 const GUEST_PROGRAM = 'test/riscv/build/bench/sv39-loop-guest.elf';
 const QEMU = 'qemu-system-riscv64';
 /** As test/riscv-qemu.test.ts: QEMU's spike machine with our hart's extensions only. */
