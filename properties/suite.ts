@@ -24,7 +24,7 @@ import { runCase } from './runner/case.js';
 import { runProperty } from './runner/property.js';
 
 export { DEFAULT_SEED, type BootedFailure, type Case, type CaseOutcome, type PropertyDefinition, type PropertyResult, type SuiteOptions } from './property/definition.js';
-export { cycleSchedule } from './property/kmem-concurrent.js';
+export { cycleSchedule } from './arbitraries/schedule.js';
 export { BootCache } from './runner/boot-cache.js';
 export { runCase } from './runner/case.js';
 export { minimizeCase } from './runner/minimize.js';

@@ -53,8 +53,7 @@ export async function profile(args: string[]): Promise<number> {
   try {
     inferred = inferProfile(parseElf(readFileSync(imagePath), imagePath));
   } catch (e) {
-    if (e instanceof ElfError) throw new UsageError(`profile: --image ${e.message}`);
-    if (e instanceof ProfileInferenceError) throw new UsageError(`profile: --image ${e.message}`);
+    if (e instanceof ElfError || e instanceof ProfileInferenceError) throw new UsageError(`profile: --image ${e.message}`);
     throw e;
   }
   const text = `${JSON.stringify(inferred.json, null, 2)}\n`;

@@ -54,11 +54,18 @@ export function formatSchedule(slices: readonly ScheduleSlice[]): string {
   return slices.length === 0 ? 'round-robin' : slices.map((s) => `h${s.hart}×${s.steps}`).join(' ');
 }
 
-/** A schedule that repeats a cycle of slices, shown as the cycle once: "h0×1 h1×1 (repeated, 40000 slices)". */
-export function formatRepeatingSchedule(slices: readonly ScheduleSlice[]): string {
-  const same = (a: ScheduleSlice, b: ScheduleSlice) => a.hart === b.hart && a.steps === b.steps;
-  const period = slices.findIndex((_, p) => p > 0 && slices.every((s, i) => same(s, slices[i % p]!)));
-  return period > 0 ? `${formatSchedule(slices.slice(0, period))} (repeated, ${slices.length} slices)` : formatSchedule(slices);
+/** Expands slices cyclically so the interleaving they describe lasts `totalSteps`. */
+export function cycleSchedule(slices: readonly ScheduleSlice[], totalSteps: number): ScheduleSlice[] {
+  if (slices.length === 0) return [];
+  const out: ScheduleSlice[] = [];
+  let steps = 0;
+  while (steps < totalSteps) {
+    for (const s of slices) {
+      out.push(s);
+      steps += s.steps;
+    }
+  }
+  return out;
 }
 
 /** Checks a value that claims to be a schedule (e.g. from a replay token); throws naming the bad slice. */

@@ -24,7 +24,7 @@ import {
   type Violation,
 } from '../../model/index.js';
 import type { ConsoleCommand } from '../arbitraries/program.js';
-import { formatRepeatingSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
+import { cycleSchedule, formatSchedule, type ScheduleSlice } from '../arbitraries/schedule.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { readKmem, symbolVa } from '../observe/memory.js';
 import type { BootedFailure } from '../property/definition.js';
@@ -292,6 +292,9 @@ export function runCallProgram(booted: BootedHypervisor, program: readonly Conso
   return undefined;
 }
 
+/** Schedule steps a batch's cycle of slices is expanded to: longer than any one alloc or free call. */
+const CALL_SCHEDULE_STEPS = 20_000;
+
 /** No hart is quiescent (idle in wfi), so no call can be injected: the case is skipped with this reason. */
 export class NoQuiescentHart extends Error {
   override readonly name = 'NoQuiescentHart';
@@ -301,17 +304,18 @@ export class NoQuiescentHart extends Error {
  * One batch by injected calls: each hart of `harts` runs `count` allocs and as many frees, two
  * allocs then two frees (its own frames, oldest first), hart j starting j rounds late, so rounds
  * race alloc with alloc, alloc with free and free with free; each round's calls run at once under
- * `schedule`. Judged like the console's batch: every call returns, no NULL with frames to spare,
+ * `cycle`, the slices repeated for CALL_SCHEDULE_STEPS. Judged like the console's batch: every call returns, no NULL with frames to spare,
  * the timed history is linearizable per frame and the free set ends as it began (KMEM-CONCURRENT),
  * no frame is handed out twice (KMEM-NO-DOUBLE-FREE), the free list stays intact (KMEM-INTEGRITY).
  */
-export function runCallBatch(calls: AllocatorCalls, batchHarts: readonly number[], count: number, schedule: readonly ScheduleSlice[]): BootedFailure | undefined {
+export function runCallBatch(calls: AllocatorCalls, batchHarts: readonly number[], count: number, cycle: readonly ScheduleSlice[]): BootedFailure | undefined {
+  const schedule = cycleSchedule(cycle, CALL_SCHEDULE_STEPS);
   const { booted } = calls;
   const { platform } = booted;
   const n = platform.harts;
   const harts = [...new Set(batchHarts.map((h) => h % n))].filter((h) => calls.quiescentHarts().includes(h));
   const line = `batch on harts ${harts.join(',')}: ${count} allocs and frees each`;
-  calls.transcript.push(`(${line}${schedule.length > 0 ? `, schedule ${formatRepeatingSchedule(schedule)}` : ''})`);
+  calls.transcript.push(`(${line}${schedule.length > 0 ? `, schedule ${formatSchedule(cycle)} (repeated, ${schedule.length} slices)` : ''})`);
   if (harts.length < 2) return undefined;
   const inUse = booted.shadow.ownedFrames();
   booted.shadow.startHistory();

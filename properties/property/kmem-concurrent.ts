@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { concurrentHistoryLinearizable, freeListIntact, hex, linearPa, type Violation } from '../../model/index.js';
-import { normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from '../arbitraries/schedule.js';
+import { cycleSchedule, normalizeSchedule, scheduleArbitrary, type ScheduleSlice } from '../arbitraries/schedule.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { readKmem } from '../observe/memory.js';
 import { AllocatorCalls, allocatorSymbols, runCallBatch } from '../kmem/calls.js';
@@ -49,30 +49,13 @@ export const kmemConcurrentProperty: PropertyDefinition = {
   check: (booted, c) => runConcurrent(booted, c),
 };
 
-/** Expands slices cyclically so the interleaving they describe lasts the whole batch. */
-export function cycleSchedule(slices: readonly ScheduleSlice[], totalSteps: number): ScheduleSlice[] {
-  if (slices.length === 0) return [];
-  const out: ScheduleSlice[] = [];
-  let steps = 0;
-  while (steps < totalSteps) {
-    for (const s of slices) {
-      out.push(s);
-      steps += s.steps;
-    }
-  }
-  return out;
-}
-
-/** Schedule steps the call-driven batch expands the slices to: longer than any one alloc or free call. */
-const CALL_SCHEDULE_STEPS = 20_000;
-
 function runConcurrent(booted: BootedHypervisor, c: Case): BootedFailure | Violation | undefined {
   if (!booted.hasConsole) {
     const calls = new AllocatorCalls(booted);
-    const schedule = cycleSchedule(normalizeSchedule(c.schedule ?? []), CALL_SCHEDULE_STEPS);
+    const cycle = normalizeSchedule(c.schedule ?? []);
     for (const batch of c.program ?? []) {
       if (batch.kind !== 'batch') continue;
-      const failure = runCallBatch(calls, batch.harts, batch.count, schedule);
+      const failure = runCallBatch(calls, batch.harts, batch.count, cycle);
       if (failure !== undefined) return failure;
     }
     return undefined;
