@@ -57,6 +57,8 @@ export interface CallRequest {
   readonly budget?: number;
   /** Bytes left untouched below the hart's sp. */
   readonly redZone?: number;
+  /** The stack pointer the call starts with, instead of the hart's sp less the red zone (a debugger's `set $sp`; kept as given). */
+  readonly sp?: bigint;
 }
 
 export interface CallOptions {
@@ -140,7 +142,7 @@ export function callConcurrently(machine: VirtMachine, requests: readonly CallRe
     const sp = hart.getRegister(2);
     const redZone = r.redZone ?? DEFAULT_RED_ZONE;
     hart.setRegister(1, sentinel);
-    hart.setRegister(2, BigInt.asUintN(64, sp - BigInt(redZone)) & ~15n);
+    hart.setRegister(2, r.sp === undefined ? BigInt.asUintN(64, sp - BigInt(redZone)) & ~15n : BigInt.asUintN(64, r.sp));
     for (let i = 0; i < 8; i++) hart.setRegister(10 + i, BigInt.asUintN(64, r.args?.[i] ?? 0n));
     hart.waiting = false;
     hart.pc = r.fn;

@@ -1430,6 +1430,21 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
     return { pa: BigInt(leaf.pagePa) + BigInt(lo & 0xfff) };
   }
 
+  /**
+   * The Sv39 TLB entry an access to `va` would use now, before any walk (V = 0, satp's ASID), or
+   * undefined when none is cached; no side effects. Lets a debugger or the property suite ask what
+   * the hart would use without making it run (a stale entry shows here before any access uses it).
+   */
+  cachedTranslation(va: bigint): { pa: bigint; flags: number; level: number; global: boolean } | undefined {
+    const lo = bigLo(va);
+    const hi = bigHi(va);
+    if (this.satpMode === 0 || !isCanonical(hi)) return undefined;
+    const tlb = this.tlb;
+    const i = tlb.find(vpnKey(lo, hi), this.satpAsid);
+    if (i < 0) return undefined;
+    return { pa: BigInt(tlb.pagePa[i]!) + BigInt(lo & 0xfff), flags: pteFlags(tlb.flags[i]!), level: tlb.level[i]!, global: tlb.global[i] === 1 };
+  }
+
   // ---- traps ---------------------------------------------------------------
 
   private takeException(): void {

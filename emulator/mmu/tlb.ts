@@ -37,14 +37,18 @@ export class Tlb {
 
   /** Index of the entry translating `key` for `asid`, or -1. */
   lookup(key: number, asid: number): number {
+    const i = this.find(key, asid);
+    if (i >= 0) this.hits++;
+    else this.misses++;
+    return i;
+  }
+
+  /** The entry `lookup` would return, without counting a hit or a miss (inspection). */
+  find(key: number, asid: number): number {
     const base = (key & SET_MASK) * TLB_WAYS;
     for (let i = base; i < base + TLB_WAYS; i++) {
-      if (this.tag[i] === key && (this.global[i] === 1 || this.asid[i] === asid)) {
-        this.hits++;
-        return i;
-      }
+      if (this.tag[i] === key && (this.global[i] === 1 || this.asid[i] === asid)) return i;
     }
-    this.misses++;
     return -1;
   }
 

@@ -10,17 +10,22 @@
 import { callConcurrently, type CallOptions, type CallOutcome, type CallRequest } from '../../emulator/board/call.js';
 import {
   concurrentHistoryLinearizable,
+  decodePte,
   freeListIntact,
   hex,
   imageEnd,
+  kernelVa,
   kfreeVerdict,
   linearPa,
   linearVa,
+  noStaleTranslations,
   PAGE_SIZE,
+  permits,
   reservedRanges,
   VAS_RAM,
   type FreeVerdict,
   type ObservedKmem,
+  type Platform,
   type Violation,
 } from '../../model/index.js';
 import type { ConsoleCommand } from '../arbitraries/program.js';
@@ -104,6 +109,14 @@ export class AllocatorCalls {
     return undefined;
   }
 
+  /** hartFor, or a NoQuiescentHart (the case is skipped with its reason) when no hart can take a call. */
+  requireHart(wanted: number): number {
+    const hart = this.hartFor(wanted);
+    if (hart !== undefined) return hart;
+    const { platform, image } = this.booted;
+    throw new NoQuiescentHart(`on ${platform.harts} hart${platform.harts === 1 ? '' : 's'} no hart of ${image.name} idles in wfi after boot, so no call can be injected (a hart that polls is never quiescent)`);
+  }
+
   /** Frame address as the image's free takes it (a linear-map VA, or a PA for a PA-speaking allocator). */
   #asArgument(va: bigint): bigint {
     return this.profile.allocator.returns === 'pa' ? linearPa(va, this.booted.platform.ramBase) : va;
@@ -114,13 +127,14 @@ export class AllocatorCalls {
     return this.profile.allocator.returns === 'pa' && result !== 0n ? linearVa(result, this.booted.platform.ramBase) : result;
   }
 
-  /** Runs calls at once (one per hart) under `schedule`; records each in the transcript. */
-  run(calls: readonly { hart: number; op: 'alloc' | 'free'; va?: bigint }[], schedule: readonly ScheduleSlice[] = []): CallOutcome[] {
+  /** Runs calls at once (one per hart) under `schedule`, each on the hart's own stack unless `sp` says where; records each in the transcript. */
+  run(calls: readonly { hart: number; op: 'alloc' | 'free'; va?: bigint; sp?: bigint }[], schedule: readonly ScheduleSlice[] = []): CallOutcome[] {
     const requests: CallRequest[] = calls.map((c) => ({
       hart: c.hart,
       fn: c.op === 'alloc' ? this.#alloc : this.#free,
       args: c.op === 'alloc' ? [] : [this.#asArgument(c.va!)],
       budget: ALLOCATOR_CALL_BUDGET,
+      ...(c.sp === undefined ? {} : { sp: c.sp }),
     }));
     const slices = schedule.length === 0 ? { kind: 'round-robin' as const, quantum: 1000 } : { kind: 'slices' as const, slices: schedule, then: 'round-robin' as const };
     const outcomes = callConcurrently(this.booted.machine, requests, slices, this.#options);
@@ -148,8 +162,9 @@ function verdictOf(profile: ImageProfile, outcome: CallOutcome & { kind: 'return
  * of a held frame must push it; a bad free (misaligned, out of range, reserved, double) must be refused
  * as the profile says (a verdict, a panic, or, for 'accept', nothing is checked but the list) and
  * change nothing; drain allocates to empty. After every call the shadow allocator's KMEM-NO-DOUBLE-FREE
- * and the free list's KMEM-INTEGRITY are judged. Commands that need the image's own code (recurse,
- * probe) have no call-driven form and are passed over (the transcript says so).
+ * and the free list's KMEM-INTEGRITY are judged. A probe asks the hart's TLB what the access would
+ * use (probeTlb, TLB-DISCIPLINE); recurse needs the image's own code and is passed over (the
+ * transcript says so; stack-overflow has its own call-driven form).
  */
 export function runCallProgram(booted: BootedHypervisor, program: readonly ConsoleCommand[]): BootedFailure | Violation | undefined {
   const calls = new AllocatorCalls(booted);
@@ -219,8 +234,7 @@ export function runCallProgram(booted: BootedHypervisor, program: readonly Conso
 
   for (const [at, c] of program.entries()) {
     const want = 'hart' in c ? c.hart : 0;
-    const hart = calls.hartFor(want % platform.harts);
-    if (hart === undefined) throw new NoQuiescentHart(`on ${booted.platform.harts} hart${booted.platform.harts === 1 ? '' : 's'} no hart of ${booted.image.name} idles in wfi after boot, so no call can be injected (a hart that polls is never quiescent)`);
+    const hart = calls.requireHart(want % platform.harts);
     let failure: BootedFailure | undefined;
     switch (c.kind) {
       case 'alloc': {
@@ -280,14 +294,72 @@ export function runCallProgram(booted: BootedHypervisor, program: readonly Conso
         failure = runCallBatch(calls, c.harts, c.count, []);
         break;
       }
-      case 'recurse':
       case 'probe':
+        failure = probeTlb(booted, calls.transcript, hart, c.access, c.target, at);
+        break;
+      case 'recurse':
         calls.transcript.push(`(${c.kind} on hart ${hart}: needs the image's console, passed over)`);
         break;
     }
     if (failure !== undefined) return { ...failure, failedAt: at };
     const after = judgeState(at);
     if (after !== undefined) return after;
+  }
+  return undefined;
+}
+
+/**
+ * The places a probe asks a hart's TLB about on an image driven by calls (the console's probe targets
+ * by the profile's layout, where an access must fault or not write): the null page, RAM by identity,
+ * the guard page, every page of text and rodata.
+ */
+export function tlbProbeTargets(platform: Platform): { name: string; va: bigint }[] {
+  const { image, ramBase, design } = platform;
+  const pages = (name: string, start: bigint, end: bigint) => {
+    const targets: { name: string; va: bigint }[] = [];
+    for (let pa = start; pa < end; pa += PAGE_SIZE) targets.push({ name: `${name} page ${hex(kernelVa(pa, ramBase))}`, va: kernelVa(pa, ramBase) });
+    return targets;
+  };
+  return [
+    { name: 'null page', va: 0n },
+    { name: 'RAM identity', va: ramBase },
+    ...(design.cpuStruct.guard === null ? [] : [{ name: 'guard page', va: design.cpuStruct.guard.start + 0x800n }]),
+    ...pages('text', image.text.start, image.text.end),
+    ...pages('rodata', image.rodata.start, image.rodata.end),
+  ];
+}
+
+const PROBE_ACCESS = { read: 'load', write: 'store', exec: 'fetch' } as const;
+
+/**
+ * A probe without the image's help: what the hart's TLB holds for the target now, which is what an
+ * access would use before any walk. The cached entry is judged as a use (TLB-DISCIPLINE) by every
+ * access its leaf permits (each must reach the current table's PA with the current table's consent),
+ * and by the probe's own access when its leaf refuses it but the current table permits it (a right
+ * the entry still withholds); an access both refuse faults either way, so it shows nothing stale. An
+ * uncached target has nothing stale to show (the table itself is MAP-EXACT's, judged at boot).
+ */
+function probeTlb(booted: BootedHypervisor, transcript: string[], hart: number, access: keyof typeof PROBE_ACCESS, target: number, at: number): BootedFailure | undefined {
+  const targets = tlbProbeTargets(booted.platform);
+  const t = targets[target % targets.length]!;
+  const h = booted.machine.hart(hart);
+  const cached = h.cachedTranslation(t.va);
+  const asked = PROBE_ACCESS[access];
+  const what = `(emulator) hart ${hart}'s TLB for a ${asked} of ${t.name} (${hex(t.va)})`;
+  if (cached === undefined) {
+    transcript.push(`${what}: nothing cached`);
+    return undefined;
+  }
+  transcript.push(`${what}: PA ${hex(cached.pa)}, leaf flags 0x${cached.flags.toString(16)}${cached.global ? ', global' : ''}`);
+  const mstatus = h.readCsr('mstatus');
+  const sum = (mstatus & (1n << 18n)) !== 0n;
+  const mxr = (mstatus & (1n << 19n)) !== 0n;
+  const leaf = decodePte(BigInt(cached.flags)).flags;
+  for (const a of ['load', 'store', 'fetch'] as const) {
+    const use = booted.checkCachedUse(hart, t.va, a, cached.pa, cached.flags);
+    if (!permits(leaf, a, 'S', sum, mxr) && (a !== asked || use.fresh.kind === 'fault')) continue;
+    const verdict = noStaleTranslations([use]);
+    if (verdict !== undefined) return { rule: verdict.rule, message: verdict.message, transcript, hart, failedAt: at };
   }
   return undefined;
 }

@@ -20,9 +20,9 @@ export interface Case {
   readonly platform: PlatformSpec;
   readonly program?: readonly ConsoleCommand[];
   readonly schedule?: readonly ScheduleSlice[];
-  /** stack-overflow-sp: how many bytes above the stack's bottom sp is put. */
+  /** stack-overflow-sp and call-driven stack-overflow: how many bytes above the stack's bottom sp is put. */
   readonly sp?: number;
-  /** stack-overflow-sp: the hart whose sp is moved. */
+  /** stack-overflow-sp and call-driven stack-overflow: the hart whose sp is moved. */
   readonly hart?: number;
   /** guest: the VM lifecycle (arbitraries/guest.ts). */
   readonly guest?: readonly GuestStep[];

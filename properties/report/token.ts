@@ -12,8 +12,9 @@
  *             16 GiB, what the suite generates: checkPlatformSpec refuses more), firmware, ad }
  *   program   the console command program as data (positions, see arbitraries/program.ts), optional
  *   schedule  hart slices [{ hart, steps }], optional
- *   sp        stack-overflow-sp only: bytes above the stack's bottom that sp is moved to, optional
- *   hart      stack-overflow-sp only: the hart whose sp is moved, optional (default 0)
+ *   sp        stack-overflow-sp and call-driven stack-overflow: bytes above the stack's bottom that
+ *             sp is moved to (or a call starts with), optional
+ *   hart      the same two: the hart whose sp is moved, optional (default 0)
  *   guest     guest only: the VM lifecycle as data (positions, see arbitraries/guest.ts), optional
  *   seed, path  fast-check's seed and shrink path of the run that found it, optional (informative:
  *             the token alone replays the shrunk case without fast-check)
@@ -37,9 +38,9 @@ export interface ReplayCase {
   readonly platform: PlatformSpec;
   readonly program?: readonly ConsoleCommand[];
   readonly schedule?: readonly ScheduleSlice[];
-  /** stack-overflow-sp: bytes above the stack's bottom that sp is moved to. */
+  /** stack-overflow-sp and call-driven stack-overflow: bytes above the stack's bottom that sp is moved to (or a call starts with). */
   readonly sp?: number;
-  /** stack-overflow-sp: the hart whose sp is moved. */
+  /** stack-overflow-sp and call-driven stack-overflow: the hart whose sp is moved. */
   readonly hart?: number;
   /** guest: the VM lifecycle. */
   readonly guest?: readonly GuestStep[];

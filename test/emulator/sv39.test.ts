@@ -208,6 +208,33 @@ describe('TLB', () => {
     expect([fenced.m.hart.getRegister(x.a1), fenced.m.hart.getRegister(x.a2)]).toEqual([0x1111n, 0x2222n]);
   });
 
+  it('cachedTranslation shows the entry the next access would use, stale or not, and disturbs nothing', () => {
+    const t = twoLoads([asm.sfenceVma(0, 0)]);
+    const seen: unknown[] = [];
+    const counts: number[][] = [];
+    const look = () => {
+      const { tlb } = t.m.hart;
+      const before = [tlb.hits, tlb.misses];
+      seen.push(t.m.hart.cachedTranslation(VA + 8n));
+      counts.push([tlb.hits - before[0]!, tlb.misses - before[1]!]);
+    };
+    t.m.hart.addPcHook(t.hookPc, () => {
+      look();
+      t.remap(PTE.V | PTE.R | PTE.A);
+      look(); // the PTE changed, the cached entry did not
+    });
+    t.m.hart.addPcHook(t.hookPc + 4n, look); // after the sfence.vma
+    t.m.run();
+    const first = { pa: 0x8020_0008n, flags: RWAD, level: 0, global: false };
+    expect(seen).toEqual([first, first, undefined]);
+    expect(counts).toEqual([[0, 0], [0, 0], [0, 0]]);
+    expect(t.m.hart.cachedTranslation(VA)).toEqual({ pa: 0x8030_0000n, flags: PTE.V | PTE.R | PTE.A, level: 0, global: false });
+    expect(t.m.hart.getRegister(x.a2)).toBe(0x2222n);
+    // translation off: nothing is cached to use
+    t.m.hart.setSatp(0n);
+    expect(t.m.hart.cachedTranslation(VA)).toBeUndefined();
+  });
+
   it('a satp write alone does not flush the TLB', () => {
     const t = twoLoads([asm.csrrs(x.t0, 0x180, 0), asm.csrrw(0, 0x180, x.t0)]);
     t.m.hart.addPcHook(t.hookPc, () => t.remap());
