@@ -77,6 +77,18 @@ describe('injected calls on the foreign-hv fixture (OpenSBI, no console)', () =>
     expect(() => callFunction(m, { hart: 0, fn: sym(m, 'kmalloc'), atPc: 0x1234n })).toThrow(CallError);
   });
 
+  it.skipIf(!haveOpenSbi)(`a call starts on the hart's sp less the red zone, or on the sp it is given; the hart's own sp comes back${note}`, () => {
+    const m = bootIdle(FIXTURE);
+    const own = m.hart(1).getRegister(2);
+    const atEntry: bigint[] = [];
+    m.addPcHook(1, sym(m, 'kmalloc'), (h) => atEntry.push(h.getRegister(2)));
+    expect(callFunction(m, { hart: 1, fn: sym(m, 'kmalloc') }).kind).toBe('returned');
+    const given = (own - 0x800n) & ~15n;
+    expect(callFunction(m, { hart: 1, fn: sym(m, 'kmalloc'), sp: given }).kind).toBe('returned');
+    expect(atEntry).toEqual([(own - 128n) & ~15n, given]);
+    expect(m.hart(1).getRegister(2)).toBe(own);
+  });
+
   it.skipIf(!haveOpenSbi)(`a trap inside the call names the faulting instruction${note}`, () => {
     const m = bootIdle(FIXTURE);
     // a free-list head pointing at an unmapped VA: kmalloc's load of the next pointer faults
