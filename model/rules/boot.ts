@@ -42,6 +42,8 @@ export interface BootTrap {
   readonly pc: bigint;
   /** The cause's spec name, e.g. "LoadPageFault". */
   readonly name?: string;
+  /** Taken from V = 1 (a guest the image runs, in VS- or VU-mode); absent means V = 0. */
+  readonly fromVirtual?: boolean;
 }
 
 /** What a run of the boot showed; every field but `platform` and `ready` may be unobserved. */
@@ -63,6 +65,17 @@ export interface BootObservation {
 
 /** scause of an environment call from S-mode: how the hypervisor calls SBI. */
 export const SBI_CALL_CAUSE = 9;
+/** scause of an environment call from VS-mode: how a guest the hypervisor runs calls SBI, taken by the hypervisor (HS). */
+export const GUEST_SBI_CALL_CAUSE = 10;
+
+/**
+ * Whether a trap is an SBI call: the hypervisor's own (ecall from S-mode, V = 0) or one of a guest it
+ * runs (ecall from VS-mode, which only a trap from V = 1 can be), the hypervisor's to serve.
+ */
+export function isSbiCall(trap: BootTrap): boolean {
+  if (trap.interrupt) return false;
+  return trap.cause === SBI_CALL_CAUSE || (trap.cause === GUEST_SBI_CALL_CAUSE && trap.fromVirtual === true);
+}
 
 /** Whether the design supports the platform: 1 to 8 harts, a boot hart among them, 16 MiB to 16 GiB of RAM in pages. */
 export function bootSupported(platform: BootPlatform): boolean {
@@ -76,7 +89,7 @@ export function bootSupported(platform: BootPlatform): boolean {
 
 /**
  * BOOT-COMPLETES: on a supported platform the boot printed no panic, took no exception but SBI
- * calls, left every hart on a root of its own other than the early table's, and ended ready.
+ * calls (the hypervisor's, or a guest's it started during the boot), left every hart on a root of its own other than the early table's, and ended ready.
  * Makes no claim about an unsupported platform.
  */
 export function bootCompletes(boot: BootObservation): RuleVerdict {
@@ -85,7 +98,7 @@ export function bootCompletes(boot: BootObservation): RuleVerdict {
   const fail = (message: string): RuleVerdict => violation('BOOT-COMPLETES', message);
   const where = `${platform.harts} hart${platform.harts === 1 ? '' : 's'}, boot hart ${platform.bootHart}, ${formatSize(platform.ramSize)} RAM`;
   if (boot.panic !== undefined) return fail(`the boot panicked (${where}): ${JSON.stringify(boot.panic)}`);
-  const trap = boot.traps?.find((t) => !t.interrupt && t.cause !== SBI_CALL_CAUSE);
+  const trap = boot.traps?.find((t) => !t.interrupt && !isSbiCall(t));
   if (trap) {
     return fail(`hart ${trap.hart} took ${trap.name ?? 'an exception'} (cause ${trap.cause}) at pc ${hex(trap.pc)}, tval ${hex(trap.tval)}, during the boot (${where}); only SBI calls are expected`);
   }

@@ -23,7 +23,7 @@ export function callsOverlap(calls: readonly KmemCall[]): boolean {
 
 /** A trap as BOOT-COMPLETES reads it. */
 export function bootTrap(t: ObservedTrap): BootTrap {
-  return { hart: t.hartId, cause: t.cause, interrupt: t.interrupt, tval: t.tval, pc: t.pc, name: t.name };
+  return { hart: t.hartId, cause: t.cause, interrupt: t.interrupt, tval: t.tval, pc: t.pc, name: t.name, ...(t.fromVirtual ? { fromVirtual: true } : {}) };
 }
 
 /** The boot's observation: tables, early table, allocator, the boot's kalloc/kfree history, stale translations. */
@@ -44,7 +44,8 @@ export function observeBoot(booted: BootedHypervisor): Observation {
     // BOOT-COMPLETES: it got here ready (or settled); the boot's traps and every hart's root
     boot: {
       ready: true,
-      // the image runs in S-mode; the firmware's own M-mode traps (OpenSBI probes CSRs by trapping) are not the boot's
+      // the image runs in S-mode (and a guest it starts in VS-mode, which is S with V = 1); the
+      // firmware's own M-mode traps (OpenSBI probes CSRs by trapping) are not the boot's
       traps: booted.traps.filter((t) => t.from === PRV_S).map(bootTrap),
       satpRoots: booted.satpRoots(),
       ...(booted.earlyRoot === undefined ? {} : { earlyRoot: booted.earlyRoot }),

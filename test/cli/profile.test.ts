@@ -58,8 +58,8 @@ describe('the inferred profile', () => {
     const p = checkProfile(inferred.json, 'inferred');
     expect(inferable(p, elf)).toEqual(inferable(hand, elf));
     expect([p.boot.firmware, p.console]).toEqual(['opensbi', null]);
-    // its satp writes are in start.S, assembly without symbol sizes
-    expect(inferred.inferred.filter((f) => f.field === '(code)').map((f) => f.note)).toEqual(['satp is written in go_high, enter_cpu_struct']);
+    // its satp writes are in start.S, assembly without symbol sizes; guest_run (guest.c) starts its guest
+    expect(inferred.inferred.filter((f) => f.field === '(code)').map((f) => f.note)).toEqual(['satp is written in go_high, enter_cpu_struct', 'vsatp is written in guest_run', 'hgatp is written in guest_run: the image starts guests']);
     expect(p.rules.waived.map((w) => w.rule)).toEqual(['KMEM-FREE-VERDICT', 'KMEM-ZEROED']);
     expect(fields(inferred.notInferred)).toEqual(expect.arrayContaining(['layout.cpuStruct', 'allocator.order', 'allocator.frameStates']));
     // complete it from the hand-written file, field by field as the notes name them

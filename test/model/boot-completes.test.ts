@@ -1,10 +1,10 @@
 /**
  * BOOT-COMPLETES: a boot on a supported platform ends ready, without a panic or an exception other
- * than an SBI call, with every hart on a final table of its own. Accepts complete boots (SBI calls
+ * than an SBI call (the hypervisor's, or a guest's ecall from VS-mode), with every hart on a final table of its own. Accepts complete boots (SBI calls
  * and interrupts allowed), rejects each way one falls short, naming the hart, trap or panic line.
  */
 import { describe, expect, it } from 'vitest';
-import { bootCompletes, bootSupported, checkRules, formatViolation, virtPlatform, type BootObservation, type RuleVerdict } from '../../model/index.js';
+import { bootCompletes, bootSupported, checkRules, isSbiCall, formatViolation, virtPlatform, type BootObservation, type RuleVerdict } from '../../model/index.js';
 
 const platform = { harts: 3, bootHart: 1, ramSize: 64n << 20n };
 const early = 0x8021_0000n;
@@ -49,6 +49,17 @@ describe('BOOT-COMPLETES', () => {
     rejects(bootCompletes({ ...complete, traps: [...complete.traps!, fault] }), /^hart 2 took LoadPageFault \(cause 13\) at pc 0xffffffc000200570, tval 0xffffffe004000000, during the boot \(3 harts, boot hart 1, 64 MiB RAM\); only SBI calls are expected$/);
     // an environment call from U-mode is not an SBI call; an unnamed cause still names its number
     rejects(bootCompletes({ ...complete, traps: [{ hart: 0, cause: 8, tval: 0n, pc: 0x1000n }] }), /^hart 0 took an exception \(cause 8\) at pc 0x1000/);
+  });
+
+  it("accepts a guest's SBI call (ecall from VS-mode, cause 10, taken from V = 1) and rejects a cause 10 taken from V = 0", () => {
+    const guestCall = { hart: 1, cause: 10, tval: 0n, pc: 0x8000_0010n, name: 'EnvironmentCallFromVSMode' };
+    expect(bootCompletes({ ...complete, traps: [...complete.traps!, { ...guestCall, fromVirtual: true }] })).toBeUndefined();
+    // outside a guest cause 10 is no SBI call anyone serves: a failure, whether V = 0 is said or left out
+    rejects(bootCompletes({ ...complete, traps: [{ ...guestCall, fromVirtual: false }] }), /^hart 1 took EnvironmentCallFromVSMode \(cause 10\) at pc 0x80000010, .*; only SBI calls are expected$/);
+    rejects(bootCompletes({ ...complete, traps: [guestCall] }), /^hart 1 took EnvironmentCallFromVSMode \(cause 10\)/);
+    // from V = 1 only the guest's ecall is admitted: its page faults are still failures
+    rejects(bootCompletes({ ...complete, traps: [{ hart: 1, cause: 21, tval: 0x8000_4000n, pc: 0x8000_0010n, name: 'LoadGuestPageFault', fromVirtual: true }] }), /^hart 1 took LoadGuestPageFault \(cause 21\)/);
+    expect([isSbiCall({ ...guestCall, fromVirtual: true }), isSbiCall({ ...guestCall, fromVirtual: true, interrupt: true }), isSbiCall(guestCall)]).toEqual([true, false, false]);
   });
 
   it('rejects a hart not on a final table of its own, naming it', () => {
