@@ -271,6 +271,45 @@ static void cmd_batch(int argc, char **argv) {
   printf("OK batch hart=%lu harts=%lu nfree=%lu\n", me(), n, kmem_nfree);
 }
 
+// "vm-run-together <hart> <vm> <seed> <stores> <probe-gpa> ...": several VMs at once, each on its
+// own hart (the others posted first, then the console hart's own run inline). Each run answers as
+// vm-run does, in whatever order they end; one line closes the command.
+static void cmd_vm_run_together(int argc, char **argv) {
+  u64 idx[MAX_HARTS], args[MAX_HARTS][4], n = 0;
+  if (argc < 6 || (argc - 1) % 5 != 0 || (u64)(argc - 1) / 5 > dt.nharts)
+    { printf("ERR vm-run-together hart=%lu reason=bad-arguments\n", me()); return; }
+  for (int a = 1; a < argc; a += 5, n++) {
+    u64 hartid, i;
+    for (int k = 0; k < 5; k++)
+      if (!parse_number(argv[a + k], k == 0 ? &hartid : &args[n][k - 1]))
+        { printf("ERR vm-run-together hart=%lu reason=bad-number arg=%s\n", me(), argv[a + k]); return; }
+    if (!hart_index(hartid, &i)) { printf("ERR vm-run-together hart=%lu reason=no-such-hart\n", hartid); return; }
+    struct vm *vm = vm_by_id(args[n][0]);
+    if (!vm) { printf("ERR vm-run-together hart=%lu vm=%lu reason=no-such-vm\n", hartid, args[n][0]); return; }
+    if (vm->running) { printf("ERR vm-run-together hart=%lu vm=%lu reason=running\n", hartid, args[n][0]); return; }
+    for (u64 k = 0; k < n; k++) {
+      if (idx[k] == i) { printf("ERR vm-run-together hart=%lu reason=hart-listed-twice\n", hartid); return; }
+      if (args[k][0] == args[n][0]) { printf("ERR vm-run-together hart=%lu vm=%lu reason=vm-listed-twice\n", hartid, args[n][0]); return; }
+    }
+    if (i != console_index && __atomic_load_n(&mailboxes[i].state, __ATOMIC_ACQUIRE) != MB_IDLE)
+      { printf("ERR vm-run-together hart=%lu reason=busy\n", hartid); return; }
+    idx[n] = i;
+  }
+  for (u64 k = 0; k < n; k++) {
+    if (idx[k] == console_index) continue;
+    mailboxes[idx[k]].command = CMD_VM_RUN, memcpy(mailboxes[idx[k]].arg, args[k], sizeof mailboxes[idx[k]].arg);
+    post(idx[k], "vm-run");   // idle, checked above: cannot answer busy
+  }
+  for (u64 k = 0; k < n; k++)
+    if (idx[k] == console_index) mailboxes[console_index].command = CMD_VM_RUN, memcpy(mailboxes[console_index].arg, args[k], sizeof mailboxes[console_index].arg), execute(&mailboxes[console_index]);
+  for (u64 k = 0; k < n; k++) {
+    if (idx[k] == console_index) continue;
+    if (!wait_state(idx[k], MB_DONE)) { printf("ERR vm-run-together hart=%lu reason=timeout\n", dt.hartids[idx[k]]); return; }
+    __atomic_store_n(&mailboxes[idx[k]].state, MB_IDLE, __ATOMIC_RELEASE);
+  }
+  printf("OK vm-run-together hart=%lu runs=%lu\n", me(), n);
+}
+
 // A command that targets one hart: "<name> <hart> [number ...]".
 struct hart_command { const char *name; enum command cmd; int nargs; };
 static const struct hart_command hart_commands[] = {
@@ -329,6 +368,7 @@ static void dispatch(int argc, char **argv) {
   for (u64 k = 0; k < ARRAY_LEN(hart_commands); k++)
     if (strcmp(name, hart_commands[k].name) == 0) { cmd_on_hart(&hart_commands[k], argc, argv); return; }
   if (strcmp(name, "batch") == 0) { cmd_batch(argc, argv); return; }
+  if (strcmp(name, "vm-run-together") == 0) { cmd_vm_run_together(argc, argv); return; }
   if (strcmp(name, "stat") == 0 && argc == 1)
     { printf("OK stat hart=%lu nfree=%lu head=%p frames=%lu\n", me(), kmem_nfree, kmem_freelist, ram_size >> PGSHIFT); return; }
   if (strcmp(name, "frame") == 0 && argc == 2 && parse_number(argv[1], &v))
@@ -342,7 +382,7 @@ static void dispatch(int argc, char **argv) {
     sbi_shutdown(v);
   }
   if (strcmp(name, "help") == 0 && argc == 1)
-    { printf("OK help hart=%lu commands=alloc,free,free2,recurse,read,write,exec,batch,stat,frame,harts,vm-create,vm-run,vm-destroy,vm-list,poweroff,help\n", me()); return; }
+    { printf("OK help hart=%lu commands=alloc,free,free2,recurse,read,write,exec,batch,stat,frame,harts,vm-create,vm-run,vm-run-together,vm-destroy,vm-list,poweroff,help\n", me()); return; }
   static const char *const known[] = { "stat", "frame", "harts", "vm-create", "vm-destroy", "vm-list", "poweroff", "help" };
   for (u64 k = 0; k < ARRAY_LEN(known); k++)
     if (strcmp(name, known[k]) == 0) { printf("ERR %s hart=%lu reason=bad-arguments\n", name, me()); return; }

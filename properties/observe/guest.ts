@@ -27,9 +27,9 @@ export function lastReply(booted: BootedHypervisor, line: string): string {
 }
 
 /** Every line the command printed, GUEST report lines included (booted.command returns reply lines only). */
-export function printedLines(booted: BootedHypervisor, line: string): string[] {
+export function printedLines(booted: BootedHypervisor, line: string, finalLines = 1): string[] {
   const start = booted.machine.console.length;
-  booted.command(line);
+  booted.command(line, finalLines);
   return booted.machine.console
     .slice(start)
     .split('\n')

@@ -1,7 +1,8 @@
 /**
  * guest: generated VM lifecycles (arbitraries/guest.ts) — vm-create of generated sizes, vm-run of
  * the bundled guest on generated harts with generated store patterns and a probe load inside or
- * past its RAM, vm-destroy, and alloc / free commands in between — run through the console against
+ * past its RAM, several VMs at once on several harts under a generated schedule
+ * (vm-run-together), vm-destroy, and alloc / free commands in between — run through the console against
  * the model (model/guest.ts continued from the booted allocator). After every step: GUEST-DISJOINT,
  * GUEST-EXACT, GUEST-G-STAGE-FLAGS and KMEM-INTEGRITY on every live VM's G-stage table as read out of
  * RAM; after a destroy GUEST-RECLAIM against destroyVm; after a run HFENCE-DISCIPLINE (strict TLB
@@ -23,11 +24,14 @@ import {
   mergeRuns,
   PAGE_SIZE,
   type CreateError,
+  type GuestAccess,
   type HostState,
+  type Vm,
   type RuleId,
   type Violation,
 } from '../../model/index.js';
-import { GUEST_STEP_ARBITRARIES, guestLifecycleArbitrary, type GuestStep } from '../arbitraries/guest.js';
+import { GUEST_STEP_ARBITRARIES, guestLifecycleArbitrary, type GuestProbe, type GuestRun, type GuestStep } from '../arbitraries/guest.js';
+import { cycleSchedule, formatSchedule, normalizeSchedule } from '../arbitraries/schedule.js';
 import type { PlatformSpec } from '../arbitraries/platform.js';
 import type { BootedHypervisor } from '../harness/hypervisor.js';
 import { modelAllocator } from '../kmem/model.js';
@@ -41,7 +45,7 @@ const CREATE_REASON: Readonly<Record<CreateError, string>> = { BadSize: 'bad-siz
 /** Small platforms (VMs take their memory from a 16 MiB heap), several harts so VMs run beside the console hart. */
 function guestPlatforms(options: SuiteOptions): fc.Arbitrary<PlatformSpec> {
   const firmware = options.image.profile.boot.firmware === 'opensbi' || options.firmware?.includes('builtin') === false ? ('opensbi' as const) : ('builtin' as const);
-  return fc.constantFrom(2, 3).map((harts) => spec(harts, 0, 16n, { firmware }));
+  return fc.constantFrom(2, 3, 4).map((harts) => spec(harts, 0, 16n, { firmware }));
 }
 
 /** One lifecycle's run: the model host, the frames alloc steps hold, the transcript so far. */
@@ -143,44 +147,50 @@ function step(run: Run, s: GuestStep, at: number): BootedFailure | undefined {
       if (vms.length === 0) return undefined;
       const vm = vms[s.vm % vms.length]!;
       const hart = s.hart % harts;
-      const probe = s.probe.at === 'none' ? 0n : s.probe.at === 'inside' ? GUEST_RAM_BASE + (BigInt(s.probe.offset) % vm.ramSize) : GUEST_RAM_BASE + vm.ramSize + BigInt(s.probe.offset);
-      const line = `vm-run ${hart} ${vm.id} ${s.seed} ${s.stores} 0x${probe.toString(16)}`;
+      const line = `vm-run ${hart} ${vm.id} ${s.seed} ${s.stores} 0x${probeGpa(vm, s.probe).toString(16)}`;
       run.observer.stale = [];
       // strict TLB mode for the run alone: guest translations exist only while a guest runs
       const { result: lines, writes } = run.observer.recording(() => strictly(booted, () => printedLines(booted, line)));
       say(line, lines.length === 0 ? ['(nothing)'] : lines);
-      const ranHere = run.ranOn.get(hart) ?? new Map<number, number>();
-      if (ranHere.has(vm.vmid) && ranHere.get(vm.vmid) !== vm.id) booted.coverage.add('VMID reused on a hart');
-      ranHere.set(vm.vmid, vm.id);
-      run.ranOn.set(hart, ranHere);
-      const guests = observeGuests(booted);
-      const guest = guests.find((g) => g.id === vm.id);
-      const accesses = writes.filter((w) => w.hart === hart).map((w) => w.access);
-      const v = judgeGuests(booted, { guestTranslations: run.observer.stale, ...(guest ? { guestAccesses: [{ guest, accesses }] } : {}) }, guests, run.harts)[0];
-      if (v) return failure(run, at, v, guests);
-      // what the guest saw: its checksum, the probed value, and how the run ended
-      const reports: string[] = [`GUEST vm=${vm.id} hart=${hart} report=${hex(expectedGuestReport(vm.ramSize, BigInt(s.seed), BigInt(s.stores)))}`];
-      if (s.probe.at === 'inside') {
-        const pa = vm.frames[Number((probe - GUEST_RAM_BASE) / PAGE_SIZE)]! + (probe % PAGE_SIZE);
-        const bytes = booted.machine.readPhysical(pa, 8);
-        const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-        reports.push(`GUEST vm=${vm.id} hart=${hart} report=${hex(value)}`);
+      return judgeRuns(run, at, line, [{ vm, hart, s }], lines, writes);
+    }
+    case 'together': {
+      const { vms } = run.host;
+      if (vms.length === 0) return undefined;
+      // positions to distinct VMs and distinct harts: a taken one gives way to the next one free
+      const takenVms = new Set<number>();
+      const takenHarts = new Set<number>();
+      const runs: { vm: Vm; hart: number; s: GuestRun }[] = [];
+      for (const r of s.runs) {
+        if (takenVms.size === vms.length || takenHarts.size === harts) break;
+        let v = r.vm % vms.length;
+        while (takenVms.has(v)) v = (v + 1) % vms.length;
+        let h = r.hart % harts;
+        while (takenHarts.has(h)) h = (h + 1) % harts;
+        takenVms.add(v);
+        takenHarts.add(h);
+        runs.push({ vm: vms[v]!, hart: h, s: r });
       }
-      const end = s.probe.at === 'outside'
-        ? new RegExp(`^ERR vm-run hart=${hart} vm=${vm.id} exit=fault cause=21 gpa=${hex(probe)} .*reports=1$`)
-        : new RegExp(`^OK vm-run hart=${hart} vm=${vm.id} exit=shutdown reason=${s.stores} reports=${reports.length}$`);
-      const got = lines.filter((l) => l.startsWith('GUEST ') || /^(OK|ERR|PANIC|FAULT) /.test(l));
-      const last = got[got.length - 1] ?? '(no reply)';
-      if (got.length !== reports.length + 1 || !end.test(last)) {
-        // faulting on its own RAM is a G-stage that does not map it; anything else reached the guest from outside its memory
-        const rule: RuleId = s.probe.at !== 'outside' && /exit=fault/.test(last) ? 'GUEST-EXACT' : 'GUEST-ISOLATION';
-        return failure(run, at, { rule, message: `vm ${vm.id} on hart ${hart}: "${line}" ended "${last}", expected ${end.source.replace(/\\/g, '')}` }, guests);
+      const line = `vm-run-together ${runs.map((r) => `${r.hart} ${r.vm.id} ${r.s.seed} ${r.s.stores} 0x${probeGpa(r.vm, r.s.probe).toString(16)}`).join(' ')}`;
+      const cycle = normalizeSchedule(s.schedule.map((x) => ({ hart: x.hart % harts, steps: x.steps })));
+      run.observer.stale = [];
+      const { result: lines, writes } = run.observer.recording(() =>
+        strictly(booted, () => {
+          if (cycle.length > 0) booted.machine.setSchedule({ kind: 'slices', slices: cycleSchedule(cycle, TOGETHER_SCHEDULE_STEPS), then: 'round-robin' });
+          try {
+            return printedLines(booted, line, runs.length + 1);
+          } finally {
+            booted.machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
+          }
+        }),
+      );
+      say(cycle.length > 0 ? `${line} (schedule ${formatSchedule(cycle)}, repeated)` : line, lines.length === 0 ? ['(nothing)'] : lines);
+      const closing = lines.filter((l) => /^(OK|ERR|PANIC|FAULT) vm-run-together /.test(l) || l.startsWith('PANIC ')).at(-1) ?? '(no reply)';
+      if (closing !== `OK vm-run-together hart=${booted.bootHart ?? 0} runs=${runs.length}`) {
+        return failure(run, at, { rule: 'KMEM-SEQUENTIAL', message: `"${line}" ended "${closing}", expected "OK vm-run-together hart=${booted.bootHart ?? 0} runs=${runs.length}"` });
       }
-      if (s.probe.at === 'outside') booted.coverage.add('guest faulted outside its RAM');
-      for (let i = 0; i < reports.length; i++) {
-        if (got[i] !== reports[i]) return failure(run, at, { rule: 'GUEST-ISOLATION', message: `vm ${vm.id} on hart ${hart}: "${line}" printed "${got[i]}", but what it stored or the host holds at the probed frame is "${reports[i]}"` }, guests);
-      }
-      return undefined;
+      if (runsOverlapped(writes)) booted.coverage.add('two guests running at once');
+      return judgeRuns(run, at, line, runs, lines, writes);
     }
     case 'alloc': {
       const hart = s.hart % harts;
@@ -215,6 +225,72 @@ function step(run: Run, s: GuestStep, at: number): BootedFailure | undefined {
   }
 }
 
+/** Steps a vm-run-together's cycle of slices is expanded to: longer than any run of the generated sizes. */
+const TOGETHER_SCHEDULE_STEPS = 2_000_000;
+
+/** The GPA a run's probe loads from (0: none). */
+function probeGpa(vm: Vm, probe: GuestProbe): bigint {
+  return probe.at === 'none' ? 0n : probe.at === 'inside' ? GUEST_RAM_BASE + (BigInt(probe.offset) % vm.ramSize) : GUEST_RAM_BASE + vm.ramSize + BigInt(probe.offset);
+}
+
+/** Whether two harts' guest writes interleave: one hart wrote between two writes of another. */
+function runsOverlapped(writes: readonly { hart: number }[]): boolean {
+  const last = new Map<number, number>();
+  writes.forEach((w, i) => last.set(w.hart, i));
+  const first = new Map<number, number>();
+  writes.forEach((w, i) => first.has(w.hart) || first.set(w.hart, i));
+  return [...first].some(([h, i]) => writes.some((w, k) => w.hart !== h && k > i && k < last.get(h)!));
+}
+
+/**
+ * Judges guest runs that ran together (or one alone): the guest rules with every run's strict-TLB
+ * reports and each guest's own writes (by the hart it ran on), then each run's lines against what its
+ * guest must have seen: its checksum, the probed value, and how the run ended.
+ */
+function judgeRuns(run: Run, at: number, line: string, runs: readonly { vm: Vm; hart: number; s: GuestRun }[], lines: readonly string[], writes: readonly { hart: number; access: GuestAccess }[]): BootedFailure | undefined {
+  const { booted } = run;
+  for (const { vm, hart } of runs) {
+    const ranHere = run.ranOn.get(hart) ?? new Map<number, number>();
+    if (ranHere.has(vm.vmid) && ranHere.get(vm.vmid) !== vm.id) booted.coverage.add('VMID reused on a hart');
+    ranHere.set(vm.vmid, vm.id);
+    run.ranOn.set(hart, ranHere);
+  }
+  const guests = observeGuests(booted);
+  const guestAccesses = runs.flatMap(({ vm, hart }) => {
+    const guest = guests.find((g) => g.id === vm.id);
+    return guest ? [{ guest, accesses: writes.filter((w) => w.hart === hart).map((w) => w.access) }] : [];
+  });
+  const v = judgeGuests(booted, { guestTranslations: run.observer.stale, guestAccesses }, guests, run.harts)[0];
+  if (v) return failure(run, at, v, guests);
+  for (const { vm, hart, s } of runs) {
+    const probe = probeGpa(vm, s.probe);
+    const reports: string[] = [`GUEST vm=${vm.id} hart=${hart} report=${hex(expectedGuestReport(vm.ramSize, BigInt(s.seed), BigInt(s.stores)))}`];
+    if (s.probe.at === 'inside') {
+      const pa = vm.frames[Number((probe - GUEST_RAM_BASE) / PAGE_SIZE)]! + (probe % PAGE_SIZE);
+      const bytes = booted.machine.readPhysical(pa, 8);
+      const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+      reports.push(`GUEST vm=${vm.id} hart=${hart} report=${hex(value)}`);
+    }
+    const end = s.probe.at === 'outside'
+      ? new RegExp(`^ERR vm-run hart=${hart} vm=${vm.id} exit=fault cause=21 gpa=${hex(probe)} .*reports=1$`)
+      : new RegExp(`^OK vm-run hart=${hart} vm=${vm.id} exit=shutdown reason=${s.stores} reports=${reports.length}$`);
+    // this run's lines: its guest's reports and its vm-run reply (others' lines interleave)
+    const mine = new RegExp(`^(GUEST vm=${vm.id} hart=${hart} |(OK|ERR) vm-run hart=${hart} )|^(PANIC|FAULT) `);
+    const got = lines.filter((l) => mine.test(l));
+    const last = got[got.length - 1] ?? '(no reply)';
+    if (got.length !== reports.length + 1 || !end.test(last)) {
+      // faulting on its own RAM is a G-stage that does not map it; anything else reached the guest from outside its memory
+      const rule: RuleId = s.probe.at !== 'outside' && /exit=fault/.test(last) ? 'GUEST-EXACT' : 'GUEST-ISOLATION';
+      return failure(run, at, { rule, message: `vm ${vm.id} on hart ${hart}: "${line}" ended "${last}", expected ${end.source.replace(/\\/g, '')}` }, guests);
+    }
+    if (s.probe.at === 'outside') booted.coverage.add('guest faulted outside its RAM');
+    for (let i = 0; i < reports.length; i++) {
+      if (got[i] !== reports[i]) return failure(run, at, { rule: 'GUEST-ISOLATION', message: `vm ${vm.id} on hart ${hart}: "${line}" printed "${got[i]}", but what it stored or the host holds at the probed frame is "${reports[i]}"` }, guests);
+    }
+  }
+  return undefined;
+}
+
 /** The destroyed VM's table as it was is gone; the diff shows the model's expectation of it against nothing. */
 function gStageDiffOf(run: Run, id: number): { gStageDiff?: GStageDiff } {
   const model = run.host.vms.find((vm) => vm.id === id);
@@ -240,8 +316,8 @@ export const guestProperty: PropertyDefinition = {
   needsSymbols: [...KMEM_SYMBOLS, 'vm_create', 'vm_destroy', 'vm_run'],
   rules: ['GUEST-DISJOINT', 'GUEST-EXACT', 'GUEST-G-STAGE-FLAGS', 'GUEST-RECLAIM', 'HFENCE-DISCIPLINE', 'GUEST-ISOLATION'],
   checks: ['GUEST-DISJOINT', 'GUEST-EXACT', 'GUEST-G-STAGE-FLAGS', 'GUEST-RECLAIM', 'HFENCE-DISCIPLINE', 'GUEST-ISOLATION', 'KMEM-INTEGRITY', 'KMEM-SEQUENTIAL'],
-  runs: 10,
-  covers: ['VMID reused on a hart', 'guest faulted outside its RAM', 'VM with two level-0 tables'],
+  runs: 20,
+  covers: ['VMID reused on a hart', 'guest faulted outside its RAM', 'VM with two level-0 tables', 'two guests running at once'],
   arbitrary: (o) => fc.record({ platform: guestPlatforms(o), guest: guestLifecycleArbitrary() }),
   examples: () => [
     {
@@ -263,6 +339,20 @@ export const guestProperty: PropertyDefinition = {
         { kind: 'run', hart: 2, vm: 1, seed: 5, stores: 40, probe: { at: 'outside', offset: 0 } },
         { kind: 'run', hart: 1, vm: 0, seed: 3, stores: 12, probe: { at: 'inside', offset: 0x3008 } },
         { kind: 'destroy', vm: 0 },
+        { kind: 'destroy', vm: 0 },
+      ],
+    },
+    {
+      // three VMs at once, the console hart's inline, interleaved a few instructions at a time; then two
+      // of them again on other harts (each VMID now cached where another VM ran), one probing past its RAM
+      platform: spec(3, 0, 16n),
+      guest: [
+        { kind: 'create', pages: 8 },
+        { kind: 'create', pages: 20 },
+        { kind: 'create', pages: 513 },
+        { kind: 'together', runs: [{ hart: 1, vm: 0, seed: 1, stores: 24, probe: { at: 'none' } }, { hart: 2, vm: 1, seed: 2, stores: 24, probe: { at: 'inside', offset: 0x4000 } }, { hart: 0, vm: 2, seed: 3, stores: 8, probe: { at: 'none' } }], schedule: [{ hart: 1, steps: 3 }, { hart: 2, steps: 2 }, { hart: 0, steps: 5 }] },
+        { kind: 'together', runs: [{ hart: 2, vm: 0, seed: 4, stores: 16, probe: { at: 'outside', offset: 0 } }, { hart: 1, vm: 1, seed: 5, stores: 16, probe: { at: 'none' } }], schedule: [{ hart: 2, steps: 1 }, { hart: 1, steps: 1 }] },
+        { kind: 'destroy', vm: 1 },
         { kind: 'destroy', vm: 0 },
       ],
     },

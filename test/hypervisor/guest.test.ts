@@ -85,6 +85,38 @@ describe('guests (hypervisor/mem/guest.c) on the emulator', () => {
     expect(one(booted, 'vm-list')).toBe('OK vm-list hart=0 n=0 vms=none');
   });
 
+  it('vm-run-together runs several VMs at once, each on its hart, interleaved step by step; each run answers as vm-run would', () => {
+    const booted = new BootedHypervisor(loadImage(HYPERVISOR), { harts: 3, bootHart: 0, ramSize: 32n * MiB, firmware: 'builtin', ad: 'hardware' }).boot();
+    const ids = ['0x8000', '0x9000', '0x21000'].map((size) => field(one(booted, `vm-create ${size}`), 'vm'));
+    const sizes = [0x8000n, 0x9000n, 0x21000n];
+    const observer = GuestObserver.of(booted);
+    booted.machine.setSchedule({ kind: 'slices', slices: Array.from({ length: 300_000 }, (_, i) => ({ hart: i % 3, steps: 1 })), then: 'round-robin' });
+    const { result: lines, writes } = observer.recording(() => printedLines(booted, `vm-run-together 1 ${ids[0]} 5 40 0 2 ${ids[1]} 7 40 0 0 ${ids[2]} 9 8 0`, 4));
+    booted.machine.setSchedule({ kind: 'round-robin', quantum: 1000 });
+    const report = (k: number, hart: number, seed: bigint, stores: bigint) => `GUEST vm=${ids[k]} hart=${hart} report=0x${expectedReport(sizes[k]!, seed, stores).toString(16)}`;
+    expect([...lines].sort()).toEqual([
+      report(0, 1, 5n, 40n), report(1, 2, 7n, 40n), report(2, 0, 9n, 8n),
+      `OK vm-run hart=0 vm=${ids[2]} exit=shutdown reason=8 reports=1`,
+      `OK vm-run hart=1 vm=${ids[0]} exit=shutdown reason=40 reports=1`,
+      `OK vm-run hart=2 vm=${ids[1]} exit=shutdown reason=40 reports=1`,
+      'OK vm-run-together hart=0 runs=3',
+    ].sort());
+    expect(lines.at(-1)).toBe('OK vm-run-together hart=0 runs=3');
+    // the guests really ran at the same time: hart 1's guest stores come between hart 2's
+    const harts = writes.map((w) => w.hart);
+    const h2 = [harts.indexOf(2), harts.lastIndexOf(2)];
+    expect(harts.slice(h2[0], h2[1]).includes(1)).toBe(true);
+    expect(judge(booted)).toEqual([]);
+    // refusals change nothing and run nothing
+    const nfree = field(one(booted, 'stat'), 'nfree');
+    expect(one(booted, `vm-run-together 1 ${ids[0]} 0 1 0 1 ${ids[1]} 0 1 0`)).toBe('ERR vm-run-together hart=1 reason=hart-listed-twice');
+    expect(one(booted, `vm-run-together 1 ${ids[0]} 0 1 0 2 ${ids[0]} 0 1 0`)).toBe(`ERR vm-run-together hart=2 vm=${ids[0]} reason=vm-listed-twice`);
+    expect(one(booted, 'vm-run-together 1 9 0 1 0')).toBe('ERR vm-run-together hart=1 vm=9 reason=no-such-vm');
+    expect(one(booted, 'vm-run-together 7 1 0 1 0')).toBe('ERR vm-run-together hart=7 reason=no-such-hart');
+    expect(one(booted, 'vm-run-together 1 1 0 1')).toBe('ERR vm-run-together hart=0 reason=bad-arguments');
+    expect(field(one(booted, 'stat'), 'nfree')).toBe(nfree);
+  });
+
   it('refuses bad sizes, a fifth VM, unknown VMs and bad arguments, changing nothing', () => {
     const { booted } = boot();
     const nfree = field(one(booted, 'stat'), 'nfree');

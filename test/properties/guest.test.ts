@@ -1,6 +1,7 @@
 /**
  * The guest property: it holds on the bundled hypervisor at the default budget (well under a
- * minute), reaches the states it claims, and replay tokens carry its lifecycles.
+ * minute), reaches the states it claims (two guests running at once among them), and replay tokens
+ * carry its lifecycles, vm-run-together steps included.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
@@ -41,6 +42,12 @@ describe('the guest property', () => {
     expect(() => checkGuestLifecycle([{ kind: 'create', pages: -1 }])).toThrow(/guest\[0\]\.pages = -1/);
     expect(() => checkGuestLifecycle([{ kind: 'run', hart: 0, vm: 0, seed: 0, stores: 1, probe: { at: 'far' } }])).toThrow(/guest\[0\]\.probe/);
     expect(() => checkGuestLifecycle([{ kind: 'destroy', vm: 0, extra: 1 }])).toThrow(/unknown field extra/);
+    const run = { hart: 1, vm: 0, seed: 0, stores: 1, probe: { at: 'none' } };
+    expect(checkGuestLifecycle([{ kind: 'together', runs: [run, run], schedule: [{ hart: 1, steps: 2 }] }])).toHaveLength(1);
+    expect(() => checkGuestLifecycle([{ kind: 'together', runs: [], schedule: [] }])).toThrow(/guest\[0\]\.runs = \[\]: must be a list of 1 to 3 runs/);
+    expect(() => checkGuestLifecycle([{ kind: 'together', runs: [run, { ...run, stores: -2 }], schedule: [] }])).toThrow(/guest\[0\]\.runs\[1\]\.stores = -2/);
+    expect(() => checkGuestLifecycle([{ kind: 'together', runs: [run], schedule: [{ hart: 9, steps: 1 }] }])).toThrow(/guest\[0\]\.schedule: schedule\[0\]\.hart = 9/);
+    expect(() => checkGuestLifecycle([{ kind: 'together', runs: [run] }])).toThrow(/guest\[0\]\.schedule/);
     const replay = { v: 1 as const, property: 'guest' as const, image: { name: image.name, digest: image.digest }, platform: spec(2, 0, 16n), guest: [{ kind: 'create' as const, pages: 9 }] };
     expect(decodeToken(encodeToken(replay))).toEqual(replay);
   });
