@@ -24,6 +24,11 @@ export interface ConsoleStep {
    * escaped), or a function of the variables giving them (when the count depends on the machine).
    */
   readonly expect: readonly string[] | ((vars: Readonly<Vars>) => readonly string[]);
+  /**
+   * The reply lines may come in any order (several harts answering at once: vm-run-together): as
+   * many lines as patterns are read, and each pattern must match a line of its own.
+   */
+  readonly unordered?: boolean;
   /** A further condition on the variables after matching; returns a problem or undefined. */
   readonly check?: (vars: Readonly<Vars>) => string | undefined;
 }
@@ -86,7 +91,25 @@ export async function runScript(
     transcript.push(`> ${line}`);
     console.sendLine(line);
     const expected = typeof step.expect === 'function' ? step.expect(vars) : step.expect;
-    for (const source of expected) {
+    if (step.unordered) {
+      const replies: string[] = [];
+      for (let k = 0; k < expected.length; k++) {
+        try {
+          replies.push(await console.nextReply(timeoutMs));
+        } catch (e) {
+          throw new ScriptMismatch(`step ${index} (${step.why}): sent "${line}", waited for reply ${k + 1} of ${expected.length}: ${(e as Error).message}\n${transcript.join('\n')}`);
+        }
+        transcript.push(`< ${replies[k]}`);
+      }
+      const unused = [...replies];
+      for (const source of expected) {
+        const pattern = new RegExp(fill(source, vars, true));
+        const at = unused.findIndex((r) => pattern.test(r));
+        if (at < 0) throw new ScriptMismatch(`step ${index} (${step.why}): sent "${line}", expected a line /${pattern.source}/ among the replies, got ${JSON.stringify(unused)}\n${transcript.join('\n')}`);
+        Object.assign(vars, pattern.exec(unused[at]!)!.groups ?? {});
+        unused.splice(at, 1);
+      }
+    } else for (const source of expected) {
       const pattern = new RegExp(fill(source, vars, true));
       let reply: string;
       try {
@@ -405,6 +428,18 @@ export function guestScript(): ConsoleStep[] {
     vmRunShutdown('other', 3, C, 11n, 64n, guestSlot(C, 11n, 63n)),
     vmRunShutdown('boot', 3, C, 12n, 5n),
     vmRunShutdown('other', 2, B, 13n, 20n),
+    {
+      why: 'VM 3 on the boot hart and VM 2 on another at once (one run on a 1-hart platform); each answers as vm-run, in the order they end',
+      derive: (v) => ({ together: v.other === v.boot ? `${v.boot} 3 21 7 0` : `${v.boot} 3 21 7 0 ${v.other} 2 22 30 0` }),
+      send: 'vm-run-together {together}',
+      unordered: true,
+      expect: (v) => [
+        `^GUEST vm=3 hart={boot} report=${hex(guestReport(C, 21n, 7n))}$`,
+        '^OK vm-run hart={boot} vm=3 exit=shutdown reason=7 reports=1$',
+        ...(v.other === v.boot ? [] : [`^GUEST vm=2 hart={other} report=${hex(guestReport(B, 22n, 30n))}$`, '^OK vm-run hart={other} vm=2 exit=shutdown reason=30 reports=1$']),
+        `^OK vm-run-together hart={boot} runs=${v.other === v.boot ? 1 : 2}$`,
+      ],
+    },
     vmCreate('d', C, 4, 3, 'c_nfree'),
     vmCreate('e', A, 5, 4, 'd_nfree'),
     { why: 'a fifth VM is refused', send: 'vm-create 0x8000', expect: ['^ERR vm-create hart={boot} ram=0x8000 reason=too-many-vms nfree={e_nfree}$'] },
