@@ -5,7 +5,7 @@
  * case run is in runner/.
  */
 import { RULES } from '../model/index.js';
-import { MAX_GENERATED_RAM } from './arbitraries/platform.js';
+import { MAX_GENERATED_RAM, MAX_OPENSBI_RAM } from './arbitraries/platform.js';
 import { checkProgram } from './arbitraries/program.js';
 import type { CoverageState } from './harness/hypervisor.js';
 import type { HypervisorImage } from './harness/image.js';
@@ -76,11 +76,17 @@ function runPropertyOrReport(definition: PropertyDefinition, cache: BootCache, o
   }
 }
 
-/** Runs the suite (every property, or `only`), in PROPERTIES order. */
+/** The properties that judge `rule`, in PROPERTIES order (a kill matrix runs them first against a bug said to break it). */
+export function propertiesChecking(rule: string): PropertyName[] {
+  return PROPERTIES.filter((p) => [...p.rules, ...(p.checks ?? [])].some((r) => r === rule)).map((p) => p.name);
+}
+
+/** Runs the suite (every property, or `only`): `first` in its order, then the rest in PROPERTIES order. */
 export function runSuite(options: SuiteOptions): SuiteResult {
   const cache = new BootCache(options.image);
   const results: PropertyResult[] = [];
-  for (const definition of PROPERTIES) {
+  const first = (options.first ?? []).map((name) => PROPERTIES.find((p) => p.name === name)!);
+  for (const definition of [...first, ...PROPERTIES.filter((p) => !first.includes(p))]) {
     if (options.only && !options.only.includes(definition.name)) continue;
     const result = runPropertyOrReport(definition, cache, options);
     results.push(result);
@@ -90,7 +96,27 @@ export function runSuite(options: SuiteOptions): SuiteResult {
   const coverage = cache.coverageCounts();
   // a lower RAM ceiling may rule a state out ("RAM above 4 GiB"), so it makes no claim
   const restricted = options.maxRamSize !== undefined && options.maxRamSize < MAX_GENERATED_RAM;
-  return { image: { name: options.image.name, digest: options.image.digest }, properties: results, coverage, uncovered: restricted ? [] : uncoveredStates(results, coverage) };
+  const uncovered = restricted ? [] : claimedUncovered(results, coverage, options);
+  return { image: { name: options.image.name, digest: options.image.digest }, properties: results, coverage, uncovered };
+}
+
+/** uncoveredStates, less the states the image's platforms cannot reach (RAM beyond what its generators give it). */
+export function claimedUncovered(results: readonly PropertyResult[], coverage: Readonly<Record<CoverageState, number>>, options: Pick<SuiteOptions, 'image'>): SuiteResult['uncovered'] {
+  const reach = largestGeneratedRam(options);
+  return uncoveredStates(results, coverage).filter((u) => RAM_STATES[u.state] === undefined || RAM_STATES[u.state]! < reach);
+}
+
+/** The coverage states that need RAM above a size. */
+const RAM_STATES: Partial<Record<CoverageState, bigint>> = { 'RAM above 1 GiB': GiB, 'RAM above 4 GiB': 4n * GiB };
+
+/**
+ * The largest RAM the generators can give this image: the profile's claim, and for an image booted
+ * by OpenSBI, MAX_OPENSBI_RAM (platformSpecArbitrary caps it there); a state beyond it is no claim.
+ */
+export function largestGeneratedRam(options: Pick<SuiteOptions, 'image'>): bigint {
+  const { platforms, boot } = options.image.profile;
+  const caps = [MAX_GENERATED_RAM, platforms.ramSize.max, ...(boot.firmware === 'opensbi' ? [MAX_OPENSBI_RAM] : [])];
+  return caps.reduce((a, b) => (b < a ? b : a));
 }
 
 /** Re-runs one case exactly (from a decoded replay token); refuses an image with another digest. */

@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { counterexampleSize, DEFAULT_SEED, loadImage, runSuite } from '../../properties/index.js';
+import { counterexampleSize, DEFAULT_SEED, loadImage, propertiesChecking, runSuite } from '../../properties/index.js';
 import { DEFAULT_PROFILE, loadProfile } from '../../properties/profile/profile.js';
 import { formatOptions, integerOption, parseOptions, textOption, type OptionSpec } from '../options.js';
 import { EXIT_FAILED, EXIT_OK, UsageError } from '../usage.js';
@@ -108,11 +108,15 @@ export interface MutantTask {
   readonly maxRam: bigint;
 }
 
-/** Runs the suite on one mutant, stopping at its first failing property; its row of the kill matrix. */
+/**
+ * Runs the suite on one mutant, stopping at its first failing property; its row of the kill matrix.
+ * The properties that check the rule it breaks run first (a mutant is killed when a counterexample
+ * cites that rule), so a bug is not made to wait for every property that cannot see it.
+ */
 export function checkMutant(task: MutantTask): KillRow {
   const started = performance.now();
   const profile = task.profile === undefined ? DEFAULT_PROFILE : loadProfile(task.profile);
-  const result = runSuite({ image: loadImage(task.path, task.name, profile), seed: task.seed, failFast: true, maxRamSize: task.maxRam });
+  const result = runSuite({ image: loadImage(task.path, task.name, profile), seed: task.seed, failFast: true, maxRamSize: task.maxRam, first: propertiesChecking(task.breaks) });
   const failed = result.properties.find((p) => p.verdict === 'failed');
   const c = failed?.counterexample;
   // citedRules lists a rule cited twice (as the rule and again under `also`) once

@@ -66,6 +66,8 @@ export interface SuiteOptions {
   /** Multiplies every property's default number of runs (HVSPEC_RUNS / 100 in the tests). */
   readonly scale?: number;
   readonly only?: readonly PropertyName[];
+  /** Properties run before the others, in this order (a seeded bug's kill matrix runs those checking the rule it breaks first). */
+  readonly first?: readonly PropertyName[];
   /** Stop after the first failing property. */
   readonly failFast?: boolean;
   /** Largest RAM the boot property generates (default MAX_GENERATED_RAM, 4 GiB). */

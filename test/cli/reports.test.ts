@@ -29,7 +29,7 @@ const results: PropertyResult[] = [
 const suite: SuiteResult = {
   image: { name: 'bug.elf', digest: '0123456789abcdef' },
   properties: results,
-  coverage: { 'allocator empty': 1, 'two harts inside kalloc at once': 0, 'stack within one frame of the guard': 2, 'RAM above 1 GiB': 0, 'RAM above 4 GiB': 0, 'boot hart not 0': 1, 'VMID reused on a hart': 0, 'guest faulted outside its RAM': 0, 'VM with two level-0 tables': 0 },
+  coverage: { 'allocator empty': 1, 'two harts inside kalloc at once': 0, 'stack within one frame of the guard': 2, 'RAM above 1 GiB': 0, 'RAM above 4 GiB': 0, 'boot hart not 0': 1, 'VMID reused on a hart': 0, 'guest faulted outside its RAM': 0, 'VM with two level-0 tables': 0, 'two guests running at once': 0 },
   uncovered: [],
 };
 const settings = { seed: 7, scale: 1, runs: 3, timeBudgetMs: null, harts: null, mem: '16M-64M', firmware: 'builtin', only: null };

@@ -1,13 +1,14 @@
 /**
  * The kill matrix, shared by the two halves of the catalogue (two files so vitest runs them in
- * parallel): against each seeded bug the default-budget suite (stopping at the first failing
- * property) fails with a counterexample citing the rule hypervisor/mutants/README.md names.
+ * parallel): against each seeded bug the default-budget suite (the properties judging the rule it
+ * breaks first, stopping at the first failing property) fails with a counterexample citing the rule
+ * hypervisor/mutants/README.md names.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../properties/harness/image.js';
 import { counterexampleSize } from '../../properties/report/counterexample.js';
 import { decodeToken } from '../../properties/report/token.js';
-import { replayCase, runSuite } from '../../properties/suite.js';
+import { propertiesChecking, replayCase, runSuite } from '../../properties/suite.js';
 import { MUTANTS_MAX_RAM } from '../../cli/commands/mutants.js';
 import { budget, mutantImages, mutantRules } from './support.js';
 
@@ -25,7 +26,8 @@ export function killMatrix(half: 0 | 1): void {
         const { seed, scale } = budget();
         const started = performance.now();
         const image = loadImage(mutant.path, mutant.name);
-        const result = runSuite({ image, seed, scale, failFast: true, maxRamSize: MUTANTS_MAX_RAM });
+        // as hvspec mutants does: the properties judging the rule it breaks first
+        const result = runSuite({ image, seed, scale, failFast: true, maxRamSize: MUTANTS_MAX_RAM, first: propertiesChecking(rules.get(mutant.name)!) });
         const failed = result.properties.find((p) => p.verdict === 'failed');
         const c = failed?.counterexample;
         const cited = c ? [c.rule, ...c.also.map((a) => a.rule)] : [];

@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadImage } from '../../properties/harness/image.js';
 import { COVERAGE_STATES, type CoverageState } from '../../properties/harness/hypervisor.js';
-import { PROPERTIES, runSuite, uncoveredStates, type PropertyResult, type SuiteResult } from '../../properties/suite.js';
+import { claimedUncovered, largestGeneratedRam, PROPERTIES, runSuite, uncoveredStates, type PropertyResult, type SuiteResult } from '../../properties/suite.js';
+import { MAX_GENERATED_RAM, MAX_OPENSBI_RAM } from '../../properties/arbitraries/platform.js';
+import { loadProfile } from '../../properties/profile/profile.js';
 import type { PropertyName } from '../../properties/report/token.js';
 import { budget, HYPERVISOR } from './support.js';
 
@@ -47,6 +49,15 @@ describe('coverage claims', () => {
       { state: 'boot hart not 0', property: 'boot' },
     ]);
     expect(uncoveredStates([result('stack-overflow', 6), result('stack-overflow-sp', 6)], none)).toEqual([{ state: 'stack within one frame of the guard', property: 'stack-overflow' }]);
+  });
+
+  it("makes no claim beyond the RAM an image's generators reach: an OpenSBI-booted image stops at MAX_OPENSBI_RAM", () => {
+    const foreign = loadImage('test/fixtures/foreign-hv/build/foreign-hv.elf', 'foreign-hv', loadProfile('test/fixtures/foreign-hv/foreign-hv.json'));
+    const ours = loadImage(HYPERVISOR);
+    expect([largestGeneratedRam({ image: ours }), largestGeneratedRam({ image: foreign })]).toEqual([MAX_GENERATED_RAM, MAX_OPENSBI_RAM]);
+    const boot = [result('boot', runsOf('boot'))];
+    expect(claimedUncovered(boot, none, { image: ours }).map((u) => u.state)).toEqual(['RAM above 1 GiB', 'RAM above 4 GiB', 'boot hart not 0']);
+    expect(claimedUncovered(boot, none, { image: foreign }).map((u) => u.state)).toEqual(['RAM above 1 GiB', 'boot hart not 0']);
   });
 
   it('makes no claim for a property that failed, was skipped, was cut short or ran fewer runs', () => {
