@@ -394,8 +394,8 @@ describe('hvspec mutants', () => {
   it('states its expected time and memory in --help', async () => {
     const io = capture();
     expect(await mutants(['--help'])).toBe(0);
-    expect(io.out()).toMatch(/Expect \d+ to \d+ minutes and about [\d.]+ GB of memory/);
-    expect(io.out()).toMatch(/took \d+ min \d+ s wall time with \d+ MB maximum resident set size/);
+    expect(io.out()).toMatch(/Expect about\s+a minute and [\d.]+ GB of memory/);
+    expect(io.out()).toMatch(/took \d+ s wall time with \d+ MB maximum resident set size/);
   });
 
   it("runs the foreign-hv catalogue through that fixture's profile, its mutants named foreign-hv/NAME", async () => {
