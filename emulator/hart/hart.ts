@@ -347,8 +347,8 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
 
   // Observation: per-PC hooks and the trace
   private readonly pcHooks = new Map<bigint, (h: Hart) => void>();
-  /** Virtual pages (pc >> 12, as hi * 2^20 + lo >>> 12) holding PC hooks, with counts. */
-  private readonly pcHookPages = new Map<number, number>();
+  /** Virtual pages (pc >> 12, as hi * 2^20 + lo >>> 12) holding PC hooks, with the hooked offsets in each. */
+  private readonly pcHookPages = new Map<number, Set<number>>();
   private trace: ((line: string) => void) | undefined;
   private hookedPc = -1n;
   /** Data accesses of the instruction being traced, in Spike's notation. */
@@ -543,15 +543,20 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
         this.takeTrap(cause, true, 0n);
         continue;
       }
-      // runPage never leaves the virtual page it starts in, so PC hooks cost only in pages that have one.
-      const observe = single || (hooked && this.pcHookPages.has(this.pcHi * 0x100000 + (this.pcLo >>> 12)));
-      steps += observe ? this.stepObserved() : this.runPage(maxSteps - steps);
+      // runPage never leaves the virtual page it starts in, so PC hooks cost only in pages that have
+      // one, and there only at the hooked instructions: the interpreter runs up to the next of them.
+      const hookedHere = hooked ? this.pcHookPages.get(this.pcHi * 0x100000 + (this.pcLo >>> 12)) : undefined;
+      if (single || hookedHere?.has(this.pcLo & 0xfff) === true) steps += this.stepObserved();
+      else steps += this.runPage(maxSteps - steps, hookedHere);
     }
     return steps;
   }
 
-  /** Runs instructions of the page holding pc while they stay in it. Returns steps taken. */
-  private runPage(budget: number): number {
+  /**
+   * Runs instructions of the page holding pc while they stay in it, stopping before any offset in
+   * `stopBefore` (hooked PCs: the interpreter alone runs such a page). Returns steps taken.
+   */
+  private runPage(budget: number, stopBefore?: ReadonlySet<number>): number {
     const lo = this.pcLo;
     const hi = this.pcHi;
     const key = ((hi & 0x7f) << 20) | (lo >>> 12);
@@ -572,7 +577,7 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
     }
     this.pageLo = lo & ~0xfff;
     this.pageHi = hi;
-    if (this.compile && budget > 1) return this.runPageCompiled(page, lo & 0xfff, budget);
+    if (this.compile && budget > 1 && stopBefore === undefined) return this.runPageCompiled(page, lo & 0xfff, budget);
     const ops = page.ops;
     let off = lo & 0xfff;
     let steps = 0;
@@ -584,7 +589,7 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
         const next = op(this);
         this.instret++;
         if (next < 0) break;
-        if (next >= 4096 || steps >= budget || this.breakOut) {
+        if (next >= 4096 || steps >= budget || this.breakOut || stopBefore?.has(next) === true) {
           this.setPcInPage(next);
           break;
         }
@@ -718,12 +723,15 @@ export class Hart implements ReservationHolder, PteReader, TwoStageMemory {
     const at = BigInt.asUintN(64, pc);
     this.pcHooks.set(at, hook);
     const page = bigHi(at) * 0x100000 + (bigLo(at) >>> 12);
-    this.pcHookPages.set(page, (this.pcHookPages.get(page) ?? 0) + 1);
+    const offset = bigLo(at) & 0xfff;
+    let offsets = this.pcHookPages.get(page);
+    if (offsets === undefined) this.pcHookPages.set(page, (offsets = new Set()));
+    offsets.add(offset);
     return () => {
       if (!this.pcHooks.delete(at)) return;
-      const n = this.pcHookPages.get(page)! - 1;
-      if (n === 0) this.pcHookPages.delete(page);
-      else this.pcHookPages.set(page, n);
+      const current = this.pcHookPages.get(page);
+      current?.delete(offset);
+      if (current?.size === 0) this.pcHookPages.delete(page);
     };
   }
 

@@ -209,3 +209,35 @@ describe('VirtMachine.onCsrWrite', () => {
     expect(events).toEqual(first);
   });
 });
+
+describe('PC hooks', () => {
+  // a0 counts to 100 in a three-instruction loop; the hook sits on its middle instruction
+  const program = [asm.addi(x.a0, 0, 0), asm.addi(x.a1, 0, 100), asm.addi(x.a0, x.a0, 1), asm.addi(x.t0, x.t0, 2), asm.bne(x.a0, x.a1, -8)];
+  const hooked = BigInt(RAM_BASE + 3 * 4);
+
+  it('fire once per arrival, before the instruction, with the rest of their page run as without them', () => {
+    const plain = makeMachine(program);
+    const withHook = makeMachine(program);
+    const arrivals: [bigint, number, bigint][] = [];
+    withHook.hart.addPcHook(hooked, (h) => arrivals.push([h.pc, h.instret, h.getRegister(x.t0)]));
+    // the same steps in the same slices, hooked or not
+    const slices = [7, 1, 50, 300];
+    expect(slices.map((n) => withHook.hart.run(n))).toEqual(slices.map((n) => plain.hart.run(n)));
+    expect(arrivals).toHaveLength(100);
+    arrivals.forEach(([pc, instret, t0], k) => expect([pc, instret, t0]).toEqual([hooked, 3 + 3 * k, BigInt(2 * k)]));
+    expect([withHook.hart.pc, withHook.hart.instret, withHook.hart.getRegister(x.t0)]).toEqual([plain.hart.pc, plain.hart.instret, plain.hart.getRegister(x.t0)]);
+  });
+
+  it('a removed hook stops firing; another hook in the same page keeps firing', () => {
+    const m = makeMachine(program);
+    let first = 0;
+    let second = 0;
+    const remove = m.hart.addPcHook(hooked, () => {
+      first++;
+      if (first === 10) remove();
+    });
+    m.hart.addPcHook(hooked + 4n, () => second++);
+    m.hart.run(10_000);
+    expect([first, second]).toEqual([10, 100]);
+  });
+});
