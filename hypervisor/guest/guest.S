@@ -2,7 +2,8 @@
 // and entered there in VS-mode with its MMU off. Position independent (only
 // pc-relative and absolute guest-physical addresses), so it runs from the
 // copy. Arguments from the host: a0 = guest RAM size, a1 = seed, a2 = number
-// of stores, a3 = a GPA to load from at the end (0: none).
+// of stores, a3 = a GPA to load from at the end (0: none; an odd a3: jump to
+// a3 - 1 instead, a fetch there).
 //
 //   page 0: this code    page 1: its VS-stage root    pages 3..: data
 //
@@ -11,7 +12,8 @@
 // 2. Stores a2 doublewords to data pages picked from the seed, odd ones
 //    through the alias, and reads them back; reports the sum (SBI "HVSG" 0).
 // 3. Turns its MMU off again (vsatp Bare), loads from a3 if it is not 0 and
-//    reports the value, then shuts down (SBI SRST, reason = stores made).
+//    reports the value (or, for an odd a3, fetches from a3 - 1), then shuts
+//    down (SBI SRST, reason = stores made).
 #include "../mem/gstage.h"
 
 #define VS_ROOT    (GUEST_RAM_BASE + PGSIZE)
@@ -76,6 +78,8 @@ guest_image_start:
 	csrw	satp, zero
 	sfence.vma
 	beqz	s3, 5f
+	andi	t0, s3, 1
+	bnez	t0, 7f
 	ld	a0, 0(s3)
 	li	a6, SBI_GUEST_REPORT
 	li	a7, SBI_EXT_HVSPEC_GUEST
@@ -86,5 +90,7 @@ guest_image_start:
 	li	a7, SBI_EXT_SRST
 	ecall
 6:	j	6b
+7:	andi	s3, s3, -2
+	jr	s3			// a fetch from the probe GPA
 	.balign 8
 guest_image_end:

@@ -10,8 +10,15 @@ import { checkSchedule, scheduleArbitrary, type ScheduleSlice } from './schedule
 export const GUEST_STEP_KINDS = ['create', 'run', 'destroy', 'alloc', 'free', 'together'] as const;
 export type GuestStepKind = (typeof GUEST_STEP_KINDS)[number];
 
-/** Where the guest's final probe load goes: none, inside its RAM (offset from its start), or past its end. */
-export type GuestProbe = { readonly at: 'none' } | { readonly at: 'inside'; readonly offset: number } | { readonly at: 'outside'; readonly offset: number };
+/**
+ * The guest's final probe: none, a load inside its RAM (offset from its start) or past its end, or a
+ * fetch past its end (the guest jumps there).
+ */
+export type GuestProbe =
+  | { readonly at: 'none' }
+  | { readonly at: 'inside'; readonly offset: number }
+  | { readonly at: 'outside'; readonly offset: number }
+  | { readonly at: 'fetch-outside'; readonly offset: number };
 
 /** One guest run: live VM #vm on hart #hart, `stores` stores picked by `seed`, then the probe. */
 export interface GuestRun {
@@ -53,7 +60,7 @@ const hart = fc.nat({ max: 7 });
 export const guestPagesArbitrary: fc.Arbitrary<number> = fc.oneof(
   { withCrossShrink: true },
   { arbitrary: fc.integer({ min: 8, max: 40 }), weight: 6 },
-  { arbitrary: fc.constantFrom(511, 512, 513, 514), weight: 2 },
+  { arbitrary: fc.constantFrom(511, 512, 513, 514), weight: 3 },
   { arbitrary: fc.integer({ min: 41, max: MAX_GUEST_PAGES }), weight: 1 },
   { arbitrary: fc.integer({ min: 0, max: 7 }), weight: 1 },
 );
@@ -63,6 +70,7 @@ const probeArbitrary: fc.Arbitrary<GuestProbe> = fc.oneof(
   fc.constant({ at: 'none' as const }),
   fc.record({ at: fc.constant('inside' as const), offset: fc.nat({ max: MAX_GUEST_PAGES * 4096 - 8 }).map((o) => o & ~7) }),
   fc.record({ at: fc.constant('outside' as const), offset: fc.oneof(fc.nat({ max: 0x3000 }), fc.nat({ max: MAX_PROBE_OFFSET })).map((o) => o & ~7) }),
+  fc.record({ at: fc.constant('fetch-outside' as const), offset: fc.oneof(fc.nat({ max: 0x3000 }), fc.nat({ max: MAX_PROBE_OFFSET })).map((o) => o & ~3) }),
 );
 
 const runArbitrary: fc.Arbitrary<GuestRun> = fc.record({ hart, vm: position, seed: fc.nat({ max: 0xffff }), stores: fc.nat({ max: MAX_GUEST_STORES }), probe: probeArbitrary });
@@ -138,8 +146,8 @@ function checkFields(step: Record<string, unknown>, fields: Record<string, numbe
     if (field === 'runs' || field === 'schedule') continue;
     if (field === 'probe') {
       const p = v as Record<string, unknown> | null;
-      const ok = typeof p === 'object' && p !== null && (p.at === 'none' ? Object.keys(p).length === 1 : (p.at === 'inside' || p.at === 'outside') && Number.isSafeInteger(p.offset) && (p.offset as number) >= 0 && (p.offset as number) <= MAX_PROBE_OFFSET && Object.keys(p).length === 2);
-      if (!ok) throw new RangeError(`${where}.probe = ${JSON.stringify(v)}: must be {"at":"none"} or {"at":"inside"|"outside","offset":0..${MAX_PROBE_OFFSET}}`);
+      const ok = typeof p === 'object' && p !== null && (p.at === 'none' ? Object.keys(p).length === 1 : (p.at === 'inside' || p.at === 'outside' || p.at === 'fetch-outside') && Number.isSafeInteger(p.offset) && (p.offset as number) >= 0 && (p.offset as number) <= MAX_PROBE_OFFSET && (p.at !== 'fetch-outside' || (p.offset as number) % 4 === 0) && Object.keys(p).length === 2);
+      if (!ok) throw new RangeError(`${where}.probe = ${JSON.stringify(v)}: must be {"at":"none"}, {"at":"inside"|"outside","offset":0..${MAX_PROBE_OFFSET}} or {"at":"fetch-outside","offset":a multiple of 4 up to ${MAX_PROBE_OFFSET}}`);
     } else if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > max) {
       throw new RangeError(`${where}.${field} = ${JSON.stringify(v)}: must be an integer from 0 to ${max}`);
     }

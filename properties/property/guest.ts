@@ -1,7 +1,7 @@
 /**
  * guest: generated VM lifecycles (arbitraries/guest.ts) — vm-create of generated sizes, vm-run of
- * the bundled guest on generated harts with generated store patterns and a probe load inside or
- * past its RAM, several VMs at once on several harts under a generated schedule
+ * the bundled guest on generated harts with generated store patterns and a probe (a load inside or
+ * past its RAM, or a fetch past it), several VMs at once on several harts under a generated schedule
  * (vm-run-together), vm-destroy, and alloc / free commands in between — run through the console against
  * the model (model/guest.ts continued from the booted allocator). After every step: GUEST-DISJOINT,
  * GUEST-EXACT, GUEST-G-STAGE-FLAGS and KMEM-INTEGRITY on every live VM's G-stage table as read out of
@@ -147,7 +147,7 @@ function step(run: Run, s: GuestStep, at: number): BootedFailure | undefined {
       if (vms.length === 0) return undefined;
       const vm = vms[s.vm % vms.length]!;
       const hart = s.hart % harts;
-      const line = `vm-run ${hart} ${vm.id} ${s.seed} ${s.stores} 0x${probeGpa(vm, s.probe).toString(16)}`;
+      const line = `vm-run ${hart} ${vm.id} ${s.seed} ${s.stores} ${probeArgument(vm, s.probe)}`;
       run.observer.stale = [];
       // strict TLB mode for the run alone: guest translations exist only while a guest runs
       const { result: lines, writes } = run.observer.recording(() => strictly(booted, () => printedLines(booted, line)));
@@ -171,7 +171,7 @@ function step(run: Run, s: GuestStep, at: number): BootedFailure | undefined {
         takenHarts.add(h);
         runs.push({ vm: vms[v]!, hart: h, s: r });
       }
-      const line = `vm-run-together ${runs.map((r) => `${r.hart} ${r.vm.id} ${r.s.seed} ${r.s.stores} 0x${probeGpa(r.vm, r.s.probe).toString(16)}`).join(' ')}`;
+      const line = `vm-run-together ${runs.map((r) => `${r.hart} ${r.vm.id} ${r.s.seed} ${r.s.stores} ${probeArgument(r.vm, r.s.probe)}`).join(' ')}`;
       const cycle = normalizeSchedule(s.schedule.map((x) => ({ hart: x.hart % harts, steps: x.steps })));
       run.observer.stale = [];
       const { result: lines, writes } = run.observer.recording(() =>
@@ -228,9 +228,14 @@ function step(run: Run, s: GuestStep, at: number): BootedFailure | undefined {
 /** Steps a vm-run-together's cycle of slices is expanded to: longer than any run of the generated sizes. */
 const TOGETHER_SCHEDULE_STEPS = 2_000_000;
 
-/** The GPA a run's probe loads from (0: none). */
+/** The GPA a run's probe loads or fetches from (0: none). */
 function probeGpa(vm: Vm, probe: GuestProbe): bigint {
   return probe.at === 'none' ? 0n : probe.at === 'inside' ? GUEST_RAM_BASE + (BigInt(probe.offset) % vm.ramSize) : GUEST_RAM_BASE + vm.ramSize + BigInt(probe.offset);
+}
+
+/** The probe as the vm-run argument: its GPA, odd for a fetch (guest/guest.S). */
+function probeArgument(vm: Vm, probe: GuestProbe): string {
+  return `0x${(probeGpa(vm, probe) | (probe.at === 'fetch-outside' ? 1n : 0n)).toString(16)}`;
 }
 
 /** Whether two harts' guest writes interleave: one hart wrote between two writes of another. */
@@ -271,19 +276,22 @@ function judgeRuns(run: Run, at: number, line: string, runs: readonly { vm: Vm; 
       const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
       reports.push(`GUEST vm=${vm.id} hart=${hart} report=${hex(value)}`);
     }
+    // past its RAM: a load guest-page fault (21), or an instruction guest-page fault (20) at the jump's target
     const end = s.probe.at === 'outside'
       ? new RegExp(`^ERR vm-run hart=${hart} vm=${vm.id} exit=fault cause=21 gpa=${hex(probe)} .*reports=1$`)
-      : new RegExp(`^OK vm-run hart=${hart} vm=${vm.id} exit=shutdown reason=${s.stores} reports=${reports.length}$`);
+      : s.probe.at === 'fetch-outside'
+        ? new RegExp(`^ERR vm-run hart=${hart} vm=${vm.id} exit=fault cause=20 gpa=${hex(probe)} stval=${hex(probe)} pc=${hex(probe)} reports=1$`)
+        : new RegExp(`^OK vm-run hart=${hart} vm=${vm.id} exit=shutdown reason=${s.stores} reports=${reports.length}$`);
     // this run's lines: its guest's reports and its vm-run reply (others' lines interleave)
     const mine = new RegExp(`^(GUEST vm=${vm.id} hart=${hart} |(OK|ERR) vm-run hart=${hart} )|^(PANIC|FAULT) `);
     const got = lines.filter((l) => mine.test(l));
     const last = got[got.length - 1] ?? '(no reply)';
     if (got.length !== reports.length + 1 || !end.test(last)) {
       // faulting on its own RAM is a G-stage that does not map it; anything else reached the guest from outside its memory
-      const rule: RuleId = s.probe.at !== 'outside' && /exit=fault/.test(last) ? 'GUEST-EXACT' : 'GUEST-ISOLATION';
+      const rule: RuleId = (s.probe.at === 'none' || s.probe.at === 'inside') && /exit=fault/.test(last) ? 'GUEST-EXACT' : 'GUEST-ISOLATION';
       return failure(run, at, { rule, message: `vm ${vm.id} on hart ${hart}: "${line}" ended "${last}", expected ${end.source.replace(/\\/g, '')}` }, guests);
     }
-    if (s.probe.at === 'outside') booted.coverage.add('guest faulted outside its RAM');
+    if (s.probe.at === 'outside' || s.probe.at === 'fetch-outside') booted.coverage.add('guest faulted outside its RAM');
     for (let i = 0; i < reports.length; i++) {
       if (got[i] !== reports[i]) return failure(run, at, { rule: 'GUEST-ISOLATION', message: `vm ${vm.id} on hart ${hart}: "${line}" printed "${got[i]}", but what it stored or the host holds at the probed frame is "${reports[i]}"` }, guests);
     }
@@ -351,7 +359,7 @@ export const guestProperty: PropertyDefinition = {
         { kind: 'create', pages: 20 },
         { kind: 'create', pages: 513 },
         { kind: 'together', runs: [{ hart: 1, vm: 0, seed: 1, stores: 24, probe: { at: 'none' } }, { hart: 2, vm: 1, seed: 2, stores: 24, probe: { at: 'inside', offset: 0x4000 } }, { hart: 0, vm: 2, seed: 3, stores: 8, probe: { at: 'none' } }], schedule: [{ hart: 1, steps: 3 }, { hart: 2, steps: 2 }, { hart: 0, steps: 5 }] },
-        { kind: 'together', runs: [{ hart: 2, vm: 0, seed: 4, stores: 16, probe: { at: 'outside', offset: 0 } }, { hart: 1, vm: 1, seed: 5, stores: 16, probe: { at: 'none' } }], schedule: [{ hart: 2, steps: 1 }, { hart: 1, steps: 1 }] },
+        { kind: 'together', runs: [{ hart: 2, vm: 0, seed: 4, stores: 16, probe: { at: 'outside', offset: 0 } }, { hart: 1, vm: 1, seed: 5, stores: 16, probe: { at: 'fetch-outside', offset: 0 } }], schedule: [{ hart: 2, steps: 1 }, { hart: 1, steps: 1 }] },
         { kind: 'destroy', vm: 1 },
         { kind: 'destroy', vm: 0 },
       ],

@@ -349,6 +349,18 @@ function vmRunShutdown(hart: string, vm: number, size: bigint, seed: bigint, sto
  * stval the guest VA and htval the GPA of the part that faulted (MMU off: VA = GPA; for a load
  * straddling the end of RAM, the first byte past it: priv. 1.12, 3.1.16 and 8.6.3).
  */
+/**
+ * A vm-run whose final probe jumps to `gpa` (the odd probe argument: guest/guest.S), outside VM
+ * `vm`'s RAM: an instruction guest-page fault (cause 20) with stval, htval's GPA and the pc all `gpa`.
+ */
+function vmRunFetchFault(hart: string, vm: number, size: bigint, seed: bigint, stores: bigint, gpa: bigint): ConsoleStep {
+  return {
+    why: `a jump to GPA ${hex(gpa)}, outside VM ${vm}'s RAM, is an instruction guest-page fault there that ends the run`,
+    send: `vm-run {${hart}} ${vm} ${seed} ${stores} ${hex(gpa | 1n)}`,
+    expect: [`^GUEST vm=${vm} hart={${hart}} report=${hex(guestReport(size, seed, stores))}$`, `^ERR vm-run hart={${hart}} vm=${vm} exit=fault cause=20 gpa=${hex(gpa)} stval=${hex(gpa)} pc=${hex(gpa)} reports=1$`],
+  };
+}
+
 function vmRunFault(hart: string, vm: number, size: bigint, seed: bigint, stores: bigint, gpa: bigint, faulting = gpa): ConsoleStep {
   return {
     why: `a load from GPA ${hex(gpa)}, outside VM ${vm}'s RAM, is a load guest-page fault at ${hex(faulting)} that ends the run`,
@@ -411,6 +423,9 @@ export function guestScript(): ConsoleStep[] {
     vmRunFault('other', 2, B, 7n, 2n, 0x200_0000_0000n),
     vmRunFault('boot', 1, A, 8n, 2n, 0x8000_0000_0000_0000n),
     vmRunFault('other', 1, A, 9n, 2n, end(A) - 4n, end(A)),
+    vmRunFetchFault('boot', 1, A, 10n, 2n, end(A)),
+    vmRunFetchFault('other', 2, B, 11n, 2n, 0x1_0000_0000n),
+    vmRunFetchFault('boot', 2, B, 12n, 2n, 0x200_0000_0000n),
     { why: 'a VM that does not exist cannot run', send: 'vm-run {other} 7 0 1 0', expect: ['^ERR vm-run hart={other} vm=7 reason=no-such-vm$'] },
     { why: 'a hart that does not exist cannot run a guest', send: 'vm-run 99 1 0 1 0', expect: ['^ERR vm-run hart=99 reason=no-such-hart$'] },
     { why: 'guest RAM is whole pages', send: 'vm-create 0x8001', expect: ['^ERR vm-create hart={boot} ram=0x8001 reason=bad-size nfree={b_nfree}$'] },

@@ -42,6 +42,8 @@ describe('the guest property', () => {
     expect(() => checkGuestLifecycle([{ kind: 'create', pages: -1 }])).toThrow(/guest\[0\]\.pages = -1/);
     expect(() => checkGuestLifecycle([{ kind: 'run', hart: 0, vm: 0, seed: 0, stores: 1, probe: { at: 'far' } }])).toThrow(/guest\[0\]\.probe/);
     expect(() => checkGuestLifecycle([{ kind: 'destroy', vm: 0, extra: 1 }])).toThrow(/unknown field extra/);
+    expect(checkGuestLifecycle([{ kind: 'run', hart: 0, vm: 0, seed: 0, stores: 1, probe: { at: 'fetch-outside', offset: 8 } }])).toHaveLength(1);
+    expect(() => checkGuestLifecycle([{ kind: 'run', hart: 0, vm: 0, seed: 0, stores: 1, probe: { at: 'fetch-outside', offset: 6 } }])).toThrow(/guest\[0\]\.probe .*"fetch-outside","offset":a multiple of 4/);
     const run = { hart: 1, vm: 0, seed: 0, stores: 1, probe: { at: 'none' } };
     expect(checkGuestLifecycle([{ kind: 'together', runs: [run, run], schedule: [{ hart: 1, steps: 2 }] }])).toHaveLength(1);
     expect(() => checkGuestLifecycle([{ kind: 'together', runs: [], schedule: [] }])).toThrow(/guest\[0\]\.runs = \[\]: must be a list of 1 to 3 runs/);
