@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { PROPERTIES, uncoveredStates, type CoverageState, type PropertyResult, type SuiteResult } from '../../properties/index.js';
+import { claimedUncovered, PROPERTIES, type CoverageState, type PropertyResult, type SuiteResult } from '../../properties/index.js';
 import { addCoverage, budgetSkip, coverageClaims, noCoverage, plannedRuns, type SuiteCallbacks, type SuiteSettings } from './suite-run.js';
 
 /** How a worker loads the image the main thread loaded (loadUserImage's arguments). */
@@ -131,7 +131,7 @@ export function runParallelSuite(settings: SuiteSettings, source: ImageSource, w
       }
       if (shown === selected.length) {
         const properties = results as PropertyResult[];
-        end(() => resolve({ image: { name: image.name, digest: image.digest }, properties, coverage, uncovered: coverageClaims(settings) ? uncoveredStates(properties, coverage) : [] }));
+        end(() => resolve({ image: { name: image.name, digest: image.digest }, properties, coverage, uncovered: coverageClaims(settings) ? claimedUncovered(properties, coverage, { image }) : [] }));
       }
     };
     const dispatch = (worker: Worker) => {

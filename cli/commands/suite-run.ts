@@ -8,7 +8,7 @@
  * property whose examples do not fit runs without them.
  */
 import fc from 'fast-check';
-import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, DEFAULT_SEED, uncoveredStates, type Case, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult, type CoverageState } from '../../properties/index.js';
+import { formatRamSize, PROPERTIES, runProperty, BootCache, BootedHypervisor, DEFAULT_SEED, claimedUncovered, type Case, type FirmwareKind, type HypervisorImage, type PlatformSpec, type PropertyDefinition, type PropertyName, type PropertyResult, type SuiteOptions, type SuiteResult, type CoverageState } from '../../properties/index.js';
 import type { InclusiveRange } from '../options.js';
 
 export interface SuiteSettings {
@@ -208,5 +208,5 @@ export function runLimitedSuite(settings: SuiteSettings, callbacks: SuiteCallbac
     results.push(result);
     callbacks.onResult?.(result);
   }
-  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage, uncovered: coverageClaims(settings) ? uncoveredStates(results, coverage) : [] };
+  return { image: { name: settings.image.name, digest: settings.image.digest }, properties: results, coverage, uncovered: coverageClaims(settings) ? claimedUncovered(results, coverage, { image: settings.image }) : [] };
 }
