@@ -342,8 +342,7 @@ const PROBE_ACCESS = { read: 'load', write: 'store', exec: 'fetch' } as const;
 function probeTlb(booted: BootedHypervisor, transcript: string[], hart: number, access: keyof typeof PROBE_ACCESS, target: number, at: number): BootedFailure | undefined {
   const targets = tlbProbeTargets(booted.platform);
   const t = targets[target % targets.length]!;
-  const h = booted.machine.hart(hart);
-  const cached = h.cachedTranslation(t.va);
+  const cached = booted.machine.hart(hart).cachedTranslation(t.va);
   const asked = PROBE_ACCESS[access];
   const what = `(emulator) hart ${hart}'s TLB for a ${asked} of ${t.name} (${hex(t.va)})`;
   if (cached === undefined) {
@@ -351,13 +350,10 @@ function probeTlb(booted: BootedHypervisor, transcript: string[], hart: number, 
     return undefined;
   }
   transcript.push(`${what}: PA ${hex(cached.pa)}, leaf flags 0x${cached.flags.toString(16)}${cached.global ? ', global' : ''}`);
-  const mstatus = h.readCsr('mstatus');
-  const sum = (mstatus & (1n << 18n)) !== 0n;
-  const mxr = (mstatus & (1n << 19n)) !== 0n;
   const leaf = decodePte(BigInt(cached.flags)).flags;
   for (const a of ['load', 'store', 'fetch'] as const) {
     const use = booted.checkCachedUse(hart, t.va, a, cached.pa, cached.flags);
-    if (!permits(leaf, a, 'S', sum, mxr) && (a !== asked || use.fresh.kind === 'fault')) continue;
+    if (!permits(leaf, a, 'S', use.use.sum ?? false, use.use.mxr ?? false) && (a !== asked || use.fresh.kind === 'fault')) continue;
     const verdict = noStaleTranslations([use]);
     if (verdict !== undefined) return { rule: verdict.rule, message: verdict.message, transcript, hart, failedAt: at };
   }

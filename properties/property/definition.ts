@@ -162,6 +162,12 @@ export const allPlatforms = (options: SuiteOptions, minHarts = 1) => {
 /** Whether the image's profile claims `rule` (a waived rule is never judged). */
 export const profileClaims = (options: Pick<SuiteOptions, 'image'>, rule: RuleId): boolean => claimsRule(options.image.profile, rule);
 
+/** What the image's profile fixes of a generated platform: an image booted by OpenSBI is booted by it, and one relying on hardware A/D never meets Svade. */
+export const profileBootLimits = (options: Pick<SuiteOptions, 'image'>): { firmware?: readonly ['opensbi']; ad?: readonly ['hardware'] } => ({
+  ...(options.image.profile.boot.firmware === 'opensbi' ? { firmware: ['opensbi'] as const } : {}),
+  ...(options.image.profile.layout.accessedDirty === 'hardware' ? { ad: ['hardware'] as const } : {}),
+});
+
 /** Platforms quick to boot (for properties whose cases are programs, not platforms). */
 export const quickPlatforms = (options: SuiteOptions, minHarts = 1) =>
   platformSpecArbitrary({
@@ -169,9 +175,7 @@ export const quickPlatforms = (options: SuiteOptions, minHarts = 1) =>
     minHarts,
     firmware: ['builtin'],
     ...(options.firmware?.includes('builtin') === false ? { firmware: options.firmware } : {}),
-    // an image booted by OpenSBI is booted by it, and one relying on hardware A/D never meets Svade
-    ...(options.image.profile.boot.firmware === 'opensbi' ? { firmware: ['opensbi'] as const } : {}),
-    ...(options.image.profile.layout.accessedDirty === 'hardware' ? { ad: ['hardware'] as const } : {}),
+    ...profileBootLimits(options),
   });
 
 /** A hand-picked example's platform: builtin firmware, hardware A/D unless `extra` says otherwise. */

@@ -40,8 +40,8 @@ export const kmemConcurrentProperty: PropertyDefinition = {
     // 1 and 2 of three, because a boot hart may never be quiescent (ours polls its console)
     ...(o.image.profile.console === null
       ? [
-          { platform: spec(3, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}), program: [{ kind: 'batch' as const, harts: [1, 2], count: 4 }], schedule: [{ hart: 1, steps: 1 }, { hart: 2, steps: 1 }] },
-          { platform: spec(3, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}), program: [{ kind: 'batch' as const, harts: [1, 2], count: 4 }], schedule: [{ hart: 1, steps: 3 }, { hart: 2, steps: 2 }] },
+          { platform: spec(3, 0, 16n), program: [{ kind: 'batch' as const, harts: [1, 2], count: 4 }], schedule: [{ hart: 1, steps: 1 }, { hart: 2, steps: 1 }] },
+          { platform: spec(3, 0, 16n), program: [{ kind: 'batch' as const, harts: [1, 2], count: 4 }], schedule: [{ hart: 1, steps: 3 }, { hart: 2, steps: 2 }] },
         ]
       : []),
     { platform: spec(2, 0, 16n), program: [{ kind: 'batch', harts: [0, 1], count: 16 }], schedule: [{ hart: 0, steps: 7 }, { hart: 1, steps: 5 }] },

@@ -50,8 +50,8 @@ export const stackOverflowProperty: PropertyDefinition = {
       ? [
           // the alloc's first frame straddles the guard, and a stack used up to its last byte; on hart
           // 1 of two, because a boot hart may never be quiescent (ours polls its console)
-          { platform: spec(2, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}), hart: 1, sp: 16 },
-          { platform: spec(2, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}), hart: 1, sp: 0 },
+          { platform: spec(2, 0, 16n), hart: 1, sp: 16 },
+          { platform: spec(2, 0, 16n), hart: 1, sp: 0 },
         ]
       : [],
   check: (booted, c) => {

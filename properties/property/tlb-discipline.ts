@@ -11,7 +11,7 @@ import { platformSpecArbitrary } from '../arbitraries/platform.js';
 import { kmemProgramArbitrary } from '../kmem/commands.js';
 import { runProgram } from '../kmem/program.js';
 import { allocatorSymbols, runCallProgram } from '../kmem/calls.js';
-import { spec, STEP_RULES, type BootedFailure, type PropertyDefinition } from './definition.js';
+import { profileBootLimits, spec, STEP_RULES, type BootedFailure, type PropertyDefinition } from './definition.js';
 import { KMEM_SYMBOLS } from '../observe/memory.js';
 
 export const tlbDisciplineProperty: PropertyDefinition = {
@@ -27,13 +27,7 @@ export const tlbDisciplineProperty: PropertyDefinition = {
   strictTlb: true,
   arbitrary: (o) =>
     fc.record({
-      platform: platformSpecArbitrary({
-        maxRamSize: 32n << 20n,
-        maxHarts: 3,
-        // an image booted by OpenSBI is booted by it, and one relying on hardware A/D never meets Svade
-        firmware: o.image.profile.boot.firmware === 'opensbi' ? ['opensbi'] : ['builtin'],
-        ...(o.image.profile.layout.accessedDirty === 'hardware' ? { ad: ['hardware'] as const } : {}),
-      }),
+      platform: platformSpecArbitrary({ maxRamSize: 32n << 20n, maxHarts: 3, firmware: ['builtin'], ...profileBootLimits(o) }),
       program: kmemProgramArbitrary({ kinds: ['alloc', 'free', 'probe'], maxLength: 10 }),
     }),
   examples: (o) =>
@@ -42,7 +36,7 @@ export const tlbDisciplineProperty: PropertyDefinition = {
           // allocs and frees, then each hart's TLB asked about a write to every probe target (text
           // and rodata pages included), on a hart other than the boot hart (ours polls its console)
           {
-            platform: spec(2, 0, 16n, o.image.profile.boot.firmware === 'opensbi' ? { firmware: 'opensbi' } : {}),
+            platform: spec(2, 0, 16n),
             program: [
               { kind: 'alloc', hart: 1 }, { kind: 'alloc', hart: 1 }, { kind: 'free', hart: 1, frame: 0 },
               ...Array.from({ length: 64 }, (_, i) => ({ kind: 'probe' as const, hart: i % 2, access: 'write' as const, target: i >> 1, value: i })),
