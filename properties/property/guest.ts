@@ -187,7 +187,8 @@ function step(run: Run, s: GuestStep, at: number): BootedFailure | undefined {
       say(cycle.length > 0 ? `${line} (schedule ${formatSchedule(cycle)}, repeated)` : line, lines.length === 0 ? ['(nothing)'] : lines);
       const closing = lines.filter((l) => /^(OK|ERR|PANIC|FAULT) vm-run-together /.test(l) || l.startsWith('PANIC ')).at(-1) ?? '(no reply)';
       if (closing !== `OK vm-run-together hart=${booted.bootHart ?? 0} runs=${runs.length}`) {
-        return failure(run, at, { rule: 'KMEM-SEQUENTIAL', message: `"${line}" ended "${closing}", expected "OK vm-run-together hart=${booted.bootHart ?? 0} runs=${runs.length}"` });
+        // a run whose lines are another's (or missing) says first what went wrong: one guest's run reached another's
+        return judgeRunLines(run, at, line, runs, lines) ?? failure(run, at, { rule: 'KMEM-SEQUENTIAL', message: `"${line}" ended "${closing}", expected "OK vm-run-together hart=${booted.bootHart ?? 0} runs=${runs.length}"` });
       }
       if (runsOverlapped(writes)) booted.coverage.add('two guests running at once');
       return judgeRuns(run, at, line, runs, lines, writes);
@@ -249,8 +250,7 @@ function runsOverlapped(writes: readonly { hart: number }[]): boolean {
 
 /**
  * Judges guest runs that ran together (or one alone): the guest rules with every run's strict-TLB
- * reports and each guest's own writes (by the hart it ran on), then each run's lines against what its
- * guest must have seen: its checksum, the probed value, and how the run ended.
+ * reports and each guest's own writes (by the hart it ran on), then each run's lines (judgeRunLines).
  */
 function judgeRuns(run: Run, at: number, line: string, runs: readonly { vm: Vm; hart: number; s: GuestRun }[], lines: readonly string[], writes: readonly { hart: number; access: GuestAccess }[]): BootedFailure | undefined {
   const { booted } = run;
@@ -267,6 +267,15 @@ function judgeRuns(run: Run, at: number, line: string, runs: readonly { vm: Vm; 
   });
   const v = judgeGuests(booted, { guestTranslations: run.observer.stale, guestAccesses }, guests, run.harts)[0];
   if (v) return failure(run, at, v, guests);
+  return judgeRunLines(run, at, line, runs, lines, guests);
+}
+
+/**
+ * Each run's own lines (its guest's reports and its vm-run reply, whatever else interleaves) against
+ * what its guest must have seen: its checksum, the probed value, and how the run ended.
+ */
+function judgeRunLines(run: Run, at: number, line: string, runs: readonly { vm: Vm; hart: number; s: GuestRun }[], lines: readonly string[], guests?: readonly ListedVm[]): BootedFailure | undefined {
+  const { booted } = run;
   for (const { vm, hart, s } of runs) {
     const probe = probeGpa(vm, s.probe);
     const reports: string[] = [`GUEST vm=${vm.id} hart=${hart} report=${hex(expectedGuestReport(vm.ramSize, BigInt(s.seed), BigInt(s.stores)))}`];
